@@ -1,0 +1,62 @@
+"""The `bankml` command line: run the main job, open the MLflow UI, describe the schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._version import __version__
+from .errors import BankmlError
+
+
+def _cmd_schema(args) -> int:
+    from .schema import describe_schema
+
+    table = describe_schema(args.lang)
+    print(table[["label", "kind", "unit", "required", "range"]].to_string())
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from . import pipeline
+
+    pipeline.main(args.config, data=args.data, tracking_uri=args.tracking_uri)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bankml",
+        description="Bank customer-value analytics: star baseline, information-gain trees, "
+                    "IF-THEN rules, cross-sell rules, segments and outliers, tracked in MLflow.")
+    parser.add_argument("--version", action="version", version=f"bankml {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the pipeline described by a YAML config")
+    run.add_argument("config", help="path of the pipeline config (e.g. configs/wealth_propensity.yaml)")
+    run.add_argument("--data", help="CSV or Parquet customer table to use instead of the config's source")
+    run.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or "
+                                            "sqlite:///mlflow.db in the working directory)")
+    run.set_defaults(func=_cmd_run)
+
+    schema = sub.add_parser("schema", help="print the customer-table contract")
+    schema.add_argument("--lang", choices=("zh", "en"), default="en")
+    schema.set_defaults(func=_cmd_schema)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except BankmlError as exc:
+        print(f"bankml: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Bilingual (zh/en) labels for columns, coded values and report terms.
+
+Read once from ``configs/labels.yaml``; anything missing falls back to its own name.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from ._resources import load_builtin_yaml, read_yaml
+from .errors import ConfigError
+
+__all__ = ["LANGS", "check_lang", "Labels", "default_labels", "column_label", "value_label", "term"]
+
+LANGS = ("zh", "en")
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``ValueError``."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    return lang
+
+
+def _check_leaf(where: str, leaf) -> dict:
+    if not isinstance(leaf, dict) or set(leaf) != set(LANGS) or not all(
+            isinstance(leaf[k], str) and leaf[k] for k in LANGS):
+        raise ConfigError(f"labels: {where} must map exactly zh and en to non-empty text, got {leaf!r}")
+    return leaf
+
+
+class Labels:
+    """A validated label table: ``columns``, ``values`` (per column, per value) and ``terms``.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed YAML mapping with the top-level keys ``columns``, ``values``, ``terms``.
+
+    Examples
+    --------
+    >>> labels = default_labels()
+    >>> labels.column("age", "zh"), labels.value("gender", "F", "en"), labels.term("if", "zh")
+    ('年龄', 'female', '如果')
+    >>> labels.column("not_a_column", "zh")
+    'not_a_column'
+    """
+
+    _SECTIONS = ("columns", "values", "terms")
+
+    def __init__(self, data: dict):
+        unknown = set(data) - set(self._SECTIONS)
+        if unknown:
+            raise ConfigError(f"labels: unknown top-level keys {sorted(unknown)}; "
+                              f"expected {list(self._SECTIONS)}")
+        self._columns = {str(k): _check_leaf(f"columns.{k}", v)
+                         for k, v in (data.get("columns") or {}).items()}
+        self._terms = {str(k): _check_leaf(f"terms.{k}", v)
+                       for k, v in (data.get("terms") or {}).items()}
+        self._values = {}
+        for col, mapping in (data.get("values") or {}).items():
+            if not isinstance(mapping, dict):
+                raise ConfigError(f"labels: values.{col} must be a mapping of value -> labels")
+            self._values[str(col)] = {str(v): _check_leaf(f"values.{col}.{v}", leaf)
+                                      for v, leaf in mapping.items()}
+
+    @classmethod
+    def from_yaml(cls, path) -> "Labels":
+        """Load and validate a labels file."""
+        return cls(read_yaml(path))
+
+    def column(self, name, lang: str = "en") -> str:
+        """The label of a column, or the column name itself when it has none."""
+        check_lang(lang)
+        leaf = self._columns.get(str(name))
+        return leaf[lang] if leaf else str(name)
+
+    def value(self, column, value, lang: str = "en") -> str:
+        """The label of a coded value of a column, or ``str(value)`` when it has none."""
+        check_lang(lang)
+        key = value
+        if isinstance(value, float) and value.is_integer():
+            key = int(value)
+        leaf = self._values.get(str(column), {}).get(str(key))
+        return leaf[lang] if leaf else str(value)
+
+    def term(self, key: str, lang: str = "en") -> str:
+        """A report word (``if``, ``and``, ``support`` ...), or ``key`` when it has none."""
+        check_lang(lang)
+        leaf = self._terms.get(key)
+        return leaf[lang] if leaf else key
+
+    def has_column(self, name) -> bool:
+        return str(name) in self._columns
+
+
+@functools.lru_cache(maxsize=1)
+def default_labels() -> Labels:
+    """The labels of ``configs/labels.yaml``, loaded once."""
+    return Labels(load_builtin_yaml("labels.yaml"))
+
+
+def column_label(name, lang: str = "en") -> str:
+    """Shortcut for ``default_labels().column(name, lang)``."""
+    return default_labels().column(name, lang)
+
+
+def value_label(column, value, lang: str = "en") -> str:
+    """Shortcut for ``default_labels().value(column, value, lang)``."""
+    return default_labels().value(column, value, lang)
+
+
+def term(key: str, lang: str = "en") -> str:
+    """Shortcut for ``default_labels().term(key, lang)``."""
+    return default_labels().term(key, lang)
