@@ -1,0 +1,26 @@
+"""The console script answers --help and --version and prints the schema."""
+
+import subprocess
+import sys
+
+from bankml import __version__
+from bankml.cli import main
+
+
+def test_version_and_help():
+    out = subprocess.run([sys.executable, "-m", "bankml.cli", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == f"bankml {__version__}"
+    out = subprocess.run([sys.executable, "-m", "bankml.cli", "--help"], capture_output=True,
+                         text=True, check=True)
+    assert "run" in out.stdout and "schema" in out.stdout
+
+
+def test_schema_command(capsys):
+    assert main(["schema", "--lang", "zh"]) == 0
+    assert "短期资产" in capsys.readouterr().out
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().out

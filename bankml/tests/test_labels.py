@@ -1,0 +1,54 @@
+"""The bilingual label table: loading, validation, fallbacks."""
+
+import pytest
+import yaml
+
+from bankml.errors import ConfigError
+from bankml.labels import Labels, column_label, default_labels, term, value_label
+from bankml.schema import COLUMNS
+
+
+def test_every_schema_column_has_both_labels():
+    labels = default_labels()
+    for name in COLUMNS:
+        assert labels.has_column(name), name
+        assert column_label(name, "zh") != column_label(name, "en")
+
+
+def test_values_and_terms():
+    assert value_label("gender", "F", "zh") == "女"
+    assert value_label("star", 1, "zh") == "准星级"
+    assert value_label("wm_buyer", 1.0, "en") == "WM buyer"
+    assert term("then", "zh") == "则"
+
+
+def test_fallbacks_to_names():
+    assert column_label("branch_code", "zh") == "branch_code"
+    assert value_label("gender", "X", "en") == "X"
+    assert term("no_such_term", "en") == "no_such_term"
+
+
+def test_bad_lang():
+    with pytest.raises(ValueError, match="'zh' or 'en'"):
+        column_label("age", "fr")
+
+
+@pytest.mark.parametrize("data, match", [
+    ({"columns": {"age": {"zh": "年龄"}}}, "columns.age"),
+    ({"columns": {"age": {"zh": "年龄", "en": ""}}}, "columns.age"),
+    ({"colums": {}}, "unknown top-level"),
+    ({"values": {"gender": ["F"]}}, "values.gender"),
+])
+def test_invalid_label_tables(data, match):
+    with pytest.raises(ConfigError, match=match):
+        Labels(data)
+
+
+def test_from_yaml_reports_bad_yaml(tmp_path):
+    path = tmp_path / "labels.yaml"
+    path.write_text("columns: {age: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        Labels.from_yaml(path)
+    path.write_text(yaml.safe_dump({"terms": {"if": {"zh": "若", "en": "IF"}}}, allow_unicode=True),
+                    encoding="utf-8")
+    assert Labels.from_yaml(path).term("if", "zh") == "若"

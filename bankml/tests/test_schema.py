@@ -1,0 +1,159 @@
+"""Every schema violation is reported with the column that has it and the first rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bankml.datasets import make_customers
+from bankml.errors import BankmlError, SchemaError
+from bankml.schema import (COLUMNS, HOLDING_FLAGS, LABEL, STAR_INPUTS, describe_schema,
+                           validate_customers)
+
+
+@pytest.fixture(scope="module")
+def customers():
+    return make_customers(200, seed=3)
+
+
+def _problems(df, **kw):
+    with pytest.raises(SchemaError) as info:
+        validate_customers(df, **kw)
+    return info.value
+
+
+def test_valid_table_passes_and_is_returned(customers):
+    assert validate_customers(customers, require_label=True) is customers
+
+
+def test_contract_names_the_documented_columns():
+    for name in ["customer_id", "age", "gender", "education", "occupation", "city_tier",
+                 "tenure_months", *STAR_INPUTS, LABEL]:
+        assert name in COLUMNS
+    assert set(HOLDING_FLAGS) >= {
+        "has_private_banking", "has_premier_wealth_card", "has_platinum_card", "has_wm_account",
+        "has_gold_card", "has_standard_card", "has_fund", "has_insurance", "has_mortgage",
+        "has_gold", "has_bonds"}
+    assert len(STAR_INPUTS) == 8
+
+
+def test_missing_column_is_named(customers):
+    err = _problems(customers.drop(columns=["long_term_assets", "age"]))
+    missing = {p.column for p in err.problems if p.check == "missing column"}
+    assert missing == {"long_term_assets", "age"}
+    assert "'long_term_assets'" in str(err) and "'age'" in str(err)
+
+
+def test_missing_label_only_when_required(customers):
+    no_label = customers.drop(columns=[LABEL])
+    validate_customers(no_label)
+    err = _problems(no_label, require_label=True)
+    assert [p.column for p in err.problems] == [LABEL]
+
+
+def test_wrong_dtype_is_named(customers):
+    bad = customers.assign(card_spend=customers["card_spend"].astype(str))
+    err = _problems(bad)
+    assert err.problems[0].column == "card_spend"
+    assert "wrong dtype" in err.problems[0].check
+    bad = customers.assign(gender=np.where(customers["gender"] == "M", 1, 0))
+    assert _problems(bad).problems[0].column == "gender"
+
+
+def test_nan_where_not_allowed_names_rows(customers):
+    bad = customers.copy()
+    bad.loc[[5, 17], "short_term_assets"] = np.nan
+    err = _problems(bad)
+    (p,) = err.problems
+    assert p.column == "short_term_assets" and p.rows == [5, 17] and p.n_rows == 2
+    assert "5, 17" in str(err)
+
+
+def test_nan_allowed_in_nullable_columns(customers):
+    ok = customers.copy()
+    ok.loc[3, "city_tier"] = np.nan
+    ok["occupation"] = ok["occupation"].astype(object)
+    ok.loc[4, "occupation"] = None
+    validate_customers(ok)
+
+
+def test_negative_balance_reports_first_rows_and_count(customers):
+    bad = customers.copy()
+    bad.loc[bad.index[10:20], "mortgage_loans"] = -1.0
+    err = _problems(bad)
+    (p,) = err.problems
+    assert p.column == "mortgage_loans" and p.n_rows == 10 and p.rows == list(range(10, 15))
+    assert "negative" in p.check and "and 5 more" in str(err)
+
+
+def test_duplicate_customer_id(customers):
+    bad = customers.copy()
+    bad.loc[7, "customer_id"] = bad.loc[2, "customer_id"]
+    (p,) = _problems(bad).problems
+    assert p.column == "customer_id" and p.rows == [2, 7]
+
+
+def test_empty_table(customers):
+    err = _problems(customers.iloc[:0])
+    assert any("empty" in p.check for p in err.problems)
+
+
+def test_out_of_range_and_unknown_values(customers):
+    bad = customers.astype({"tenure_months": "float64"})
+    bad.loc[0, "age"] = 7
+    bad.loc[1, "has_fund"] = 2
+    bad.loc[2, "education"] = "kindergarten"
+    bad.loc[3, "tenure_months"] = 1.5
+    bad.loc[4, "long_term_assets"] = np.inf
+    err = _problems(bad)
+    cols = {p.column: p for p in err.problems}
+    assert set(cols) == {"age", "has_fund", "education", "tenure_months", "long_term_assets"}
+    assert cols["age"].rows == [0] and cols["has_fund"].rows == [1]
+    assert "kindergarten" in cols["education"].check
+    assert "non-integer" in cols["tenure_months"].check
+    assert "infinite" in cols["long_term_assets"].check
+
+
+def test_extra_has_column_checked_as_flag_other_extras_ignored(customers):
+    validate_customers(customers.assign(branch="north", score=1.5))
+    err = _problems(customers.assign(has_credit_loan=0.5))
+    assert err.problems[0].column == "has_credit_loan"
+
+
+def test_duplicate_column_names(customers):
+    bad = pd.concat([customers, customers[["age"]]], axis=1)
+    err = _problems(bad)
+    assert err.problems[0].column == "age" and "duplicate column" in err.problems[0].check
+
+
+def test_every_problem_reported_at_once(customers):
+    bad = customers.drop(columns=["gender"]).assign(card_spend=-1.0)
+    bad.loc[0, "age"] = np.nan
+    err = _problems(bad)
+    assert {p.column for p in err.problems} == {"gender", "card_spend", "age"}
+    assert "3 problems" in str(err)
+
+
+def test_not_a_dataframe_and_error_hierarchy():
+    with pytest.raises(SchemaError, match="DataFrame"):
+        validate_customers([{"age": 1}])
+    assert issubclass(SchemaError, BankmlError) and issubclass(SchemaError, ValueError)
+
+
+def test_bool_flags_and_object_strings_accepted(customers):
+    alt = customers.copy()
+    alt["has_fund"] = alt["has_fund"].astype(bool)
+    alt["gender"] = alt["gender"].astype(object)
+    alt["education"] = alt["education"].astype("category")
+    validate_customers(alt)
+
+
+def test_unknown_required_name_is_an_error(customers):
+    with pytest.raises(SchemaError, match="not documented"):
+        validate_customers(customers, required=("nonsense",))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_describe_schema_has_every_column(lang):
+    table = describe_schema(lang)
+    assert list(table.index) == list(COLUMNS)
+    assert table["label"].str.len().min() > 0
