@@ -1,0 +1,107 @@
+"""The pipeline config: the shipped files load, and every bad key or value is named."""
+
+import pytest
+import yaml
+
+from bankml._resources import config_path
+from bankml.config import SCHEMA, flatten_config, load_config, validate_config
+from bankml.errors import ConfigError
+
+MINIMAL = {"data": {"synthetic": {"n": 100}}}
+
+
+@pytest.mark.parametrize("name", ["wealth_propensity.yaml", "quickstart.yaml"])
+def test_shipped_configs_load_and_set_every_section(name):
+    cfg = load_config(config_path(name))
+    assert set(cfg) == set(SCHEMA)
+    assert cfg["data"]["path"] is None and cfg["data"]["synthetic"]["n"] > 0
+
+
+def test_quickstart_is_small_and_main_is_100k():
+    assert load_config(config_path("quickstart.yaml"))["data"]["synthetic"]["n"] <= 5000
+    assert load_config(config_path("wealth_propensity.yaml"))["data"]["synthetic"]["n"] == 100_000
+
+
+def test_defaults_filled_and_input_not_mutated():
+    raw = {"data": {"synthetic": {"n": 100}}}
+    cfg = validate_config(raw)
+    assert raw == {"data": {"synthetic": {"n": 100}}}
+    assert cfg["data"]["synthetic"]["seed"] == 0
+    assert cfg["tree"]["max_depth"] == SCHEMA["tree"]["max_depth"].default
+    cfg["features"]["categorical"].append("x")  # defaults are copies, not shared
+    assert "x" not in validate_config(MINIMAL)["features"]["categorical"]
+
+
+@pytest.mark.parametrize("patch, key", [
+    ({"tree": {"depth": 3}}, "tree.depth"),
+    ({"colour": 1}, "colour"),
+    ({"mlflow": {"experiment": "x", "uri": "y"}}, "mlflow.uri"),
+    ({"data": {"synthetic": {"n": 10, "size": 3}}}, "data.synthetic.size"),
+])
+def test_unknown_key_is_named(patch, key):
+    raw = {**MINIMAL, **patch}
+    if "data" in patch:
+        raw["data"] = patch["data"]
+    with pytest.raises(ConfigError, match=f"unknown config key '{key}'"):
+        validate_config(raw)
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("tree", "max_depth", "four"),
+    ("tree", "max_depth", 2.5),
+    ("tree", "min_samples_leaf", True),
+    ("split", "test_size", "0.3"),
+    ("association", "enabled", "yes"),
+    ("features", "categorical", "gender"),
+    ("segments", "n_clusters", 1),
+    ("tree", "criterion", "gini"),
+    ("split", "test_size", 1.5),
+    ("association", "min_support", 0),
+    ("mlflow", "registered_model", "  "),
+    ("features", "bands", {"age": [55, 30]}),
+])
+def test_wrong_type_or_value_names_the_key(section, key, value):
+    raw = {**MINIMAL, section: {key: value}}
+    with pytest.raises(ConfigError, match=f"config key '{section}.{key}'"):
+        validate_config(raw)
+
+
+def test_data_source_rules():
+    with pytest.raises(ConfigError, match="'data'"):
+        validate_config({})
+    with pytest.raises(ConfigError, match="exactly one"):
+        validate_config({"data": {}})
+    with pytest.raises(ConfigError, match="exactly one"):
+        validate_config({"data": {"synthetic": {"n": 5}, "path": "x.csv"}})
+    with pytest.raises(ConfigError, match="missing config key 'data.synthetic.n'"):
+        validate_config({"data": {"synthetic": {"seed": 1}}})
+    assert validate_config({"data": {"path": "x.csv"}})["data"]["synthetic"] is None
+
+
+def test_feature_consistency():
+    with pytest.raises(ConfigError, match="both categorical and numeric"):
+        validate_config({**MINIMAL, "features": {"categorical": ["age"], "numeric": ["age"]}})
+    with pytest.raises(ConfigError, match="features.bands.tenure_months"):
+        validate_config({**MINIMAL, "features": {"bands": {"tenure_months": [12]}}})
+    with pytest.raises(ConfigError, match="must not repeat"):
+        validate_config({**MINIMAL, "features": {"numeric": ["age", "age"]}})
+
+
+def test_yaml_file_errors_carry_the_path(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**MINIMAL, "tree": {"max_depth": "deep"}}))
+    with pytest.raises(ConfigError, match=r"bad\.yaml: config key 'tree\.max_depth'"):
+        load_config(bad)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("data: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(broken)
+    with pytest.raises(ConfigError, match="YAML path or a mapping"):
+        load_config(42)
+
+
+def test_flatten_gives_dotted_scalar_keys():
+    flat = flatten_config(load_config(config_path("quickstart.yaml")))
+    assert flat["data.synthetic.n"] == 5000
+    assert flat["features.bands"] == {"age": [30, 55]}
+    assert all(not isinstance(v, dict) or k.endswith("bands") for k, v in flat.items())
