@@ -1,0 +1,10 @@
+"""Association rules for cross-selling: which products go together, whom to call next.
+
+Customer rows become baskets (:func:`to_transactions`), frequent itemsets are mined with
+mlxtend's Apriori / FP-growth or the C-backed ``fast`` engine (pyfim), all giving the same
+table; rules carry mlxtend's metrics and turn into a branch call list (:func:`recommend`).
+"""
+
+from ._transactions import to_baskets, to_onehot, to_transactions
+
+__all__ = ["to_transactions", "to_onehot", "to_baskets"]

@@ -1,0 +1,322 @@
+"""Customer rows to market baskets: holding flags and banded attributes become items.
+
+Also the single place where any transactions input (one-hot frame or list of baskets) is
+checked and turned into the boolean matrix the engines, metrics and recommender share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+__all__ = ["to_transactions", "to_onehot", "to_baskets"]
+
+# A numeric attribute with more distinct values than this needs bands: one item per value
+# would swamp the miner with rare items.
+_MAX_ATTRIBUTE_VALUES = 50
+_MAX_SHOWN = 5
+
+
+def _first_rows(index: pd.Index, mask: np.ndarray) -> str:
+    pos = np.flatnonzero(mask)
+    shown = ", ".join(repr(index[p]) for p in pos[:_MAX_SHOWN])
+    more = f" and {pos.size - _MAX_SHOWN} more" if pos.size > _MAX_SHOWN else ""
+    return f"{pos.size} row(s), first at index {shown}{more}"
+
+
+def _check_frame(df, what: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    if df.columns.duplicated().any():
+        dups = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        raise DataError(f"{what}: duplicate column names {dups}; each item must be one column")
+    if len(df) == 0:
+        raise DataError(f"{what}: the table is empty (0 rows); need at least one customer")
+
+
+def _flag_column(s: pd.Series, name, what: str) -> np.ndarray:
+    """One 0/1 or boolean column as a numpy bool vector, or a DataError naming the rows."""
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        if s.isna().any():
+            raise DataError(f"{what}: column {name!r} has missing values in "
+                            f"{_first_rows(s.index, s.isna().to_numpy())}; expected True/False")
+        return s.to_numpy(dtype=bool)
+    if not pd.api.types.is_numeric_dtype(dtype):
+        raise DataError(f"{what}: column {name!r} has dtype {dtype}; expected boolean or 0/1 "
+                        "values (build items with to_transactions(df) or to_onehot(baskets))")
+    values = s.to_numpy(dtype="float64", na_value=np.nan)
+    bad = ~((values == 0) | (values == 1))
+    if bad.any():
+        seen = sorted({str(v) for v in pd.unique(values[bad])[:_MAX_SHOWN]})
+        raise DataError(f"{what}: column {name!r} has values {seen} in {_first_rows(s.index, bad)}; "
+                        "expected only 0/1 or True/False (no missing values)")
+    return values == 1
+
+
+@dataclass
+class _Tx:
+    """Transactions as a boolean matrix: ``X[i, j]`` is True when basket i holds item j."""
+
+    X: np.ndarray
+    items: list
+    index: pd.Index
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    def position(self, names, what: str) -> np.ndarray:
+        """Column positions of item labels, refusing an item that is not among the items."""
+        lookup = {item: j for j, item in enumerate(self.items)}
+        unknown = [name for name in names if name not in lookup]
+        if unknown:
+            shown = self.items[:20]
+            more = f" ... ({len(self.items)} in all)" if len(self.items) > 20 else ""
+            raise DataError(f"{what}: item(s) {unknown} never appear in the transactions; "
+                            f"known items: {shown}{more}")
+        return np.fromiter((lookup[name] for name in names), dtype=np.intp, count=len(names))
+
+
+def _baskets_to_tx(baskets, items=None, what="transactions") -> _Tx:
+    if isinstance(baskets, (str, bytes)) or not hasattr(baskets, "__iter__"):
+        raise DataError(f"{what}: expected a one-hot DataFrame or a list of baskets "
+                        f"(iterables of item labels), got {type(baskets).__name__}")
+    rows = []
+    for i, basket in enumerate(baskets):
+        if isinstance(basket, (str, bytes)) or not hasattr(basket, "__iter__"):
+            raise DataError(f"{what}: basket {i} is {type(basket).__name__} {basket!r}; each basket "
+                            "must be a list/tuple/set of item labels (wrap a single item in a list)")
+        rows.append(basket if isinstance(basket, (list, tuple)) else list(basket))
+    if not rows:
+        raise DataError(f"{what}: no baskets given; need at least one transaction")
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.intp, count=len(rows))
+    flat = [item for r in rows for item in r]
+    if items is None:
+        try:
+            items = sorted(set(flat))
+        except TypeError:  # mixed label types: keep first-seen order instead
+            items = list(dict.fromkeys(flat))
+    else:
+        items = list(items)
+        if len(set(items)) != len(items):
+            dups = sorted({str(i) for i in items if items.count(i) > 1})
+            raise DataError(f"{what}: duplicate item names {dups} in items=")
+    lookup = {item: j for j, item in enumerate(items)}
+    try:
+        cols = np.fromiter((lookup[item] for item in flat), dtype=np.intp, count=len(flat))
+    except KeyError as err:
+        raise DataError(f"{what}: item {err.args[0]!r} is in a basket but not in items={items[:20]}"
+                        ) from None
+    X = np.zeros((len(rows), len(items)), dtype=bool)
+    X[np.repeat(np.arange(len(rows)), lengths), cols] = True
+    return _Tx(X, items, pd.RangeIndex(len(rows)))
+
+
+def _as_tx(transactions, needed=None, what="transactions") -> _Tx:
+    """Check a one-hot frame or a list of baskets and return it as a :class:`_Tx`.
+
+    With ``needed`` (item labels), a frame may carry other columns (a customer table): only
+    the needed item columns are read and checked.
+    """
+    if isinstance(transactions, _Tx):
+        return transactions
+    if isinstance(transactions, pd.DataFrame):
+        _check_frame(transactions, what)
+        if needed is not None:
+            missing = [c for c in needed if c not in transactions.columns]
+            if missing:
+                raise DataError(f"{what}: item(s) {missing} used by the rules are not columns of the "
+                                "data; build it with the same to_transactions(...) call as the rules")
+            cols = list(needed)
+        else:
+            cols = list(transactions.columns)
+        if not cols:
+            raise DataError(f"{what}: no item columns")
+        X = np.empty((len(transactions), len(cols)), dtype=bool)
+        for j, c in enumerate(cols):
+            X[:, j] = _flag_column(transactions[c], c, what)
+        return _Tx(X, cols, transactions.index)
+    if isinstance(transactions, (np.ndarray, pd.Series)):
+        raise DataError(f"{what}: expected a one-hot DataFrame (item columns) or a list of baskets, "
+                        f"got {type(transactions).__name__}")
+    tx = _baskets_to_tx(transactions, needed, what)
+    return tx
+
+
+def _check_some_items(tx: _Tx, what: str) -> None:
+    if tx.X.shape[1] == 0 or not tx.X.any():
+        raise DataError(f"{what}: every basket is empty (no customer holds any item); "
+                        "nothing to mine")
+
+
+def to_onehot(baskets, items=None) -> pd.DataFrame:
+    """Baskets (lists of item labels) to the one-hot boolean frame that mlxtend takes.
+
+    Parameters
+    ----------
+    baskets : iterable of iterables
+        One basket per customer; an empty basket is kept as a row of False.
+    items : list, optional
+        The item columns, in order. Default: every label seen, sorted. An item listed
+        here but never seen is an all-False column; a basket item not listed is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Boolean, one row per basket, one column per item.
+
+    Examples
+    --------
+    >>> to_onehot([["has_fund", "has_gold"], ["has_fund"], []]).astype(int)
+       has_fund  has_gold
+    0         1         1
+    1         1         0
+    2         0         0
+    """
+    tx = _baskets_to_tx(baskets, items, "to_onehot")
+    return pd.DataFrame(tx.X, columns=pd.Index(tx.items, dtype=object))
+
+
+def to_baskets(transactions) -> list:
+    """The one-hot frame back to baskets: a list of item-label lists, one per row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> to_baskets(pd.DataFrame({"has_fund": [1, 0], "has_gold": [1, 0]}))
+    [['has_fund', 'has_gold'], []]
+    """
+    tx = _as_tx(transactions, what="to_baskets")
+    rows, cols = np.nonzero(tx.X)
+    labels = np.asarray(tx.items, dtype=object)[cols].tolist()
+    bounds = np.searchsorted(rows, np.arange(tx.n + 1))
+    return [labels[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _value_text(v) -> str:
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _attribute_items(df: pd.DataFrame, col, cuts) -> tuple[list, np.ndarray]:
+    """Items ``col=value`` for one attribute: labels and the (n, k) boolean block."""
+    s = df[col]
+    if cuts is not None:
+        from ..tree import ConceptHierarchyBinner
+
+        try:
+            banded = ConceptHierarchyBinner({col: cuts}).fit_transform(df[[col]])[col]
+        except DataError as err:
+            raise DataError(f"to_transactions: attribute {col!r}: {err}") from None
+        cat = banded.cat
+        codes = cat.codes.to_numpy()
+        values = list(cat.categories)
+    else:
+        if pd.api.types.is_bool_dtype(s.dtype):
+            s = s.astype("object")
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            values = list(s.cat.categories)
+            codes = s.cat.codes.to_numpy()
+        else:
+            codes, uniques = pd.factorize(s, sort=True)
+            values = list(uniques)
+            if pd.api.types.is_numeric_dtype(s.dtype) and len(values) > _MAX_ATTRIBUTE_VALUES:
+                raise DataError(f"to_transactions: numeric attribute {col!r} has {len(values)} "
+                                f"distinct values; give cut points in bands={{{col!r}: [...]}} "
+                                "so it becomes a few banded items")
+    labels = [f"{col}={_value_text(v)}" for v in values]
+    block = codes[:, None] == np.arange(len(values))[None, :]  # code -1 (missing): no item
+    return labels, block
+
+
+def to_transactions(df, items=None, attributes=None, bands=None) -> pd.DataFrame:
+    """Customer rows to transactions: the one-hot boolean frame of items each customer has.
+
+    Product holding flags (``has_fund`` ...) are items named by their column; attributes
+    become items ``column=value`` (``gender=F``, ``star=5``), numeric ones first generalised
+    into bands by :class:`bankml.tree.ConceptHierarchyBinner` (``age=30-55``).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per customer.
+    items : list of str, optional
+        0/1 or boolean columns to use as items (``wm_buyer`` may be one). Default: every
+        ``has_*`` column of ``df``, in table order.
+    attributes : list of str, optional
+        Columns whose values become items. A numeric attribute needs cut points in
+        ``bands`` unless it has few distinct values (a star level, a city tier).
+    bands : dict of str -> list of float, optional
+        Cut points per numeric attribute, right-closed as in the paper: ``{"age": [30, 55]}``
+        gives ``age=<=30``, ``age=30-55``, ``age=>55``. A column named here is an attribute
+        even when not listed in ``attributes``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Boolean, same index as ``df``, one column per item: the item columns first, then
+        each attribute's values (band order, category order or sorted values).
+        Turn it into baskets with :func:`to_baskets`.
+
+    Raises
+    ------
+    DataError
+        Duplicate column names, an empty table, a missing column, an item column that is
+        not 0/1 or boolean (names the rows), a numeric attribute without bands.
+
+    Notes
+    -----
+    A customer who holds none of the items (and has no attribute item) is an *empty
+    basket*: it stays in the table and counts in the number of transactions, so it lowers
+    every support -- support is a share of all customers, not of product holders. Drop
+    those rows first if support should be relative to holders. A missing attribute value
+    gives no item for that attribute.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"has_fund": [1, 0, 1], "has_gold": [0, 0, 1],
+    ...                    "age": [25, 40, 60]})
+    >>> t = to_transactions(df, bands={"age": [30, 55]})
+    >>> list(t.columns)
+    ['has_fund', 'has_gold', 'age=<=30', 'age=30-55', 'age=>55']
+    >>> to_baskets(t)
+    [['has_fund', 'age=<=30'], ['age=30-55'], ['has_fund', 'has_gold', 'age=>55']]
+    """
+    _check_frame(df, "to_transactions")
+    bands = dict(bands or {})
+    attributes = list(attributes or [])
+    attributes += [c for c in bands if c not in attributes]
+    if items is None:
+        items = [c for c in df.columns if isinstance(c, str) and c.startswith("has_")]
+        if not items and not attributes:
+            raise DataError("to_transactions: no has_* holding columns in the table; name the "
+                            "item columns with items=[...] or give attributes=[...]")
+    else:
+        items = [items] if isinstance(items, str) else list(items)
+    overlap = sorted(set(items) & set(attributes), key=str)
+    if overlap:
+        raise DataError(f"to_transactions: {overlap} are both items and attributes; choose one")
+    missing = [c for c in items + attributes if c not in df.columns]
+    if missing:
+        raise DataError(f"to_transactions: columns {missing} are not in the table")
+    names: list = []
+    blocks = []
+    for c in items:
+        names.append(c)
+        blocks.append(_flag_column(df[c], c, "to_transactions")[:, None])
+    for c in attributes:
+        labels, block = _attribute_items(df, c, bands.get(c))
+        names += labels
+        blocks.append(block)
+    X = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(df), 0), dtype=bool)
+    if len(set(names)) != len(names):
+        dups = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"to_transactions: item labels {dups} would repeat; rename the columns")
+    return pd.DataFrame(X, index=df.index, columns=pd.Index(names, dtype=object))
