@@ -1,0 +1,185 @@
+"""Saving and loading trained models: joblib file, SHA-256 sidecar, model card.
+
+`load_model` verifies the checksum *before* unpickling, because unpickling runs code; every
+file is written to a temporary name in the same folder and renamed into place (atomic).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import os
+import tempfile
+from pathlib import Path
+
+import joblib
+
+from ._version import __version__
+from .errors import ChecksumError
+
+__all__ = ["save_model", "load_model", "sha256_file", "model_card"]
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _card_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".md")
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(fileobj)`` on a temp file beside ``path``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_model(model, path, card=None) -> dict:
+    """Save ``model`` with joblib, a SHA-256 sidecar and optionally a Markdown model card.
+
+    Parameters
+    ----------
+    model : object
+        Any picklable object (typically a fitted scikit-learn pipeline).
+    path : str or Path
+        Target file, e.g. ``models/wm_propensity.joblib``; the folder is created.
+        The checksum goes to ``<path>.sha256`` and the card to ``<stem>.md`` beside it.
+    card : str, optional
+        The model card text (Markdown), e.g. from :func:`model_card`.
+
+    Returns
+    -------
+    dict
+        ``{"model": Path, "checksum": Path, "card": Path or None, "sha256": str}``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> info = save_model({"w": [1, 2]}, d / "m.joblib", card="# card")
+    >>> load_model(d / "m.joblib")
+    {'w': [1, 2]}
+    >>> sorted(p.name for p in d.iterdir())
+    ['m.joblib', 'm.joblib.sha256', 'm.md']
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda fh: joblib.dump(model, fh))
+    digest = sha256_file(path)
+    # sha256sum's format, so `sha256sum -c` can check the file by hand too.
+    line = f"{digest}  {path.name}\n".encode()
+    _atomic_write(_checksum_path(path), lambda fh: fh.write(line))
+    card_file = None
+    if card is not None:
+        card_file = _card_path(path)
+        _atomic_write(card_file, lambda fh: fh.write(str(card).encode("utf-8")))
+    return {"model": path, "checksum": _checksum_path(path), "card": card_file, "sha256": digest}
+
+
+def load_model(path):
+    """Load a model saved by :func:`save_model`, refusing it unless its checksum matches.
+
+    Raises
+    ------
+    ChecksumError
+        If the sidecar is missing or malformed, or the file's SHA-256 differs. The file is
+        never unpickled in that case.
+    FileNotFoundError
+        If the model file does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.joblib"
+    >>> _ = save_model([1, 2, 3], p)
+    >>> with open(p, "ab") as fh:
+    ...     _ = fh.write(b"tampered")
+    >>> load_model(p)
+    Traceback (most recent call last):
+    ...
+    bankml.errors.ChecksumError: ...does not match its recorded SHA-256...
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    side = _checksum_path(path)
+    if not side.is_file():
+        raise ChecksumError(f"refusing to load {path}: its checksum file {side.name} is missing")
+    parts = side.read_text(encoding="utf-8").split()
+    expected = parts[0].lower() if parts else ""
+    if len(expected) != 64 or any(c not in "0123456789abcdef" for c in expected):
+        raise ChecksumError(f"refusing to load {path}: {side.name} holds no SHA-256 digest")
+    actual = sha256_file(path)
+    if not hmac.compare_digest(actual, expected):
+        raise ChecksumError(f"refusing to load {path}: the file does not match its recorded "
+                            f"SHA-256 (expected {expected[:12]}..., got {actual[:12]}...); "
+                            "it may be corrupt or tampered with")
+    return joblib.load(path)
+
+
+def _md_table(rows: list[dict]) -> str:
+    if not rows:
+        return "_none_\n"
+    cols = list(rows[0])
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in r.values()]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def model_card(title, *, data, metrics, rules=None, notes=None, date=None) -> str:
+    """A Markdown model card: data, metrics vs baseline, top rules, date, bankml version.
+
+    Parameters
+    ----------
+    title : str
+    data : dict
+        What the model was trained on (source, sizes, positive rate; never customer rows).
+    metrics : list of dict
+        One row per model, e.g. ``{"model": "tree", "auc": 0.8, ...}``.
+    rules : str, optional
+        The top rules as Markdown.
+    notes : str, optional
+    date : datetime, optional
+        Defaults to now (UTC).
+
+    Examples
+    --------
+    >>> card = model_card("WM propensity", data={"rows": 10},
+    ...                   metrics=[{"model": "tree", "auc": 0.81}])
+    >>> "| tree | 0.8100 |" in card and "bankml" in card
+    True
+    """
+    date = date or _dt.datetime.now(_dt.timezone.utc)
+    lines = [f"# Model card: {title}", "",
+             f"- date: {date.strftime('%Y-%m-%d %H:%M UTC')}",
+             f"- bankml version: {__version__}", "", "## Data", ""]
+    lines += [f"- {k}: {v}" for k, v in data.items()]
+    lines += ["", "## Test-set metrics vs baseline", "", _md_table(list(metrics))]
+    if rules:
+        lines += ["## Top rules", "", rules.rstrip(), ""]
+    if notes:
+        lines += ["## Notes", "", notes.rstrip(), ""]
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""Model files: round trip, checksum verified before unpickling, atomic writes, model card."""
+
+import os
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.tree import DecisionTreeClassifier
+
+from bankml import persistence
+from bankml.errors import ChecksumError
+from bankml.persistence import load_model, model_card, save_model, sha256_file
+
+
+@pytest.fixture
+def fitted():
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 3))
+    return DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, X[:, 0] > 0.5), X
+
+
+def test_round_trip_predicts_the_same(tmp_path, fitted):
+    model, X = fitted
+    info = save_model(model, tmp_path / "sub" / "m.joblib", card="# Card\n")
+    assert info["sha256"] == sha256_file(info["model"])
+    assert (tmp_path / "sub" / "m.joblib.sha256").read_text().split() == [info["sha256"], "m.joblib"]
+    assert (tmp_path / "sub" / "m.md").read_text() == "# Card\n"
+    again = load_model(tmp_path / "sub" / "m.joblib")
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.fixture
+def no_unpickle(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("joblib.load called on an unverified file")
+    monkeypatch.setattr(persistence.joblib, "load", boom)
+
+
+@pytest.mark.parametrize("damage", ["tamper", "no_sidecar", "bad_sidecar", "other_digest"])
+def test_refuses_unverified_file_without_unpickling(tmp_path, fitted, damage, no_unpickle):
+    path = tmp_path / "m.joblib"
+    save_model(fitted[0], path)
+    side = tmp_path / "m.joblib.sha256"
+    if damage == "tamper":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+        match = "does not match"
+    elif damage == "no_sidecar":
+        side.unlink()
+        match = "checksum file m.joblib.sha256 is missing"
+    elif damage == "bad_sidecar":
+        side.write_text("not-a-digest  m.joblib\n")
+        match = "holds no SHA-256"
+    else:
+        side.write_text("0" * 64 + "  m.joblib\n")
+        match = "does not match"
+    with pytest.raises(ChecksumError, match=match):
+        load_model(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "none.joblib")
+
+
+def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, fitted, monkeypatch):
+    path = tmp_path / "m.joblib"
+    save_model([1, 2], path)
+    before = path.read_bytes()
+
+    def half_write(obj, fh):
+        fh.write(b"partial")
+        raise OSError("disk full")
+    monkeypatch.setattr(persistence.joblib, "dump", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(fitted[0], path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["m.joblib", "m.joblib.sha256"]
+    monkeypatch.undo()
+    assert load_model(path) == [1, 2]
+
+
+def test_model_card_content():
+    card = model_card("WM", data={"source": "synthetic n=100"},
+                      metrics=[{"model": "tree", "auc": 0.8}, {"model": "stars", "auc": 0.7}],
+                      rules="1. IF a THEN b", notes="n")
+    for part in ["# Model card: WM", "bankml version", "source: synthetic n=100",
+                 "| tree | 0.8000 |", "| stars | 0.7000 |", "## Top rules", "IF a THEN b"]:
+        assert part in card
+
+
+def test_joblib_file_is_plain_joblib(tmp_path):
+    save_model({"a": 1}, tmp_path / "m.joblib")
+    assert joblib.load(tmp_path / "m.joblib") == {"a": 1}
