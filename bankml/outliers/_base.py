@@ -1,0 +1,68 @@
+"""The shared base of bankml's outlier detectors, in the style of pyod.
+
+Every detector: ``fit``; ``decision_function`` (higher = more abnormal); ``predict`` (0/1);
+``threshold_`` set from ``contamination``; ``labels_``; ``fit_predict``; ``reasons(lang=)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ..errors import ConfigError
+from ._config import outliers_config
+
+__all__ = ["BaseDetector"]
+
+
+class BaseDetector(BaseEstimator):
+    """Common behaviour of the detectors; a detector is a small subclass.
+
+    Subclasses implement ``_fit_scores(X)`` (fit, return the training scores) and
+    ``decision_function(X)``; they may override ``_flag`` (how a score becomes a flag) and
+    ``_threshold_from`` (how ``threshold_`` is set). Swapping one detector for another does
+    not change the calling code.
+    """
+
+    def _contamination(self) -> float:
+        c = getattr(self, "contamination", None)
+        if c is None:
+            return outliers_config()["contamination"]
+        if isinstance(c, bool) or not isinstance(c, (int, float, np.floating)) or not 0 < c <= 0.5:
+            raise ConfigError(f"contamination must be a share in (0, 0.5], got {c!r}")
+        return float(c)
+
+    def _threshold_from(self, scores: np.ndarray) -> float:
+        # The (1 - contamination) quantile of the training scores: about that share of the
+        # training rows scores strictly above it.
+        return float(np.quantile(np.asarray(scores, dtype=float), 1.0 - self._contamination()))
+
+    def _flag(self, scores):
+        return np.asarray(scores, dtype=float) > self.threshold_
+
+    def fit(self, X, y=None):
+        """Fit the detector on ``X`` and flag its rows; ``y`` is ignored."""
+        scores = self._fit_scores(X)
+        self.threshold_ = self._threshold_from(scores)
+        self.decision_scores_ = scores
+        self.labels_ = self._as_output(self._flag(scores).astype(np.int64), scores, "outlier")
+        return self
+
+    def predict(self, X):
+        """0/1 per row (per account for :class:`ThresholdDetector`): 1 = flagged as abnormal."""
+        check_is_fitted(self, "threshold_")
+        scores = self.decision_function(X)
+        return self._as_output(self._flag(scores).astype(np.int64), scores, "outlier")
+
+    def fit_predict(self, X, y=None):
+        """Fit on ``X`` and return ``labels_``."""
+        return self.fit(X, y).labels_
+
+    @staticmethod
+    def _as_output(values, like, name):
+        # Pandas in, pandas out: keep the caller's index when the scores carry one.
+        if isinstance(like, pd.Series):
+            return pd.Series(np.asarray(values), index=like.index, name=name)
+        return np.asarray(values)

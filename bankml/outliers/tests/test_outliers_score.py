@@ -1,0 +1,96 @@
+"""Isolation forest and LOF detectors: planted anomalies, sklearn contract, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from bankml.datasets import ANOMALY_RATE, make_customers
+from bankml.errors import DataError
+from bankml.outliers import IsolationForestDetector, LocalOutlierDetector
+
+
+@pytest.fixture(scope="module")
+def customers():
+    return make_customers(20_000, seed=11, return_truth=True)
+
+
+@pytest.mark.parametrize("detector", [IsolationForestDetector(random_state=0),
+                                      LocalOutlierDetector(random_state=0)])
+def test_planted_anomalies_recovered_at_planted_rate(customers, detector):
+    df, truth = customers
+    det = detector.set_params(contamination=ANOMALY_RATE).fit(df)
+    planted = truth["planted_anomaly"].to_numpy() == 1
+    flagged = det.labels_.to_numpy() == 1
+    recall = (flagged & planted).sum() / planted.sum()
+    assert recall > 0.8, recall
+    # The threshold flags about the planted share, not everything.
+    assert abs(flagged.mean() - ANOMALY_RATE) < 0.002
+    # predict on the training table agrees with labels_, index kept.
+    pred = det.predict(df)
+    assert pred.index.equals(df.index)
+    assert (pred.to_numpy() == det.labels_.to_numpy()).all()
+
+
+def test_scores_higher_for_planted_rows(customers):
+    df, truth = customers
+    scores = IsolationForestDetector(random_state=0).fit(df).decision_function(df)
+    planted = truth["planted_anomaly"].to_numpy() == 1
+    assert scores[planted].median() > scores[~planted].quantile(0.99)
+
+
+def test_reasons_bilingual_name_most_unusual_feature():
+    df = pd.DataFrame({"a": np.r_[np.linspace(1, 2, 99), 1000.0],
+                       "b": np.r_[np.linspace(5, 6, 99), 5.5]}, index=[f"r{i}" for i in range(100)])
+    det = IsolationForestDetector(contamination=0.01, random_state=0).fit(df)
+    assert det.labels_["r99"] == 1 and det.labels_.sum() == 1
+    en = det.reasons(df, lang="en")
+    zh = det.reasons(df, lang="zh")
+    assert list(en.index) == ["r99"]
+    assert "most unusual: a is 1,000 (median 1.5" in en["r99"]
+    assert "最突出：a 为 1,000" in zh["r99"]
+    with pytest.raises(ValueError, match="lang"):
+        det.reasons(df, lang="fr")
+
+
+def test_uses_activity_columns_and_ignores_ids(customers):
+    df, _ = customers
+    det = IsolationForestDetector().fit(df.head(500))
+    assert list(det.feature_names_in_) == ["tx_count_6m", "digital_logins_6m",
+                                           "max_daily_amount", "max_daily_tx_count"]
+    # Scoring works on the same table with extra columns, in any order.
+    s = det.decision_function(df.head(500)[df.columns[::-1]])
+    assert np.allclose(s.to_numpy(), det.decision_scores_.to_numpy())
+
+
+def test_bad_input_is_named():
+    df = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match=r"column 'a' is missing in 1 of 3 rows"):
+        IsolationForestDetector().fit(df)
+    with pytest.raises(DataError, match="all values"):
+        IsolationForestDetector().fit(pd.DataFrame({"a": [np.nan] * 3}))
+    with pytest.raises(DataError, match=r"\['g'\] are not numeric"):
+        IsolationForestDetector().fit(pd.DataFrame({"a": [1.0, 2.0], "g": ["x", "y"]}))
+    with pytest.raises(DataError, match="lacks the feature"):
+        IsolationForestDetector(features=["zz"]).fit(df.fillna(0))
+    with pytest.raises(ValueError, match="contamination"):
+        IsolationForestDetector(contamination=0.9).fit(df.fillna(0))
+    with pytest.raises(DataError, match="at least 2 rows"):
+        LocalOutlierDetector().fit(pd.DataFrame({"a": [1.0]}))
+    det = IsolationForestDetector().fit(df.fillna(0))
+    with pytest.raises(DataError, match="'b'"):
+        det.predict(df.fillna(0)[["a"]])
+
+
+def test_constant_column_never_the_reason():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"const": np.full(200, 7.0), "x": rng.normal(size=200)})
+    df.loc[5, "x"] = 50.0
+    det = LocalOutlierDetector(contamination=0.01).fit(df)
+    assert det.labels_[5] == 1
+    assert "x is 50" in det.reasons(df).loc[5]
+
+
+@parametrize_with_checks([IsolationForestDetector(n_estimators=10), LocalOutlierDetector()])
+def test_sklearn_contract(estimator, check):
+    check(estimator)
