@@ -1,0 +1,10 @@
+"""IF-THEN rules from bankml models: extraction, simplification, evidence and export.
+
+A branch runs rules, a SQL query or a printed sheet, never a pickled model.
+"""
+
+from ._evaluate import evaluate
+from ._extract import rules_from_tree
+from ._model import Condition, Rule, RuleSet
+
+__all__ = ["Condition", "Rule", "RuleSet", "rules_from_tree", "evaluate"]

@@ -1,0 +1,206 @@
+"""Turn a fitted decision tree into one IF-THEN rule per root-to-leaf path.
+
+Reads bankml's InfoGainTreeClassifier (multiway categorical branches) and scikit-learn trees.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+
+from ..errors import DataError, NotFittedError
+from ..labels import default_labels
+from ._model import Condition, Rule, RuleSet
+
+__all__ = ["rules_from_tree"]
+
+
+def _f32_equivalent_threshold(t: float) -> float:
+    """The float64 threshold t' with ``x <= t'`` iff ``float32(x) <= t``.
+
+    scikit-learn casts X to float32 before comparing with its float64 thresholds, so a
+    rule on the original float64 values must compare with the boundary of the float32
+    rounding, or rows within half a float32 ulp of a threshold would go the other way.
+    """
+    if not np.isfinite(t):
+        return float(t)
+    f = np.float32(t)
+    if float(f) > t:
+        f = np.nextafter(f, np.float32(-np.inf))
+    g = np.nextafter(f, np.float32(np.inf))
+    if not np.isfinite(g) or not np.isfinite(f):
+        return float(t)
+    m = (float(f) + float(g)) / 2.0  # exact in float64
+    # A float64 exactly half-way rounds to the float32 with an even mantissa.
+    if int(np.asarray(f).view(np.uint32)) & 1 == 0:
+        return m
+    return float(np.nextafter(m, -np.inf))
+
+
+def _feature_names(model, n_features):
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return [f"x{i}" for i in range(n_features)], False
+    return [str(n) for n in names], True
+
+
+def _resolve_target(target, classes, label_column):
+    if target is None:
+        return None
+    for c in classes:
+        if c == target or (isinstance(c, (int, float)) and not isinstance(target, bool)
+                           and str(c) == str(target)):
+            return c
+    if label_column is not None:
+        labels = default_labels()
+        for c in classes:
+            if target in (labels.value(label_column, c, "zh"), labels.value(label_column, c, "en")):
+                return c
+    raise DataError(f"target {target!r} is not one of the model's classes {list(classes)}"
+                    + (f" nor a label of {label_column!r}" if label_column else ""))
+
+
+class _SklearnView:
+    def __init__(self, model):
+        t = model.tree_
+        if getattr(model, "n_outputs_", 1) != 1:
+            raise DataError("multi-output trees are not supported: fit one tree per output")
+        self.t = t
+        self.names, self.named = _feature_names(model, model.n_features_in_)
+        self.missing_left = getattr(t, "missing_go_to_left", None)
+        self.counts = t.value[:, 0, :] * t.weighted_n_node_samples[:, None]
+
+    def is_leaf(self, node):
+        return self.t.children_left[node] == -1
+
+    def leaf_class_index(self, node):
+        return int(np.argmax(self.t.value[node, 0]))
+
+    def n_samples(self, node):
+        return int(self.t.n_node_samples[node])
+
+    def branches(self, node):
+        name = self.names[self.t.feature[node]]
+        thr = _f32_equivalent_threshold(float(self.t.threshold[node]))
+        left_missing = bool(self.missing_left[node]) if self.missing_left is not None else False
+        return [(int(self.t.children_left[node]), Condition(name, "<=", thr, left_missing)),
+                (int(self.t.children_right[node]), Condition(name, ">", thr, not left_missing))]
+
+
+class _ContractView:
+    """bankml.tree's ``tree_`` (see the tree/rules contract): multiway branches."""
+
+    def __init__(self, model):
+        t = model.tree_
+        self.t = t
+        self.names, self.named = _feature_names(model, model.n_features_in_)
+        self.counts = np.array([np.asarray(t.value[i], dtype=float) for i in range(t.node_count)])
+
+    def is_leaf(self, node):
+        return bool(self.t.is_leaf(node))
+
+    def leaf_class_index(self, node):
+        return int(self.t.leaf_class_index(node))
+
+    def n_samples(self, node):
+        return int(self.t.n_node_samples[node])
+
+    def branches(self, node):
+        name = self.names[int(self.t.feature[node])]
+        out = []
+        for b in self.t.branches(node):
+            out.append((int(b.child), Condition(name, b.op, b.value, bool(b.includes_missing))))
+        return out
+
+
+def rules_from_tree(model, target=None, *, label_column=None, model_version=None) -> RuleSet:
+    """One rule per root-to-leaf path of a fitted tree, with its training evidence.
+
+    Parameters
+    ----------
+    model : InfoGainTreeClassifier or sklearn DecisionTreeClassifier
+        A fitted tree. NaN routing (``missing_go_to_left`` / ``includes_missing``) is
+        carried into the rules, so ``RuleSet.predict`` equals ``model.predict``.
+    target : class value or label, optional
+        Keep only leaves predicting this class (a class value, or its zh/en label under
+        ``label_column``, e.g. ``"WM buyer"``). The default then becomes the other class
+        for a binary model (so predictions still equal the model's) and the majority of the
+        other classes otherwise.
+    label_column : str, optional
+        The predicted column's name (e.g. ``"wm_buyer"``) for labelling predictions.
+    model_version : str, optional
+        Recorded in ``meta`` and printed on the HTML sheet.
+
+    Returns
+    -------
+    RuleSet
+        Each rule's ``support`` is the training rows at its leaf, ``confidence`` the
+        (weighted) share of the predicted class there, ``lift`` confidence over the class's
+        share at the root, ``coverage`` the leaf's share of training rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X = pd.DataFrame({"age": [20, 30, 60, 70], "deposit": [100, 3000, 3000, 200]})
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, [0, 0, 1, 1])
+    >>> print(rules_from_tree(tree, target=1))
+    1. IF age > 45 or missing THEN 1  [support 2, confidence 100%]
+    OTHERWISE 0
+    """
+    if not hasattr(model, "classes_") and not hasattr(model, "tree_"):
+        raise NotFittedError(f"{type(model).__name__} is not fitted yet: call fit before "
+                             "extracting rules")
+    if not hasattr(model, "tree_") or not hasattr(model, "classes_"):
+        raise NotFittedError(f"{type(model).__name__} is not a fitted tree classifier "
+                             "(no tree_ / classes_)")
+    t = model.tree_
+    if hasattr(t, "branches") and hasattr(t, "is_leaf"):
+        view = _ContractView(model)
+    elif hasattr(t, "children_left"):
+        view = _SklearnView(model)
+    else:
+        raise TypeError(f"{type(model).__name__}.tree_ is neither a bankml nor a scikit-learn tree")
+    classes = [c.item() if isinstance(c, np.generic) else c for c in model.classes_]
+    target_cls = _resolve_target(target, classes, label_column)
+
+    root = view.counts[0]
+    total = float(root.sum())
+    prior = root / total if total > 0 else np.full(len(root), np.nan)
+    n_root = view.n_samples(0)
+
+    rules = []
+    stack = [(0, ())]
+    while stack:
+        node, conds = stack.pop()
+        if view.is_leaf(node):
+            k = view.leaf_class_index(node)
+            counts = view.counts[node]
+            s = float(counts.sum())
+            conf = counts[k] / s if s > 0 else np.nan
+            n = view.n_samples(node)
+            rules.append(Rule(conditions=conds, prediction=classes[k], support=n,
+                              n_correct=conf * n if s > 0 else None,
+                              confidence=conf if s > 0 else None,
+                              lift=(conf / prior[k]) if s > 0 and prior[k] > 0 else None,
+                              coverage=n / n_root if n_root else None))
+            continue
+        # Push in reverse so the left-most branch is expanded (and numbered) first.
+        for child, cond in reversed(view.branches(node)):
+            stack.append((child, conds + (cond,)))
+
+    if target_cls is not None:
+        rules = [r for r in rules if r.prediction == target_cls]
+        others = [i for i, c in enumerate(classes) if c != target_cls]
+        default = classes[max(others, key=lambda i: root[i])] if others else target_cls
+    else:
+        default = classes[int(np.argmax(root))]
+    meta = {"model": type(model).__name__, "model_version": model_version,
+            "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "n_samples": n_root, "target": target_cls,
+            "exact": target_cls is None or len(classes) <= 2}
+    if view.named or hasattr(model, "n_features_in_"):
+        meta["feature_names"] = view.names
+    return RuleSet(rules, default=default, classes=tuple(classes), label_column=label_column,
+                   meta=meta)
