@@ -5,6 +5,7 @@ mlxtend's Apriori / FP-growth or the C-backed ``fast`` engine (pyfim), all givin
 table; rules carry mlxtend's metrics and turn into a branch call list (:func:`recommend`).
 """
 
+from ._itemsets import ENGINES, frequent_itemsets
 from ._transactions import to_baskets, to_onehot, to_transactions
 
-__all__ = ["to_transactions", "to_onehot", "to_baskets"]
+__all__ = ["to_transactions", "to_onehot", "to_baskets", "frequent_itemsets", "ENGINES"]

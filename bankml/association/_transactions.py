@@ -52,7 +52,7 @@ def _flag_column(s: pd.Series, name, what: str) -> np.ndarray:
     values = s.to_numpy(dtype="float64", na_value=np.nan)
     bad = ~((values == 0) | (values == 1))
     if bad.any():
-        seen = sorted({str(v) for v in pd.unique(values[bad])[:_MAX_SHOWN]})
+        seen = sorted({_value_text(v) for v in pd.unique(values[bad])[:_MAX_SHOWN]})
         raise DataError(f"{what}: column {name!r} has values {seen} in {_first_rows(s.index, bad)}; "
                         "expected only 0/1 or True/False (no missing values)")
     return values == 1

@@ -1,0 +1,324 @@
+"""Frequent itemsets from baskets with a choice of engine: mlxtend Apriori / FP-growth or pyfim.
+
+Every engine only finds the itemsets; counting, support (count / n), the memory guard and
+the canonical order are done here once, so all engines return exactly the same table.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, DataError, EngineNotAvailableError, ResourceLimitError
+from ._transactions import _as_tx, _check_some_items, _Tx
+
+__all__ = ["frequent_itemsets", "ENGINES"]
+
+ENGINES = ("apriori", "fpgrowth", "fast")
+# Above this many itemsets (each a frozenset plus its lookup entries, a few hundred bytes)
+# a laptop runs out of memory; the guard refuses before mining starts.
+DEFAULT_MAX_ITEMSETS = 2_000_000
+_FAST_PIP = "pip install 'bankml[fast]'  (or: pip install pyfim)"
+
+
+def _check_support(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise DataError(f"{name} must be a number in (0, 1], got {value!r}")
+    if not 0.0 < float(value) <= 1.0:
+        raise DataError(f"{name} must be in (0, 1] (a share of all baskets), got {value!r}; "
+                        "for an absolute count c of n baskets pass c / n")
+    return float(value)
+
+
+def _check_max_len(max_len):
+    if max_len is None:
+        return None
+    if isinstance(max_len, bool) or not isinstance(max_len, numbers.Integral) or max_len < 1:
+        raise DataError(f"max_len must be a positive integer or None, got {max_len!r}")
+    return int(max_len)
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    if engine == "fast":
+        _fim()
+    return engine
+
+
+def _fim():
+    try:
+        import fim
+    except ImportError:
+        raise EngineNotAvailableError(
+            "engine='fast' needs the C library pyfim, which is not installed; install it with "
+            f"{_FAST_PIP}, or use engine='fpgrowth' (mlxtend, same results)") from None
+    return fim
+
+
+def _min_count(min_support: float, n: int) -> int:
+    """The smallest basket count c with c / n >= min_support, the test every engine applies."""
+    c = max(1, math.ceil(min_support * n))
+    while c > 1 and (c - 1) / n >= min_support:
+        c -= 1
+    while c / n < min_support:
+        c += 1
+    return c
+
+
+@dataclass
+class _Table:
+    """Frequent itemsets in canonical order: by size, then count (descending), then items.
+
+    ``pos[k]`` holds the sorted item positions of the size-k itemsets, one row each, and
+    ``start[k]`` the table index of its first row; ``_keys``/``_order`` find any itemset's
+    table index from its positions (see :meth:`lookup`).
+    """
+
+    items: list
+    n: int
+    pos: dict
+    counts: np.ndarray
+    start: dict
+    _keys: dict = field(default_factory=dict)
+    _order: dict = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, items, n, pos_by_size, counts_by_size):
+        pos, counts, start, total = {}, [], {}, 0
+        for k in sorted(pos_by_size):
+            P, c = pos_by_size[k], counts_by_size[k]
+            if not len(c):
+                continue
+            P = np.sort(P, axis=1)
+            order = np.lexsort(tuple(P[:, j] for j in range(k - 1, -1, -1)) + (-c,))
+            pos[k], start[k] = P[order], total
+            counts.append(c[order])
+            total += len(c)
+        counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+        table = cls(items, n, pos, counts.astype(np.int64), start)
+        table._index()
+        return table
+
+    def _index(self):
+        # id of an itemset of size k = (id of its first k-1 items) * n_items + last item:
+        # unique, fits int64, and lets a query walk down one item at a time.
+        m = len(self.items)
+        ids = None
+        for k in sorted(self.pos):
+            P = self.pos[k]
+            if k == 1:
+                keys = P[:, 0].astype(np.int64)
+            else:
+                prefix = self._find(P[:, : k - 1])
+                if (prefix < 0).any():  # cannot happen for a downward-closed result
+                    raise DataError("internal: an engine returned an itemset without its subsets")
+                keys = prefix * m + P[:, k - 1]
+            order = np.argsort(keys, kind="stable")
+            self._keys[k] = keys[order]
+            self._order[k] = order + self.start[k]
+            ids = keys
+        return ids
+
+    def _find(self, Q: np.ndarray) -> np.ndarray:
+        """Table indices of the itemsets whose sorted positions are the rows of Q (-1: absent)."""
+        m = len(self.items)
+        out = np.full(len(Q), -1, dtype=np.int64)
+        ok = np.ones(len(Q), dtype=bool)
+        idx = None
+        for j in range(Q.shape[1]):
+            k = j + 1
+            if k not in self._keys:
+                return out
+            keys = Q[:, 0].astype(np.int64) if j == 0 else idx * m + Q[:, j]
+            found = np.searchsorted(self._keys[k], keys)
+            found = np.minimum(found, len(self._keys[k]) - 1)
+            ok &= self._keys[k][found] == keys
+            idx = np.where(ok, self._order[k][found], 0)
+        out[ok] = idx[ok]
+        return out
+
+    def sizes(self) -> np.ndarray:
+        return np.concatenate([np.full(len(P), k) for k, P in self.pos.items()]) if self.pos \
+            else np.zeros(0, dtype=np.intp)
+
+    def frozensets(self) -> np.ndarray:
+        labels = np.asarray(self.items, dtype=object)
+        out = np.empty(len(self.counts), dtype=object)
+        i = 0
+        for P in self.pos.values():
+            out[i:i + len(P)] = [frozenset(r) for r in labels[P].tolist()]
+            i += len(P)
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"support": self.counts / self.n, "itemsets": self.frozensets()},
+                            columns=["support", "itemsets"])
+
+
+def _estimate(tx: _Tx, min_count: int, max_len) -> int:
+    """An upper bound on the number of frequent itemsets, from one pass over basket sizes.
+
+    Each frequent itemset lies in at least ``min_count`` baskets, so it is counted at least
+    ``min_count`` times among the subsets of the baskets (restricted to frequent items);
+    an itemset of size k also needs ``min_count`` baskets of at least k frequent items.
+    """
+    frequent = tx.X.sum(axis=0) >= min_count
+    f = int(frequent.sum())
+    if f == 0:
+        return 0
+    sizes = tx.X[:, frequent].sum(axis=1)
+    k_max = int(np.sort(sizes)[-min_count]) if min_count <= len(sizes) else 0
+    if max_len is not None:
+        k_max = min(k_max, max_len)
+    by_items = sum(math.comb(f, k) for k in range(1, k_max + 1))
+    hist = np.bincount(sizes)
+    by_baskets = sum(int(h) * sum(math.comb(s, k) for k in range(1, min(s, k_max) + 1))
+                     for s, h in enumerate(hist) if h) // min_count
+    return min(by_items, by_baskets)
+
+
+def _guard(tx: _Tx, min_support: float, min_count: int, max_len, max_itemsets) -> None:
+    if max_itemsets is None:
+        return
+    estimate = _estimate(tx, min_count, max_len)
+    if estimate <= max_itemsets:
+        return
+    hints = []
+    s = min_support
+    for _ in range(30):
+        s = min(1.0, s * 1.5)
+        if _estimate(tx, _min_count(s, tx.n), max_len) <= max_itemsets or s == 1.0:
+            hints.append(f"min_support={s:.3g}")
+            break
+    for L in range((max_len or tx.X.shape[1]) - 1, 0, -1):
+        if _estimate(tx, min_count, L) <= max_itemsets:
+            hints.append(f"max_len={L}")
+            break
+    raise ResourceLimitError(
+        f"min_support={min_support:g} over {tx.n} baskets and {tx.X.shape[1]} items could give up "
+        f"to {estimate:,} frequent itemsets, more than max_itemsets={max_itemsets:,}; that would "
+        f"exhaust memory. Try {' or '.join(hints) or 'a higher min_support'}, drop rare items, "
+        "or raise max_itemsets if the machine has the memory.")
+
+
+def _group(sets, counts):
+    """Itemsets as tuples plus counts -> {size: positions matrix}, {size: counts}."""
+    sizes = np.fromiter(map(len, sets), dtype=np.intp, count=len(sets))
+    flat = np.fromiter(chain.from_iterable(sets), dtype=np.intp, count=int(sizes.sum()))
+    counts = np.asarray(counts, dtype=np.int64)
+    order = np.argsort(sizes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    pos, cnt = {}, {}
+    for k in np.unique(sizes):
+        rows = order[sizes[order] == k]
+        # gather each row's k items from the flat list
+        P = flat[starts[rows][:, None] + np.arange(k)[None, :]]
+        pos[int(k)], cnt[int(k)] = P, counts[rows]
+    return pos, cnt
+
+
+def _mine_mlxtend(tx: _Tx, min_count: int, max_len, engine: str):
+    from mlxtend.frequent_patterns import apriori, fpgrowth
+
+    df = pd.DataFrame(tx.X, columns=range(tx.X.shape[1]))
+    # Ask for half a basket less than needed, then apply the one exact test ourselves, so a
+    # rounding difference inside mlxtend can never drop or add a borderline itemset.
+    threshold = (min_count - 0.5) / tx.n
+    miner = apriori if engine == "apriori" else fpgrowth
+    found = miner(df, min_support=threshold, use_colnames=False, max_len=max_len)
+    counts = np.rint(found["support"].to_numpy() * tx.n).astype(np.int64)
+    keep = counts >= min_count
+    sets = [tuple(s) for s in found["itemsets"].to_numpy()[keep]]
+    return _group(sets, counts[keep])
+
+
+def _mine_fast(tx: _Tx, min_count: int, max_len):
+    fim = _fim()
+    # Identical baskets are passed once with their multiplicity: far fewer rows for fim.
+    rows, mult = np.unique(tx.X, axis=0, return_counts=True)
+    nonempty = rows.any(axis=1)
+    tracts = {tuple(np.flatnonzero(r).tolist()): int(c)
+              for r, c in zip(rows[nonempty], mult[nonempty])}
+    kwargs = {} if max_len is None else {"zmax": max_len}
+    found = fim.fpgrowth(tracts, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
+    sets = [s for s, _ in found]
+    counts = [c for _, c in found]
+    return _group(sets, counts)
+
+
+def _mine(tx: _Tx, min_support, max_len, engine, max_itemsets) -> _Table:
+    min_support = _check_support(min_support, "min_support")
+    max_len = _check_max_len(max_len)
+    _check_engine(engine)
+    if max_itemsets is not None and (isinstance(max_itemsets, bool) or not isinstance(
+            max_itemsets, numbers.Integral) or max_itemsets < 1):
+        raise DataError(f"max_itemsets must be a positive integer or None, got {max_itemsets!r}")
+    _check_some_items(tx, "frequent_itemsets")
+    min_count = _min_count(min_support, tx.n)
+    _guard(tx, min_support, min_count, max_len, max_itemsets)
+    if (tx.X.sum(axis=0) >= min_count).any():
+        if engine == "fast":
+            pos, cnt = _mine_fast(tx, min_count, max_len)
+        else:
+            pos, cnt = _mine_mlxtend(tx, min_count, max_len, engine)
+    else:
+        pos, cnt = {}, {}
+    return _Table.build(tx.items, tx.n, pos, cnt)
+
+
+def frequent_itemsets(transactions, min_support, max_len=None, engine="fpgrowth",
+                      max_itemsets=DEFAULT_MAX_ITEMSETS) -> pd.DataFrame:
+    """Itemsets held together by at least ``min_support`` of all baskets.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame or list of baskets
+        The one-hot boolean (or 0/1) frame from :func:`to_transactions` /
+        :func:`to_onehot`, or baskets as lists of item labels.
+    min_support : float in (0, 1]
+        Minimum share of baskets holding every item of the set (count / n >= min_support).
+    max_len : int, optional
+        Largest itemset size; default no limit.
+    engine : {"fpgrowth", "apriori", "fast"}
+        ``"apriori"`` and ``"fpgrowth"`` call mlxtend; ``"fast"`` calls the C library pyfim
+        (``pip install 'bankml[fast]'``). All give exactly the same table.
+    max_itemsets : int or None, default 2,000,000
+        Refuse up front (``ResourceLimitError``) when an upper bound on the number of
+        itemsets exceeds this; None disables the guard.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``support`` (count / n) and ``itemsets`` (frozensets of item labels), as
+        mlxtend returns them, ordered by size, then support (descending), then item order.
+
+    Raises
+    ------
+    DataError
+        Bad transactions (see :func:`to_transactions`), every basket empty, ``min_support``
+        outside (0, 1].
+    ConfigError
+        Unknown engine.
+    EngineNotAvailableError
+        ``engine="fast"`` without pyfim installed (the message gives the pip command).
+    ResourceLimitError
+        Too many itemsets would be found; the message gives the estimate and a remedy.
+
+    Examples
+    --------
+    >>> baskets = [["has_fund", "has_wm_account"], ["has_fund"], ["has_fund", "has_wm_account"],
+    ...            ["has_gold"]]
+    >>> fi = frequent_itemsets(baskets, min_support=0.5)
+    >>> [(sorted(s), p) for s, p in zip(fi["itemsets"], fi["support"])]
+    [(['has_fund'], 0.75), (['has_wm_account'], 0.5), (['has_fund', 'has_wm_account'], 0.5)]
+    >>> frequent_itemsets(baskets, 0.5, engine="fast").equals(frequent_itemsets(baskets, 0.5))
+    True
+    """
+    tx = _as_tx(transactions, what="frequent_itemsets")
+    return _mine(tx, min_support, max_len, engine, max_itemsets).frame()

@@ -1,0 +1,129 @@
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bankml.association import ENGINES, frequent_itemsets
+from bankml.errors import ConfigError, DataError, EngineNotAvailableError, ResourceLimitError
+
+
+def _random_onehot(seed, n=120, m=7):
+    rng = np.random.default_rng(seed)
+    # correlated items: a latent "affluence" drives several products at once
+    z = rng.random(n)[:, None]
+    p = rng.uniform(0.1, 0.7, size=m)[None, :]
+    X = rng.random((n, m)) < np.clip(p + 0.4 * (z - 0.5), 0.02, 0.98)
+    return pd.DataFrame(X, columns=[f"has_p{j}" for j in range(m)])
+
+
+def _brute_force(onehot, min_support, max_len=None):
+    X = onehot.to_numpy()
+    n, m = X.shape
+    found = {}
+    for k in range(1, (max_len or m) + 1):
+        for combo in combinations(range(m), k):
+            count = int(X[:, combo].all(axis=1).sum())
+            if count / n >= min_support:
+                found[frozenset(onehot.columns[list(combo)])] = count / n
+    return found
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("min_support", [0.05, 0.2])
+def test_every_engine_equals_brute_force_count(seed, min_support):
+    onehot = _random_onehot(seed)
+    expected = _brute_force(onehot, min_support)
+    tables = {e: frequent_itemsets(onehot, min_support, engine=e) for e in ENGINES}
+    for engine, table in tables.items():
+        assert dict(zip(table["itemsets"], table["support"])) == expected, engine
+        assert table["itemsets"].is_unique
+    # not just the same sets: the same frame, row for row, bit for bit
+    assert tables["apriori"].equals(tables["fpgrowth"])
+    assert tables["fast"].equals(tables["fpgrowth"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_max_len_limits_size_on_every_engine(engine):
+    onehot = _random_onehot(11)
+    table = frequent_itemsets(onehot, 0.05, max_len=2, engine=engine)
+    assert dict(zip(table["itemsets"], table["support"])) == _brute_force(onehot, 0.05, max_len=2)
+    assert table["itemsets"].map(len).max() == 2
+
+
+def test_support_exactly_at_threshold_is_kept_by_every_engine():
+    # 3 of 10 baskets: 3 / 10 >= 0.3 must hold although 0.3 * 10 is 3.0000000000000004
+    baskets = [["a", "b"]] * 3 + [["a"]] * 4 + [["c"]] * 3
+    for engine in ENGINES:
+        table = frequent_itemsets(baskets, 0.3, engine=engine)
+        assert frozenset({"a", "b"}) in set(table["itemsets"]), engine
+
+
+def test_order_is_size_then_support_then_items():
+    onehot = _random_onehot(2)
+    table = frequent_itemsets(onehot, 0.05)
+    sizes = table["itemsets"].map(len).to_numpy()
+    assert (np.diff(sizes) >= 0).all()
+    for k in np.unique(sizes):
+        assert (np.diff(table["support"].to_numpy()[sizes == k]) <= 0).all()
+
+
+def test_baskets_and_01_frames_give_the_same_table():
+    onehot = _random_onehot(4)
+    baskets = [list(onehot.columns[row]) for row in onehot.to_numpy()]
+    as_int = onehot.astype("int8")
+    reference = frequent_itemsets(onehot, 0.1)
+    assert frequent_itemsets(baskets, 0.1).equals(reference)
+    assert frequent_itemsets(as_int, 0.1).equals(reference)
+
+
+def test_nothing_frequent_gives_an_empty_table():
+    table = frequent_itemsets([["a"], ["b"], ["c"]], 0.5, engine="fast")
+    assert list(table.columns) == ["support", "itemsets"] and len(table) == 0
+
+
+@pytest.mark.parametrize("support", [0, -0.1, 1.5, float("nan"), "0.1", True])
+def test_support_outside_unit_interval_is_refused(support):
+    with pytest.raises(DataError, match="min_support"):
+        frequent_itemsets([["a"], ["b"]], support)
+
+
+def test_bad_transactions_are_refused():
+    with pytest.raises(DataError, match="every basket is empty"):
+        frequent_itemsets([[], []], 0.1)
+    with pytest.raises(DataError, match="every basket is empty"):
+        frequent_itemsets(pd.DataFrame({"a": [False, False]}), 0.1)
+    with pytest.raises(DataError, match="no baskets"):
+        frequent_itemsets([], 0.1)
+    with pytest.raises(DataError, match="duplicate column"):
+        frequent_itemsets(pd.DataFrame([[1, 0]], columns=["a", "a"]), 0.1)
+    with pytest.raises(DataError, match=r"column 'b'.*values \['3'\]"):
+        frequent_itemsets(pd.DataFrame({"a": [1, 0], "b": [3, 1]}), 0.1)
+    with pytest.raises(DataError, match="column 'b'.*dtype"):
+        frequent_itemsets(pd.DataFrame({"a": [1, 0], "b": ["x", "y"]}), 0.1)
+    with pytest.raises(DataError, match="max_len"):
+        frequent_itemsets([["a"]], 0.1, max_len=0)
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ConfigError, match="'eclat'"):
+        frequent_itemsets([["a"]], 0.5, engine="eclat")
+
+
+def test_missing_fast_engine_says_how_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fim", None)  # makes `import fim` fail
+    with pytest.raises(EngineNotAvailableError, match="pip install"):
+        frequent_itemsets([["a"]], 0.5, engine="fast")
+
+
+def test_itemset_explosion_is_refused_up_front_with_a_remedy():
+    rng = np.random.default_rng(0)
+    dense = pd.DataFrame(rng.random((200, 30)) < 0.9, columns=[f"i{j}" for j in range(30)])
+    with pytest.raises(ResourceLimitError, match=r"up to [\d,]+ frequent itemsets.*(min_support|max_len)="):
+        frequent_itemsets(dense, 0.01, max_itemsets=100_000)
+    # the bound is an upper bound: a small problem passes and matches brute force
+    small = dense.iloc[:, :6]
+    table = frequent_itemsets(small, 0.5, max_itemsets=63)
+    assert len(table) <= 63
