@@ -1,0 +1,9 @@
+"""The bank's rule-based star rating (DOMAIN.md section 1): policy, scorer, raw-data
+aggregation and a scikit-learn baseline classifier that ranks customers by star points.
+"""
+
+from ._policy import NOT_RATED, QUASI_STAR, STAR_LEVELS, StarPolicy
+from ._scorer import AUDIT_COLUMNS, MANUAL_COLUMNS, ServiceStars, StarScorer
+
+__all__ = ["StarPolicy", "StarScorer", "ServiceStars", "STAR_LEVELS", "QUASI_STAR",
+           "NOT_RATED", "MANUAL_COLUMNS", "AUDIT_COLUMNS"]
