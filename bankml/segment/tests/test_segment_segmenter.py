@@ -1,0 +1,157 @@
+"""CustomerSegmenter: recovers planted segments, profiles and names them, refuses bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from bankml.errors import DataError
+from bankml.segment import CustomerSegmenter
+
+
+def _planted(n_per=400, seed=0):
+    """Three customer groups with distinct balances and activity (log-normal, as in banks)."""
+    rng = np.random.default_rng(seed)
+    centres = [(2_000, 200_000, 10), (150_000, 5_000, 150), (20_000, 20_000, 50)]
+    rows, truth = [], []
+    for g, (short, long_, tx) in enumerate(centres):
+        rows.append(pd.DataFrame({
+            "short_term_assets": short * rng.lognormal(0, 0.25, n_per),
+            "long_term_assets": long_ * rng.lognormal(0, 0.25, n_per),
+            "tx_count_6m": rng.poisson(tx, n_per),
+        }))
+        truth += [g] * n_per
+    df = pd.concat(rows, ignore_index=True)
+    order = rng.permutation(len(df))
+    return df.iloc[order].reset_index(drop=True), np.asarray(truth)[order]
+
+
+@pytest.mark.parametrize("n_clusters", ["auto", 3])
+def test_recovers_planted_clusters(n_clusters):
+    df, truth = _planted()
+    seg = CustomerSegmenter(n_clusters=n_clusters, k_range=(2, 6), random_state=0).fit(df)
+    assert seg.n_clusters_ == 3
+    assert adjusted_rand_score(truth, seg.labels_) > 0.9
+    # predict on fresh customers from the same groups agrees with the truth too
+    new, new_truth = _planted(n_per=100, seed=1)
+    assert adjusted_rand_score(new_truth, seg.predict(new)) > 0.9
+
+
+def test_auto_keeps_k_scores_and_picks_the_best():
+    df, _ = _planted()
+    seg = CustomerSegmenter(k_range=(2, 5), random_state=0).fit(df)
+    assert list(seg.k_scores_.index) == [2, 3, 4, 5]
+    assert seg.n_clusters_ == int(seg.k_scores_.idxmax())
+
+
+def test_deterministic_with_random_state():
+    df, _ = _planted()
+    a = CustomerSegmenter(random_state=3, k_range=(2, 4)).fit(df)
+    b = CustomerSegmenter(random_state=3, k_range=(2, 4)).fit(df)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    pd.testing.assert_series_equal(a.k_scores_, b.k_scores_)
+
+
+def test_profile_sizes_value_share_and_names():
+    df, truth = _planted()
+    df["star_points"] = np.where(truth == 0, 3.0, 1.0)
+    seg = CustomerSegmenter(n_clusters=3, features=["short_term_assets", "long_term_assets",
+                                                    "tx_count_6m"]).fit(df)
+    prof = seg.profile()
+    assert prof["size"].sum() == len(df)
+    assert prof["share"].sum() == pytest.approx(1.0)
+    # the group holding long-term assets (truth 0) has 3/5 of star points
+    seg0 = pd.Series(seg.labels_[truth == 0]).mode()[0]
+    assert prof.loc[seg0, "value_share"] == pytest.approx(0.6)
+    assert prof.loc[seg0, "smd_long_term_assets"] > 1
+    assert prof.loc[seg0, "smd_tx_count_6m"] < -1
+    assert prof.loc[seg0, "name"] == "high balance, low activity"
+    assert seg.profile(lang="zh").loc[seg0, "name"] == "高余额低活跃"
+    # value given explicitly: as a Series aligned with the training rows, and as a column
+    doubled = seg.profile(value=df["star_points"] * 2)
+    np.testing.assert_allclose(doubled["value_share"], prof["value_share"])
+    on_new = seg.profile(df, value="star_points")
+    np.testing.assert_allclose(on_new["value_share"], prof["value_share"])
+
+
+def test_profile_without_value_has_nan_share():
+    df, _ = _planted()
+    prof = CustomerSegmenter(n_clusters=3).fit(df).profile()
+    assert prof["value_share"].isna().all()
+
+
+def test_smd_matches_direct_computation():
+    df, _ = _planted()
+    seg = CustomerSegmenter(n_clusters=3).fit(df)
+    x = np.log1p(df["short_term_assets"].to_numpy())
+    x = (x - x.mean()) / x.std()
+    inside, outside = x[seg.labels_ == 1], x[seg.labels_ != 1]
+    expected = (inside.mean() - outside.mean()) / np.sqrt((inside.var() + outside.var()) / 2)
+    assert seg.profile().loc[1, "smd_short_term_assets"] == pytest.approx(expected)
+
+
+def test_default_features_on_customer_table():
+    from bankml.datasets import make_customers
+    from bankml.segment._config import segment_config
+
+    df = make_customers(1500, seed=2)
+    seg = CustomerSegmenter(n_clusters=4).fit(df)
+    assert seg.features_ == segment_config()["segmenter"]["features"]
+    assert len(seg.predict(df)) == len(df)
+
+
+def test_kprototypes_mixed_data():
+    df, truth = _planted(n_per=150)
+    df["channel"] = np.where(truth == 1, "mobile", np.where(truth == 0, "branch", "atm"))
+    seg = CustomerSegmenter(n_clusters="auto", method="kprototypes", k_range=(2, 4),
+                            random_state=0).fit(df)
+    assert seg.categorical_features_ == ["channel"]
+    assert adjusted_rand_score(truth, seg.labels_) > 0.9
+    prof = seg.profile()
+    assert "smd_channel=mobile" in prof.columns
+    assert prof["name"].str.contains("mostly").any()
+    np.testing.assert_array_equal(seg.predict(df), seg.labels_)
+
+
+@pytest.mark.parametrize("make_bad, message", [
+    (lambda d: d.assign(short_term_assets=np.nan), "entirely missing"),
+    (lambda d: d.assign(short_term_assets=d["short_term_assets"].where(d.index != 5)),
+     "missing values"),
+    (lambda d: d.assign(tx_count_6m=7), "constant"),
+    (lambda d: d.assign(long_term_assets=-d["long_term_assets"]), "negative"),
+    (lambda d: d.assign(segment_code="a"), "not numeric"),
+    (lambda d: d.head(2), "n_samples=2 is fewer than n_clusters=3"),
+])
+def test_bad_input_is_refused_clearly(make_bad, message):
+    df, _ = _planted(n_per=20)
+    with pytest.raises(DataError, match=message):
+        CustomerSegmenter(n_clusters=3).fit(make_bad(df))
+
+
+def test_bad_features_and_methods():
+    df, _ = _planted(n_per=20)
+    with pytest.raises(DataError, match="not columns"):
+        CustomerSegmenter(features=["nope"]).fit(df)
+    with pytest.raises(DataError, match="categorical"):
+        CustomerSegmenter(method="kprototypes").fit(df)
+    with pytest.raises(DataError, match="too few"):
+        CustomerSegmenter(k_range=(3, 5)).fit(df.head(3))
+    with pytest.raises(ValueError, match="n_clusters"):
+        CustomerSegmenter(n_clusters=0).fit(df)
+
+
+def test_plots_return_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df, _ = _planted(n_per=100)
+    seg = CustomerSegmenter(k_range=(2, 4)).fit(df)
+    fig = seg.plot_profiles()
+    assert fig.axes[0].images[0].get_array().shape == (seg.n_clusters_, 3)
+    fig2 = seg.plot_k_scores()
+    assert list(fig2.axes[0].lines[0].get_xdata()) == [2, 3, 4]
+    plt.close("all")
+    with pytest.raises(DataError, match="auto"):
+        CustomerSegmenter(n_clusters=2).fit(df).plot_k_scores()
