@@ -5,5 +5,6 @@ All detectors share one base (pyod style), so one can be swapped for another.
 
 from ._base import BaseDetector
 from ._score import IsolationForestDetector, LocalOutlierDetector
+from ._threshold import ThresholdDetector
 
-__all__ = ["BaseDetector", "IsolationForestDetector", "LocalOutlierDetector"]
+__all__ = ["BaseDetector", "ThresholdDetector", "IsolationForestDetector", "LocalOutlierDetector"]

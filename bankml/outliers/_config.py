@@ -11,7 +11,8 @@ from .._resources import load_builtin_yaml
 from ..errors import ConfigError
 from ..labels import LANGS
 
-_REASON_KEYS = ("amount", "count", "join", "score", "feature", "suspect", "learned")
+_REASON_KEYS = ("amount", "count", "join", "score", "feature", "suspect", "learned",
+                "measure_amount", "measure_count")
 _THRESHOLD_KEYS = ("amount", "count", "quantile", "factor", "min_history", "min_days",
                    "suspect_share")
 

@@ -1,0 +1,348 @@
+"""The paper's outlier rule: per-account thresholds on daily amount and daily count.
+
+An account crossing its threshold on at least ``min_days`` days is flagged; a threshold that
+many accounts cross often is itself reported as suspect (wrong setting or an outside cause).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from ..errors import ConfigError, DataError
+from ..labels import check_lang
+from ._base import BaseDetector
+from ._config import fmt_amount, outliers_config, reason_text
+
+__all__ = ["ThresholdDetector"]
+
+_MAX_SHOWN = 5
+_METHODS = ("fixed", "learned")
+
+
+def _positions(mask) -> str:
+    pos = np.flatnonzero(np.asarray(mask))
+    more = "..." if len(pos) > _MAX_SHOWN else ""
+    return f"{len(pos)} row(s), positions {pos[:_MAX_SHOWN].tolist()}{more}"
+
+
+class ThresholdDetector(BaseDetector):
+    """Flag accounts whose daily amount or daily count crosses its threshold too often.
+
+    Input is a table of daily totals, one row per account and active day (as made by
+    :func:`bankml.datasets._daily.make_daily_transactions`). Scores, flags and reasons are
+    per account (a Series indexed by account id).
+
+    Parameters
+    ----------
+    method : {"fixed", "learned"}, default "fixed"
+        ``"fixed"``: every account has ``amount_threshold`` and ``count_threshold``.
+        ``"learned"``: each account's threshold is ``factor`` times the ``quantile`` of its
+        own active days (amount and count separately); an account with fewer than
+        ``min_history`` active days gets the fixed thresholds.
+    amount_threshold, count_threshold : float, optional
+        Fixed thresholds, yuan per day and transactions per day.
+    quantile, factor, min_history : optional
+        Settings of the learned thresholds.
+    min_days : int, optional
+        An account crossing (amount or count) on at least this many days is flagged.
+    window : int, optional
+        Count crossings only on the last ``window`` calendar days of the table (ending at
+        its last date). Default: all days given.
+    suspect_share : float, optional
+        A threshold is suspect when more than this share of the accounts it applies to
+        cross it on at least ``min_days`` days.
+    account, date, amount, count : str
+        Column names of the daily table.
+
+    Every optional setting defaults to configs/outliers.yaml (``outliers.threshold``).
+
+    Attributes
+    ----------
+    thresholds_ : DataFrame
+        Per fitted account: ``amount_threshold``, ``count_threshold``, ``source``
+        ("fixed"/"learned"), ``active_days``.
+    exceedances_ : DataFrame
+        :meth:`exceedances` of the training table.
+    threshold_ : int
+        ``min_days``: an account is flagged when its score (days crossing) reaches it.
+    labels_ : Series of 0/1 per account.
+
+    Notes
+    -----
+    Days without transactions have no row; they count as days below every threshold and
+    do not enter the learned quantile (it is taken over active days only). A row with
+    amount 0 and count 0 is treated the same way. Negative amounts, missing values, a
+    positive amount with count 0 and duplicate (account, date) rows are refused with a
+    :class:`bankml.errors.DataError` naming the rows (by position, never by account id).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> daily = pd.DataFrame({"account_id": ["a"] * 4 + ["b"] * 2,
+    ...                       "date": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03",
+    ...                                               "2026-01-04", "2026-01-01", "2026-01-02"]),
+    ...                       "amount": [60_000, 70_000, 55_000, 100, 60_000, 10],
+    ...                       "count": [1, 2, 1, 1, 25, 1]})
+    >>> det = ThresholdDetector(amount_threshold=50_000, count_threshold=20, min_days=3).fit(daily)
+    >>> det.labels_.to_dict()
+    {'a': 1, 'b': 0}
+    >>> det.reasons(lang="zh")["a"]
+    '日交易额 3 次超过阈值 50,000'
+    >>> det.reasons(lang="en")["a"]
+    'daily amount exceeded threshold 50,000 on 3 days'
+    """
+
+    def __init__(self, method="fixed", amount_threshold=None, count_threshold=None, quantile=None,
+                 factor=None, min_history=None, min_days=None, window=None, suspect_share=None,
+                 account="account_id", date="date", amount="amount", count="count"):
+        self.method = method
+        self.amount_threshold = amount_threshold
+        self.count_threshold = count_threshold
+        self.quantile = quantile
+        self.factor = factor
+        self.min_history = min_history
+        self.min_days = min_days
+        self.window = window
+        self.suspect_share = suspect_share
+        self.account = account
+        self.date = date
+        self.amount = amount
+        self.count = count
+
+    # -- settings ----------------------------------------------------------------------
+    def _settings(self) -> dict:
+        cfg = outliers_config()["threshold"]
+        given = {"amount": self.amount_threshold, "count": self.count_threshold,
+                 "quantile": self.quantile, "factor": self.factor,
+                 "min_history": self.min_history, "min_days": self.min_days,
+                 "suspect_share": self.suspect_share}
+        s = {k: (cfg[k] if v is None else v) for k, v in given.items()}
+        if self.method not in _METHODS:
+            raise ConfigError(f"ThresholdDetector: method must be one of {_METHODS}, got {self.method!r}")
+        for key in ("amount", "count", "factor"):
+            if not _is_number(s[key]) or s[key] < 0:
+                raise ConfigError(f"ThresholdDetector: {key} must be a number >= 0, got {s[key]!r}")
+        for key in ("quantile", "suspect_share"):
+            if not _is_number(s[key]) or not 0 <= s[key] <= 1:
+                raise ConfigError(f"ThresholdDetector: {key} must be a share in [0, 1], got {s[key]!r}")
+        for key in ("min_history", "min_days"):
+            if not _is_int(s[key]) or s[key] < 1:
+                raise ConfigError(f"ThresholdDetector: {key} must be an integer >= 1, got {s[key]!r}")
+        if self.window is not None and (not _is_int(self.window) or self.window < 1):
+            raise ConfigError(f"ThresholdDetector: window must be a number of days >= 1, got {self.window!r}")
+        return s
+
+    # -- input -------------------------------------------------------------------------
+    def _check_daily(self, daily) -> pd.DataFrame:
+        name = "ThresholdDetector"
+        if not isinstance(daily, pd.DataFrame):
+            raise DataError(f"{name}: expected a DataFrame of daily totals with columns "
+                            f"{[self.account, self.date, self.amount, self.count]}, "
+                            f"got {type(daily).__name__}")
+        cols = [self.account, self.date, self.amount, self.count]
+        missing = [c for c in cols if c not in daily.columns]
+        if missing:
+            raise DataError(f"{name}: the daily table lacks column(s) {missing}; "
+                            f"expected {cols} (set account=, date=, amount=, count=)")
+        if len(daily) == 0:
+            raise DataError(f"{name}: the daily table is empty")
+        for c in cols:
+            na = daily[c].isna().to_numpy()
+            if na.any():
+                raise DataError(f"{name}: column {c!r} is missing in {_positions(na)}")
+        try:
+            with warnings.catch_warnings():
+                # Mixed-format text dates parse one by one; the result is checked anyway.
+                warnings.simplefilter("ignore", UserWarning)
+                dates = pd.to_datetime(daily[self.date])
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"{name}: column {self.date!r} must hold dates: {exc}") from exc
+        out = pd.DataFrame({"account": daily[self.account].to_numpy(),
+                            "date": dates.dt.normalize().to_numpy()})
+        for c, key in ((self.amount, "amount"), (self.count, "count")):
+            if not pd.api.types.is_numeric_dtype(daily[c]) or pd.api.types.is_bool_dtype(daily[c]):
+                raise DataError(f"{name}: column {c!r} must be numeric, got dtype {daily[c].dtype}")
+            out[key] = daily[c].to_numpy(dtype=float)
+        neg = out["amount"].to_numpy() < 0
+        if neg.any():
+            raise DataError(f"{name}: column {self.amount!r} has negative daily totals in "
+                            f"{_positions(neg)}; daily totals are gross amounts >= 0 "
+                            f"(net out reversals before, or pass their absolute value)")
+        cnt = out["count"].to_numpy()
+        bad = (cnt < 0) | (cnt != np.floor(cnt)) | ~np.isfinite(cnt)
+        if bad.any():
+            raise DataError(f"{name}: column {self.count!r} must hold whole counts >= 0; "
+                            f"bad values in {_positions(bad)}")
+        if not np.isfinite(out["amount"].to_numpy()).all():
+            raise DataError(f"{name}: column {self.amount!r} has infinite values in "
+                            f"{_positions(~np.isfinite(out['amount'].to_numpy()))}")
+        inconsistent = (out["amount"].to_numpy() > 0) & (cnt == 0)
+        if inconsistent.any():
+            raise DataError(f"{name}: a positive {self.amount!r} with {self.count!r} 0 in "
+                            f"{_positions(inconsistent)}; a day with an amount has transactions")
+        dup = out.duplicated(["account", "date"]).to_numpy()
+        if dup.any():
+            raise DataError(f"{name}: more than one row for the same account and date in "
+                            f"{_positions(dup)}; aggregate to one row per account and day")
+        # Accounts keep the caller's own ids; str/string/object/category are treated alike.
+        out["account"] = out["account"].astype(object)
+        return out
+
+    # -- fitting -----------------------------------------------------------------------
+    def _fit_scores(self, daily):
+        s = self._settings()
+        d = self._check_daily(daily)
+        self.settings_ = s
+        active = d[(d["amount"] > 0) | (d["count"] > 0)]
+        accounts = pd.Index(pd.unique(d["account"]), name=self.account)
+        n_active = active.groupby("account", sort=False).size().reindex(accounts, fill_value=0)
+        th = pd.DataFrame({"amount_threshold": float(s["amount"]),
+                           "count_threshold": float(s["count"]),
+                           "source": "fixed", "active_days": n_active.to_numpy()},
+                          index=accounts)
+        if self.method == "learned":
+            g = active.groupby("account", sort=False)[["amount", "count"]]
+            q = g.quantile(s["quantile"]).reindex(accounts)
+            own = (n_active >= s["min_history"]).to_numpy()
+            th.loc[own, "amount_threshold"] = s["factor"] * q["amount"].to_numpy()[own]
+            th.loc[own, "count_threshold"] = s["factor"] * q["count"].to_numpy()[own]
+            th.loc[own, "source"] = "learned"
+        self.thresholds_ = th.sort_index()
+        self.exceedances_ = self._exceed(d)
+        return self.exceedances_["days"].rename("anomaly_score")
+
+    def _threshold_from(self, scores):
+        return int(self.settings_["min_days"])
+
+    def _flag(self, scores):
+        return np.asarray(scores) >= self.threshold_
+
+    # -- scoring -----------------------------------------------------------------------
+    def _exceed(self, d: pd.DataFrame) -> pd.DataFrame:
+        s = self.settings_
+        if self.window is not None:
+            start = d["date"].max() - pd.Timedelta(days=int(self.window) - 1)
+            in_window = d[d["date"] >= start]
+        else:
+            in_window = d
+        accounts = pd.Index(sorted(pd.unique(d["account"])), name=self.account)
+        th = self.thresholds_.reindex(accounts)
+        new = th["source"].isna().to_numpy()
+        th.loc[new, ["amount_threshold", "count_threshold"]] = [float(s["amount"]), float(s["count"])]
+        th.loc[new, "source"] = "fixed"
+        # Align each row to its account's thresholds with one vectorised lookup.
+        pos = accounts.get_indexer(in_window["account"])
+        over_amount = in_window["amount"].to_numpy() > th["amount_threshold"].to_numpy()[pos]
+        over_count = in_window["count"].to_numpy() > th["count_threshold"].to_numpy()[pos]
+        n = len(accounts)
+        amount_days = np.bincount(pos, weights=over_amount, minlength=n).astype(np.int64)
+        count_days = np.bincount(pos, weights=over_count, minlength=n).astype(np.int64)
+        days = np.bincount(pos, weights=over_amount | over_count, minlength=n).astype(np.int64)
+        active = (in_window["amount"].to_numpy() > 0) | (in_window["count"].to_numpy() > 0)
+        out = pd.DataFrame({
+            "active_days": np.bincount(pos, weights=active, minlength=n).astype(np.int64),
+            "amount_threshold": th["amount_threshold"].to_numpy(float),
+            "count_threshold": th["count_threshold"].to_numpy(float),
+            "source": th["source"].to_numpy(object),
+            "amount_days": amount_days, "count_days": count_days, "days": days,
+        }, index=accounts)
+        out["flagged"] = (out["days"] >= int(s["min_days"])).astype(np.int64)
+        return out
+
+    def exceedances(self, daily) -> pd.DataFrame:
+        """Per account, on how many days it crossed its thresholds (within ``window``).
+
+        Returns
+        -------
+        pandas.DataFrame indexed by account
+            ``active_days``, ``amount_threshold``, ``count_threshold``, ``source``,
+            ``amount_days`` (days above the amount threshold), ``count_days``, ``days``
+            (days above either) and ``flagged`` (``days >= min_days``).
+        """
+        check_is_fitted(self, "thresholds_")
+        return self._exceed(self._check_daily(daily))
+
+    def decision_function(self, daily) -> pd.Series:
+        """Days on which each account crossed a threshold: higher = more abnormal."""
+        return self.exceedances(daily)["days"].rename("anomaly_score")
+
+    # -- explaining --------------------------------------------------------------------
+    def reasons(self, daily=None, lang: str = "en") -> pd.Series:
+        """Why each flagged account is flagged, e.g. "日交易额 3 次超过阈值 50,000".
+
+        Parameters
+        ----------
+        daily : DataFrame, optional
+            Daily table to explain; default the training table.
+        lang : {"zh", "en"}
+
+        Returns
+        -------
+        pandas.Series of str indexed by the flagged accounts.
+        """
+        check_lang(lang)
+        check_is_fitted(self, "thresholds_")
+        ex = self.exceedances_ if daily is None else self.exceedances(daily)
+        ex = ex[ex["flagged"] == 1]
+        sep = reason_text("join", lang)
+        texts = []
+        for a_days, a_th, c_days, c_th in zip(ex["amount_days"], ex["amount_threshold"],
+                                              ex["count_days"], ex["count_threshold"]):
+            parts = []
+            if a_days:
+                parts.append(reason_text("amount", lang, days=a_days, threshold=fmt_amount(a_th)))
+            if c_days:
+                parts.append(reason_text("count", lang, days=c_days, threshold=fmt_amount(c_th)))
+            texts.append(sep.join(parts))
+        return pd.Series(texts, index=ex.index, name="reason", dtype=object)
+
+    def suspect_thresholds(self, daily=None, lang: str = "en") -> pd.DataFrame:
+        """Thresholds that many accounts cross often: review the setting or an outside cause.
+
+        For each measure (amount, count) and kind of threshold (fixed, learned), the share
+        of the accounts under it that crossed it on at least ``min_days`` days; the
+        threshold is suspect when that share exceeds ``suspect_share``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``measure``, ``source``, ``threshold`` (NaN for per-account learned ones),
+            ``accounts``, ``frequent``, ``share``, ``suspect`` and ``reason`` (text in
+            ``lang`` for suspect rows, empty otherwise).
+        """
+        check_lang(lang)
+        check_is_fitted(self, "thresholds_")
+        ex = self.exceedances_ if daily is None else self.exceedances(daily)
+        min_days, limit = int(self.settings_["min_days"]), float(self.settings_["suspect_share"])
+        rows = []
+        for measure in ("amount", "count"):
+            for source in ("fixed", "learned"):
+                part = ex[ex["source"] == source]
+                if part.empty:
+                    continue
+                frequent = int((part[f"{measure}_days"] >= min_days).sum())
+                share = frequent / len(part)
+                value = float(part[f"{measure}_threshold"].iloc[0]) if source == "fixed" else np.nan
+                suspect = share > limit
+                reason = ""
+                if suspect:
+                    shown = fmt_amount(value) if source == "fixed" else reason_text("learned", lang)
+                    reason = reason_text("suspect", lang, measure=reason_text(f"measure_{measure}", lang),
+                                         threshold=shown, share=f"{share:.1%}",
+                                         frequent=frequent, accounts=len(part))
+                rows.append({"measure": measure, "source": source, "threshold": value,
+                             "accounts": len(part), "frequent": frequent, "share": share,
+                             "suspect": bool(suspect), "reason": reason})
+        return pd.DataFrame(rows)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and np.isfinite(x)
+
+
+def _is_int(x) -> bool:
+    return _is_number(x) and float(x).is_integer()
