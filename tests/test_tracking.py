@@ -1,0 +1,130 @@
+"""MLflow tracking: store location, params/metrics/artifacts, FAILED runs, registry aliases."""
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
+from sklearn.tree import DecisionTreeClassifier
+
+from bankml.config import load_config
+from bankml._resources import config_path
+from bankml.datasets import make_customers
+from bankml.tracking import (CANDIDATE, CHAMPION, RunTracker, register_and_promote,
+                             resolve_tracking_uri, synthetic_input_example)
+
+FEATURES = ["gender", "education", "age", "short_term_assets", "long_term_assets", "has_fund"]
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return "sqlite:///" + str(tmp_path / "store" / "mlflow.db")
+
+
+@pytest.fixture(scope="module")
+def data():
+    df = make_customers(2000, seed=3)
+    return df[FEATURES], df["wm_buyer"].to_numpy()
+
+
+def _model(X, y, depth=3):
+    enc = ColumnTransformer([("cat", OrdinalEncoder(), ["gender", "education"])],
+                            remainder="passthrough")
+    return Pipeline([("enc", enc), ("tree", DecisionTreeClassifier(
+        criterion="entropy", max_depth=depth, random_state=0))]).fit(X, y)
+
+
+def test_uri_resolution(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert resolve_tracking_uri() == f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere/env.db")
+    assert resolve_tracking_uri() == "sqlite:////elsewhere/env.db"
+    assert resolve_tracking_uri("sqlite:////cli/arg.db") == "sqlite:////cli/arg.db"
+
+
+def test_run_logs_config_metrics_artifacts_beside_the_store(store, tmp_path):
+    (tmp_path / "store").mkdir()
+    cfg = load_config(config_path("quickstart.yaml"))
+    report = tmp_path / "report.md"
+    report.write_text("# hello")
+    with RunTracker("exp", tracking_uri=store, tags={"bankml.stage": "test"}) as rt:
+        rt.log_config(cfg)
+        rt.log_metrics({"auc": 0.75, "nan_is_skipped": float("nan")}, prefix="tree.")
+        rt.log_artifact(report, "reports")
+    run = MlflowClient(store).get_run(rt.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["data.synthetic.n"] == "5000"
+    assert run.data.params["tree.pruning"] == "null"
+    assert run.data.metrics == {"tree.auc": 0.75}
+    assert run.data.tags["bankml.stage"] == "test"
+    arts = list((tmp_path / "store" / "mlartifacts").rglob("report.md"))
+    assert len(arts) == 1 and not (tmp_path / "mlruns").exists()
+    assert rt.seconds > 0
+
+
+def test_exception_marks_run_failed_and_registers_nothing(store):
+    with pytest.raises(RuntimeError, match="stage broke"):
+        with RunTracker("exp", tracking_uri=store) as rt:
+            rt.log_metrics({"x": 1})
+            raise RuntimeError("stage broke: C000000000001")
+    client = MlflowClient(store)
+    run = client.get_run(rt.run_id)
+    assert run.info.status == "FAILED"
+    assert run.data.tags["bankml.error"] == "RuntimeError"
+    assert "C000000000001" not in str(run.data.tags)
+    assert client.search_registered_models() == []
+
+
+def test_model_logged_registered_and_pyfunc_matches(store, data):
+    X, y = data
+    model = _model(X, y)
+    with RunTracker("exp", tracking_uri=store) as rt:
+        info = rt.log_model(model, X)
+    assert info.signature is not None
+    assert [c.name for c in info.signature.inputs.inputs] == FEATURES
+    out = register_and_promote(info.model_uri, "wm", 0.7, tracking_uri=store)
+    assert out == {"version": 1, "promoted": True, "previous_champion": None, "previous_auc": None}
+    loaded = mlflow.pyfunc.load_model("models:/wm@candidate")
+    np.testing.assert_allclose(np.asarray(loaded.predict(X)), model.predict_proba(X))
+
+
+def test_champion_only_when_auc_beats_it(store, data):
+    X, y = data
+    client = MlflowClient(store)
+    uris = []
+    for depth in (2, 3, 4):
+        with RunTracker("exp", tracking_uri=store) as rt:
+            uris.append(rt.log_model(_model(X, y, depth), X).model_uri)
+    assert register_and_promote(uris[0], "wm", 0.70, tracking_uri=store)["promoted"]
+    worse = register_and_promote(uris[1], "wm", 0.65, tracking_uri=store)
+    assert worse == {"version": 2, "promoted": False, "previous_champion": 1, "previous_auc": 0.70}
+    assert str(client.get_model_version_by_alias("wm", CANDIDATE).version) == "2"
+    assert str(client.get_model_version_by_alias("wm", CHAMPION).version) == "1"
+    tie = register_and_promote(uris[2], "wm", 0.70, tracking_uri=store)
+    assert not tie["promoted"]
+    better = register_and_promote(uris[2], "wm", 0.71, tracking_uri=store)
+    assert better["promoted"] and better["version"] == 4
+    assert str(client.get_model_version_by_alias("wm", CHAMPION).version) == "4"
+
+
+def test_input_example_is_not_a_customer_row(data):
+    X, _ = data
+    ex = synthetic_input_example(X, 5)
+    assert list(ex.columns) == list(X.columns)
+    assert (ex.dtypes == X.dtypes).all()
+    merged = ex.merge(X.drop_duplicates(), how="inner", on=list(X.columns))
+    assert merged.empty
+    assert set(ex["has_fund"]) == {0, 1}
+
+
+def test_input_example_handles_categories_and_empty_columns():
+    X = pd.DataFrame({"band": pd.Categorical(["a", "b", "a"], categories=["a", "b", "c"], ordered=True),
+                      "v": [np.nan, np.nan, np.nan]})
+    ex = synthetic_input_example(X, 2)
+    assert list(ex["band"].cat.categories) == ["a", "b", "c"] and ex["band"].cat.ordered
+    assert ex["v"].tolist() == [0.0, 0.0]
