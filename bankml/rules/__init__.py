@@ -4,7 +4,10 @@ A branch runs rules, a SQL query or a printed sheet, never a pickled model.
 """
 
 from ._evaluate import evaluate
+from ._export import format_number
 from ._extract import rules_from_tree
 from ._model import Condition, Rule, RuleSet
+from ._simplify import generalize, simplify
 
-__all__ = ["Condition", "Rule", "RuleSet", "rules_from_tree", "evaluate"]
+__all__ = ["Condition", "Rule", "RuleSet", "rules_from_tree", "simplify", "generalize",
+           "evaluate", "format_number"]

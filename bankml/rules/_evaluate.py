@@ -248,7 +248,9 @@ def evaluate(ruleset: RuleSet, X, y) -> pd.DataFrame:
                      "fired": int((first == i).sum())})
     cols = ["rule_id", "prediction", "support", "n_correct", "confidence", "lift",
             "coverage", "fired"]
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    out.attrs["n_rows"] = n
+    return out
 
 
 def with_evidence(ruleset: RuleSet, X, y) -> RuleSet:
@@ -263,7 +265,6 @@ def with_evidence(ruleset: RuleSet, X, y) -> RuleSet:
                                          n_correct=float(row.n_correct),
                                          confidence=_f(row.confidence), lift=_f(row.lift),
                                          coverage=_f(row.coverage)))
-    meta = dict(ruleset.meta, evidence="measured on given data", n_samples=len(ev) and int(
-        len(y)))
+    meta = dict(ruleset.meta, evidence="measured on given data", n_samples=ev.attrs["n_rows"])
     return RuleSet(rules, default=ruleset.default, classes=ruleset.classes,
                    label_column=ruleset.label_column, meta=meta)

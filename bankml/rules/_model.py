@@ -261,7 +261,7 @@ class RuleSet:
     >>> rs.predict(X).tolist()
     [1, 0, 0]
     >>> print(rs.to_text("en"))
-    1. IF has_fund = 1 AND age > 55 THEN WM buyer
+    1. IF holds funds = 1 AND age > 55 THEN WM buyer
     OTHERWISE not a WM buyer
     """
 
