@@ -6,6 +6,8 @@ table; rules carry mlxtend's metrics and turn into a branch call list (:func:`re
 """
 
 from ._itemsets import ENGINES, frequent_itemsets
+from ._rules import METRICS, evaluate_rules, mine_rules, prune_redundant, recommend, to_ruleset
 from ._transactions import to_baskets, to_onehot, to_transactions
 
-__all__ = ["to_transactions", "to_onehot", "to_baskets", "frequent_itemsets", "ENGINES"]
+__all__ = ["to_transactions", "to_onehot", "to_baskets", "frequent_itemsets", "mine_rules",
+           "prune_redundant", "evaluate_rules", "recommend", "to_ruleset", "ENGINES", "METRICS"]

@@ -144,8 +144,16 @@ def _as_tx(transactions, needed=None, what="transactions") -> _Tx:
     if isinstance(transactions, (np.ndarray, pd.Series)):
         raise DataError(f"{what}: expected a one-hot DataFrame (item columns) or a list of baskets, "
                         f"got {type(transactions).__name__}")
-    tx = _baskets_to_tx(transactions, needed, what)
-    return tx
+    tx = _baskets_to_tx(transactions, None, what)
+    if needed is None:
+        return tx
+    # baskets name only what they hold: a needed item nobody holds is an all-False column
+    X = np.zeros((tx.n, len(needed)), dtype=bool)
+    lookup = {item: j for j, item in enumerate(tx.items)}
+    for j, item in enumerate(needed):
+        if item in lookup:
+            X[:, j] = tx.X[:, lookup[item]]
+    return _Tx(X, list(needed), tx.index)
 
 
 def _check_some_items(tx: _Tx, what: str) -> None:

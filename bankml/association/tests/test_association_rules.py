@@ -1,0 +1,193 @@
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlxtend.frequent_patterns import apriori, association_rules
+
+from bankml.association import (ENGINES, METRICS, evaluate_rules, mine_rules, prune_redundant,
+                                recommend, to_ruleset, to_transactions)
+from bankml.datasets import make_customers
+from bankml.errors import DataError
+
+
+def _random_onehot(seed, n=150, m=7):
+    rng = np.random.default_rng(seed)
+    z = rng.random(n)[:, None]
+    p = rng.uniform(0.1, 0.7, size=m)[None, :]
+    X = rng.random((n, m)) < np.clip(p + 0.5 * (z - 0.5), 0.02, 0.98)
+    return pd.DataFrame(X, columns=[f"has_p{j}" for j in range(m)])
+
+
+def _keyed(rules):
+    return {(a, c): row for a, c, row in zip(rules["antecedents"], rules["consequents"],
+                                               rules[list(METRICS)].to_numpy())}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_engines_give_the_same_rules_and_mlxtend_values(seed):
+    onehot = _random_onehot(seed)
+    tables = {e: mine_rules(onehot, 0.05, 0.3, engine=e) for e in ENGINES}
+    assert len(tables["fast"]) > 20
+    assert tables["fast"].equals(tables["apriori"])
+    assert tables["fast"].equals(tables["fpgrowth"])
+    # the reference: mlxtend called directly on the same data
+    direct = association_rules(apriori(onehot, 0.05, use_colnames=True), num_itemsets=len(onehot),
+                               metric="confidence", min_threshold=0.3)
+    ours, theirs = _keyed(tables["fast"]), _keyed(direct)
+    assert ours.keys() == theirs.keys()
+    for key, row in ours.items():
+        np.testing.assert_array_equal(row, theirs[key])  # exact, not approximately
+
+
+def test_metrics_match_a_hand_count():
+    onehot = _random_onehot(7)
+    X = onehot.to_numpy()
+    n = len(X)
+    rules = mine_rules(onehot, 0.05, 0.0, engine="fast")
+    for a, c, conf, lift, lev in rules[["antecedents", "consequents", "confidence", "lift",
+                                        "leverage"]].itertuples(index=False):
+        ha = X[:, [onehot.columns.get_loc(i) for i in a]].all(axis=1)
+        hc = X[:, [onehot.columns.get_loc(i) for i in c]].all(axis=1)
+        assert conf == pytest.approx((ha & hc).sum() / ha.sum(), rel=1e-12)
+        assert lift == pytest.approx(conf / hc.mean(), rel=1e-12)
+        assert lev == pytest.approx((ha & hc).mean() - ha.mean() * hc.mean(), abs=1e-12)
+
+
+def test_rules_cover_every_split_of_every_frequent_itemset():
+    onehot = _random_onehot(3, m=5)
+    rules = mine_rules(onehot, 0.1, 0.0, engine="fast")
+    X = onehot.to_numpy()
+    expected = set()
+    for k in range(2, 6):
+        for combo in combinations(range(5), k):
+            if X[:, combo].all(axis=1).mean() >= 0.1:
+                items = frozenset(onehot.columns[list(combo)])
+                for r in range(1, k):
+                    for a in combinations(sorted(items), r):
+                        expected.add((frozenset(a), items - frozenset(a)))
+    assert set(zip(rules["antecedents"], rules["consequents"])) == expected
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_filters_and_thresholds(engine):
+    onehot = _random_onehot(5)
+    full = mine_rules(onehot, 0.05, 0.4, engine=engine)
+    target = mine_rules(onehot, 0.05, 0.4, consequents=["has_p1"], engine=engine)
+    assert len(target) and all(c == frozenset({"has_p1"}) for c in target["consequents"])
+    expected = full[full["consequents"] == frozenset({"has_p1"})].reset_index(drop=True)
+    assert target.equals(expected)
+    only = mine_rules(onehot, 0.05, 0.4, antecedents=["has_p0", "has_p2"], engine=engine)
+    assert all(a <= {"has_p0", "has_p2"} for a in only["antecedents"])
+    lifted = mine_rules(onehot, 0.05, 0.4, min_lift=1.2, engine=engine)
+    assert (lifted["lift"] >= 1.2).all() and (lifted["confidence"] >= 0.4).all()
+    assert len(lifted) == int((full["lift"] >= 1.2).sum())
+
+
+def test_order_is_by_confidence_then_lift():
+    rules = mine_rules(_random_onehot(1), 0.05, 0.2)
+    key = list(zip(-rules["confidence"], -rules["lift"]))
+    assert key == sorted(key)
+
+
+def test_no_rules_gives_an_empty_table_with_the_columns():
+    rules = mine_rules([["a"], ["b"]], 0.5, 0.5, engine="fast")
+    assert list(rules.columns) == ["antecedents", "consequents", *METRICS] and len(rules) == 0
+    assert mine_rules([["a", "b"], ["b"], ["a"]], 0.3, 0.99, engine="apriori").empty
+
+
+def test_bad_rule_arguments_are_refused():
+    baskets = [["a", "b"], ["b"]]
+    with pytest.raises(DataError, match="'z'.*never appear"):
+        mine_rules(baskets, 0.5, 0.5, consequents=["z"])
+    with pytest.raises(DataError, match="min_confidence"):
+        mine_rules(baskets, 0.5, 1.5)
+    with pytest.raises(DataError, match="min_support"):
+        mine_rules(baskets, 0, 0.5)
+    with pytest.raises(DataError, match="min_lift"):
+        mine_rules(baskets, 0.5, 0.5, min_lift=-1)
+
+
+def test_prune_redundant_drops_only_dominated_specialisations():
+    rules = mine_rules(_random_onehot(2), 0.05, 0.2, consequents=["has_p3"])
+    pruned = prune_redundant(rules)
+    assert 0 < len(pruned) < len(rules)
+    conf = dict(zip(rules["antecedents"], rules["confidence"]))
+    kept = set(pruned["antecedents"])
+    for a, c in conf.items():
+        dominated = any(b < a and cb >= c for b, cb in conf.items())
+        assert (a not in kept) == dominated
+
+
+def test_evaluate_rules_on_the_same_data_reproduces_the_metrics():
+    onehot = _random_onehot(6)
+    rules = mine_rules(onehot, 0.05, 0.3)
+    again = evaluate_rules(rules, onehot)
+    for m in METRICS:
+        np.testing.assert_array_equal(again[m].to_numpy(), rules[m].to_numpy())
+    np.testing.assert_array_equal(again["mined confidence"], rules["confidence"])
+
+
+def test_evaluate_rules_on_a_hold_out_month_recounts():
+    train, test = _random_onehot(8), _random_onehot(9)
+    rules = mine_rules(train, 0.05, 0.3)
+    ev = evaluate_rules(rules, test)
+    X = test.to_numpy()
+    for a, c, s, conf in ev[["antecedents", "consequents", "support", "confidence"]].itertuples(index=False):
+        ha = X[:, [test.columns.get_loc(i) for i in a]].all(axis=1)
+        hc = X[:, [test.columns.get_loc(i) for i in c]].all(axis=1)
+        assert s == (ha & hc).sum() / len(X)
+        assert conf == pytest.approx((ha & hc).sum() / ha.sum(), rel=1e-12)
+    with pytest.raises(DataError, match="has_p6"):
+        evaluate_rules(rules, test.drop(columns="has_p6"))
+    with pytest.raises(DataError, match="rules DataFrame"):
+        evaluate_rules([1, 2], test)
+
+
+def test_recommend_picks_products_not_held_whose_rules_fire():
+    onehot = _random_onehot(4)
+    rules = mine_rules(onehot, 0.05, 0.3)
+    calls = recommend(rules, onehot, k=2)
+    assert len(calls) and calls["rank"].between(1, 2).all()
+    assert not calls.duplicated(["customer", "product"]).any()
+    X = onehot.to_numpy()
+    for cust, product, ante, conf in calls[["customer", "product", "antecedents",
+                                            "confidence"]].itertuples(index=False):
+        row = X[cust]
+        assert not row[onehot.columns.get_loc(product)]  # not held yet
+        assert all(row[onehot.columns.get_loc(i)] for i in ante)  # the rule fires
+        # no firing rule for this product is better than the one reported
+        fired = [cf for a, c, cf in rules[["antecedents", "consequents", "confidence"]].itertuples(index=False)
+                 if product in c and all(row[onehot.columns.get_loc(i)] for i in a)
+                 and not any(row[onehot.columns.get_loc(i)] for i in c)]
+        assert conf == max(fired)
+    # within a customer, products come best first
+    for _, g in calls.groupby("customer"):
+        assert (np.diff(g["confidence"].to_numpy()) <= 0).all()
+
+
+def test_recommend_on_the_customer_table_keeps_ids_and_speaks_chinese():
+    df = make_customers(3000, seed=2)
+    rules = mine_rules(to_transactions(df), 0.02, 0.3, consequents=["has_wm_account"])
+    calls = recommend(rules, df, k=1, lang="zh")
+    assert len(calls) and (calls["product"] == "has_wm_account").all()
+    assert (df.loc[calls["customer"], "has_wm_account"] == 0).all()
+    assert (calls["customer_id"].to_numpy() == df.loc[calls["customer"], "customer_id"].to_numpy()).all()
+    assert calls["rule"].str.contains("持有理财账户").all()
+    with pytest.raises(DataError, match="k must be"):
+        recommend(rules, df, k=0)
+
+
+def test_to_ruleset_predicts_like_the_rules_fire():
+    df = make_customers(2000, seed=5)
+    tx = to_transactions(df, bands={"age": [30, 55]})
+    rules = mine_rules(tx, 0.02, 0.3, consequents=["has_wm_account"])
+    rs = to_ruleset(rules)
+    assert len(rs) == len(rules) and rs.label_column == "has_wm_account"
+    fires = np.zeros(len(df), dtype=bool)
+    for a in rules["antecedents"]:
+        fires |= tx[list(a)].all(axis=1).to_numpy()
+    # the RuleSet reads the raw customer table: bands became numeric conditions on age
+    np.testing.assert_array_equal(np.asarray(rs.predict(df)) == 1, fires)
+    with pytest.raises(DataError, match="consequent"):
+        to_ruleset(mine_rules(tx, 0.05, 0.3))
