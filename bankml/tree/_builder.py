@@ -1,0 +1,387 @@
+"""Level-wise growth and C4.5 pessimistic pruning of an information-gain tree on binned codes.
+
+Every level costs one weighted ``np.bincount`` per feature over the rows still active: it
+yields the class histogram of every (node, bin) at once, from which all threshold and
+multiway gains follow by cumulative sums. Rows that reach a leaf drop out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm
+
+from ._criteria import _xlogx
+
+# Largest histogram (nodes x bins x classes) built in one piece; bigger levels are chunked.
+_HIST_BUDGET = 1 << 22
+_EPS = 1e-12
+
+
+def _hist(key, size, w):
+    h = np.bincount(key, weights=w, minlength=size) if w is not None else np.bincount(key, minlength=size)
+    return h
+
+
+def _eval_numeric(Hw, Hc, msl, mwl=0.0):
+    """Best threshold per node. Hw (k, nb, C) weighted, Hc (k, nb) counts; last bin = missing.
+
+    Returns gainW (k,) (gain times node weight, -inf if no valid split), bin (k,),
+    missing_left (k,), wl (k,), wr (k,) (child weights including missing).
+    """
+    k, nb, C = Hw.shape
+    A, Mw = Hw[:, :-1, :], Hw[:, -1, :]
+    Ac, Mc = Hc[:, :-1], Hc[:, -1]
+    nt = nb - 2  # thresholds after value bins 0 .. nb-3
+    out_gain = np.full(k, -np.inf)
+    out_bin = np.zeros(k, dtype=np.int64)
+    out_ml = np.ones(k, dtype=bool)
+    out_wl = np.zeros(k)
+    out_wr = np.zeros(k)
+    if nt <= 0:
+        return out_gain, out_bin, out_ml, out_wl, out_wr
+    Lc = np.cumsum(Ac, axis=1)
+    Tc = Lc[:, -1]
+    Lc = Lc[:, :-1]
+    Rc = Tc[:, None] - Lc
+    # a threshold right after an empty bin repeats the previous one: skip it
+    cand = (Ac[:, :-1] > 0) & (Lc > 0) & (Rc > 0)
+    sel = np.flatnonzero(cand)
+    if sel.size == 0:
+        return out_gain, out_bin, out_ml, out_wl, out_wr
+    node = sel // nt
+    t = sel % nt
+    L = np.cumsum(A, axis=1)
+    T = L[:, -1, :]
+    Ls = L[node, t, :]
+    Rs = np.maximum(T[node] - Ls, 0.0)
+    wl = Ls.sum(axis=1)
+    wr = Rs.sum(axis=1)
+    ml = wl >= wr  # majority rule: missing values go with the heavier child
+    Ms = Mw[node]
+    Ls = Ls + Ms * ml[:, None]
+    Rs = Rs + Ms * ~ml[:, None]
+    mc = Mc[node]
+    lc = Lc.ravel()[sel] + mc * ml
+    rc = Rc.ravel()[sel] + mc * ~ml
+    wl = Ls.sum(axis=1)
+    wr = Rs.sum(axis=1)
+    ok = (lc >= msl) & (rc >= msl) & (wl >= mwl) & (wr >= mwl)
+    g = _xlogx(Ls).sum(axis=1) + _xlogx(Rs).sum(axis=1) - _xlogx(wl) - _xlogx(wr)
+    G = np.full(k * nt, -np.inf)
+    G[sel] = np.where(ok, g, -np.inf)
+    G = G.reshape(k, nt)
+    best = np.argmax(G, axis=1)
+    flat = np.arange(k) * nt + best
+    out_gain = G[np.arange(k), best]
+    # map back from flat candidate positions to per-candidate arrays
+    pos = np.searchsorted(sel, flat)
+    pos = np.minimum(pos, sel.size - 1)
+    hit = sel[pos] == flat
+    out_bin = best
+    out_ml = np.where(hit, ml[pos], True)
+    out_wl = np.where(hit, wl[pos], 0.0)
+    out_wr = np.where(hit, wr[pos], 0.0)
+    out_gain = np.where(hit, out_gain, -np.inf)
+    return out_gain, out_bin, out_ml, out_wl, out_wr
+
+
+def _eval_categorical(Hw, Hc, msl, mwl=0.0):
+    """Multiway split per node: one child per value present, missing with the heaviest.
+
+    Returns gainW (k,), majority value (k,), non-empty mask (k, n_values), child weights
+    (k, n_values) including the missing rows.
+    """
+    k, nb, C = Hw.shape
+    A = Hw[:, :-1, :].copy()
+    Ac = Hc[:, :-1].copy()
+    maj = np.argmax(A.sum(axis=2), axis=1)
+    r = np.arange(k)
+    A[r, maj, :] += Hw[:, -1, :]
+    Ac[r, maj] += Hc[:, -1]
+    nonempty = Ac > 0
+    wv = A.sum(axis=2)
+    ok = (nonempty.sum(axis=1) >= 2) & np.all(~nonempty | ((Ac >= msl) & (wv >= mwl)), axis=1)
+    g = _xlogx(A).sum(axis=(1, 2)) - _xlogx(wv).sum(axis=1)
+    return np.where(ok, g, -np.inf), maj, nonempty, wv
+
+
+class _Levels:
+    """Per-level records, concatenated into flat node arrays at the end."""
+
+    def __init__(self):
+        self.created = []   # (ids, parent, depth, value, count)
+        self.splits = []    # dict per level of split-node attributes
+
+    def finish(self, n_classes):
+        ids = np.concatenate([c[0] for c in self.created])
+        n = ids.size
+        assert np.array_equal(ids, np.arange(n))
+        out = {
+            "parent": np.concatenate([c[1] for c in self.created]),
+            "depth": np.concatenate([c[2] for c in self.created]),
+            "value": np.concatenate([c[3] for c in self.created]).reshape(n, n_classes),
+            "n_node_samples": np.concatenate([c[4] for c in self.created]).astype(np.int64),
+            "feature": np.full(n, -1, dtype=np.int64),
+            "threshold_bin": np.full(n, -1, dtype=np.int64),
+            "first_child": np.full(n, -1, dtype=np.int64),
+            "n_children": np.zeros(n, dtype=np.int64),
+            "missing_child": np.full(n, -1, dtype=np.int64),
+            "gain": np.zeros(n),
+            "split_info": np.zeros(n),
+            "cat_lut": {},
+        }
+        for s in self.splits:
+            i = s["ids"]
+            for key in ("feature", "threshold_bin", "first_child", "n_children", "missing_child",
+                        "gain", "split_info"):
+                out[key][i] = s[key]
+            out["cat_lut"].update(s["cat_lut"])
+        return out
+
+
+def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_samples_split,
+         min_samples_leaf, min_gain, min_weight_leaf=0.0):
+    """Grow a tree level by level on binned ``codes`` (list of per-feature 1-D arrays).
+
+    ``y`` holds class indices, ``w`` positive weights (None means all ones). Returns flat
+    node arrays (see :class:`_Levels`); ``cat_lut[node]`` maps value code -> child id.
+    """
+    C = n_classes
+    n = y.size
+    F = len(codes)
+    unit = w is None
+    max_depth = np.iinfo(np.int64).max if max_depth is None else max_depth
+    msl = min_samples_leaf
+    mwl = min_weight_leaf
+    nb = np.asarray(n_bins, dtype=np.int64)
+    # per feature: code * C + y, so one bincount key per row is nid * (nb * C) + P
+    P = []
+    for f in range(F):
+        dt = np.uint16 if nb[f] * C <= 65536 else np.int32
+        P.append(codes[f].astype(dt) * dt(C) + y.astype(dt))
+    y_act = y.astype(np.intp)
+    w_act = None if unit else w
+    rec = _Levels()
+
+    root_val = np.bincount(y_act, weights=w_act, minlength=C).astype(np.float64)
+    rec.created.append((np.array([0]), np.array([-1]), np.array([0]), root_val[None, :], np.array([n])))
+    next_id = 1
+
+    def splittable(val, cnt, depth):
+        return ((depth < max_depth) & (cnt >= min_samples_split) & (cnt >= 2 * msl)
+                & (val.sum(axis=1) >= 2 * mwl) & ((val > 0).sum(axis=1) > 1))
+
+    lvl_ids = np.array([0])
+    lvl_val = root_val[None, :]
+    lvl_cnt = np.array([n])
+    depth = 0
+    if not splittable(lvl_val, lvl_cnt, 0)[0]:
+        return rec.finish(C)
+    nid = np.zeros(n, dtype=np.int32)
+
+    while lvl_ids.size:
+        K = lvl_ids.size
+        W = lvl_val.sum(axis=1)
+        parent_term = _xlogx(lvl_val).sum(axis=1) - _xlogx(W)
+        G = np.full((K, F), -np.inf)
+        SI = np.zeros((K, F))
+        TB = np.zeros((K, F), dtype=np.int64)
+        ML = np.ones((K, F), dtype=bool)
+        cat_info = {}
+        max_nbc = int(nb.max()) * C
+        n_chunks = max(1, -(-K * max_nbc // _HIST_BUDGET))
+        if n_chunks > 1:
+            order = np.argsort(nid, kind="stable")
+            nid = nid[order]
+            y_act = y_act[order]
+            if w_act is not None:
+                w_act = w_act[order]
+            P = [p[order] for p in P]
+            bounds_nodes = np.linspace(0, K, n_chunks + 1).astype(np.int64)
+            bounds_rows = np.searchsorted(nid, bounds_nodes)
+        else:
+            bounds_nodes = np.array([0, K])
+            bounds_rows = np.array([0, nid.size])
+        for f in range(F):
+            nbf = int(nb[f])
+            if is_cat[f]:
+                cat_info[f] = (np.zeros(K, dtype=np.int64), np.zeros((K, nbf - 1), dtype=bool))
+            for c in range(len(bounds_nodes) - 1):
+                a, b = bounds_nodes[c], bounds_nodes[c + 1]
+                ra, rb = bounds_rows[c], bounds_rows[c + 1]
+                k = b - a
+                if k == 0:
+                    continue
+                whole = ra == 0 and rb == nid.size
+                nid_c = nid if whole else nid[ra:rb]
+                key = (nid_c - np.int32(a)) * np.int32(nbf * C) + P[f][ra:rb] if not whole \
+                    else nid_c * np.int32(nbf * C) + P[f]
+                size = k * nbf * C
+                if unit:
+                    Hc3 = _hist(key, size, None)
+                    Hw = Hc3.astype(np.float64).reshape(k, nbf, C)
+                    Hc = Hc3.reshape(k, nbf, C).sum(axis=2)
+                else:
+                    wc = w_act if whole else w_act[ra:rb]
+                    Hw = _hist(key, size, wc).reshape(k, nbf, C)
+                    Hc = _hist(key, size, None).reshape(k, nbf, C).sum(axis=2)
+                Wc = W[a:b]
+                if is_cat[f]:
+                    g, maj, nonempty, wv = _eval_categorical(Hw, Hc, msl, mwl)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        si = (_xlogx(Wc) - _xlogx(wv).sum(axis=1)) / Wc
+                    cat_info[f][0][a:b] = maj
+                    cat_info[f][1][a:b] = nonempty
+                else:
+                    g, tb, ml, wl, wr = _eval_numeric(Hw, Hc, msl, mwl)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        si = (_xlogx(Wc) - _xlogx(wl) - _xlogx(wr)) / Wc
+                    TB[a:b, f] = tb
+                    ML[a:b, f] = ml
+                with np.errstate(invalid="ignore"):
+                    G[a:b, f] = np.where(np.isfinite(g), np.maximum((g - parent_term[a:b]) / Wc, 0.0), -np.inf)
+                SI[a:b, f] = np.where(np.isfinite(g), si, 0.0)
+
+        valid = np.isfinite(G)
+        r = np.arange(K)
+        if criterion == "gain":
+            bf = np.argmax(G, axis=1)
+        else:
+            # C4.5: among attributes with at least average gain, the best gain ratio
+            nvalid = valid.sum(axis=1)
+            avg = np.where(valid, G, 0.0).sum(axis=1) / np.maximum(nvalid, 1)
+            cand = valid & (G >= avg[:, None] - _EPS)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(cand, G / np.where(SI > 0, SI, 1.0), -np.inf)
+            bf = np.argmax(ratio, axis=1)
+        bg = G[r, bf]
+        split = valid[r, bf] & (bg >= min_gain - _EPS)
+        S = np.flatnonzero(split)
+        if S.size == 0:
+            break
+        fS = bf[S]
+        # children: numeric 2, categorical one per value present
+        nch = np.full(S.size, 2, dtype=np.int64)
+        for f in np.unique(fS):
+            if is_cat[f]:
+                m = fS == f
+                nch[m] = cat_info[f][1][S[m]].sum(axis=1)
+        first = next_id + np.concatenate([[0], np.cumsum(nch)[:-1]])
+        n_new = int(nch.sum())
+        first_local = np.full(K, -1, dtype=np.int64)
+        first_local[S] = first - next_id
+        mchild = np.empty(S.size, dtype=np.int64)
+        split_rec = {"ids": lvl_ids[S], "feature": fS, "threshold_bin": np.full(S.size, -1),
+                     "first_child": first, "n_children": nch, "gain": bg[S],
+                     "split_info": SI[S, fS], "missing_child": mchild, "cat_lut": {}}
+        # assign every active row of a split node to its child (local index in the new level)
+        node_feat = np.full(K, -1, dtype=np.int64)
+        node_feat[S] = fS
+        row_feat = node_feat[nid]
+        new_local = np.full(nid.size, -1, dtype=np.int64)
+        for f in np.unique(fS):
+            m = fS == f
+            Sf = S[m]
+            rows = np.flatnonzero(row_feat == f)
+            code = (P[f][rows] // C).astype(np.int64)
+            rn = nid[rows]
+            nbf = int(nb[f])
+            if is_cat[f]:
+                maj, nonempty = cat_info[f][0][Sf], cat_info[f][1][Sf]
+                rank = np.cumsum(nonempty, axis=1) - 1
+                lut = first_local[Sf][:, None] + np.where(nonempty, rank, rank[np.arange(Sf.size), maj][:, None])
+                lut = np.concatenate([lut, lut[np.arange(Sf.size), maj][:, None]], axis=1)  # missing
+                pos = np.full(K, -1, dtype=np.int64)
+                pos[Sf] = np.arange(Sf.size)
+                new_local[rows] = lut[pos[rn], code]
+                mchild[m] = lut[:, -1] + next_id
+                for i, node in enumerate(lvl_ids[Sf]):
+                    split_rec["cat_lut"][int(node)] = lut[i, :-1] + next_id
+            else:
+                tb = TB[Sf, f]
+                ml = ML[Sf, f]
+                split_rec["threshold_bin"][m] = tb
+                mchild[m] = first[m] + (~ml)
+                tbk = np.full(K, 0, dtype=np.int64)
+                tbk[Sf] = tb
+                mlk = np.ones(K, dtype=bool)
+                mlk[Sf] = ml
+                right = code > tbk[rn]
+                miss = code == nbf - 1
+                right = np.where(miss, ~mlk[rn], right)
+                new_local[rows] = first_local[rn] + right
+        rec.splits.append(split_rec)
+        keep = new_local >= 0
+        new_local_k = new_local[keep]
+        yk = y_act[keep] if not keep.all() else y_act
+        wk = None if w_act is None else (w_act[keep] if not keep.all() else w_act)
+        new_val = np.bincount(new_local_k * C + yk, weights=wk, minlength=n_new * C).reshape(n_new, C)
+        new_cnt = np.bincount(new_local_k, minlength=n_new)
+        new_ids = np.arange(next_id, next_id + n_new)
+        parents = np.repeat(lvl_ids[S], nch)
+        depth += 1
+        rec.created.append((new_ids, parents, np.full(n_new, depth), new_val.astype(np.float64), new_cnt))
+        next_id += n_new
+        act = splittable(new_val, new_cnt, depth)
+        remap = np.cumsum(act) - 1
+        keep_rows = act[new_local_k]
+        if keep_rows.all() and keep.all():
+            nid = remap[new_local_k].astype(np.int32)
+        else:
+            sel = np.flatnonzero(keep)[keep_rows] if not keep.all() else np.flatnonzero(keep_rows)
+            nid = remap[new_local_k[keep_rows]].astype(np.int32)
+            y_act = y_act[sel]
+            if w_act is not None:
+                w_act = w_act[sel]
+            P = [p[sel] for p in P]
+        lvl_ids = new_ids[act]
+        lvl_val = new_val[act]
+        lvl_cnt = new_cnt[act]
+    return rec.finish(C)
+
+
+def _added_errors(N, e, cf):
+    """C4.5's ``AddErrs``: extra errors of the upper ``cf`` confidence bound on e errors in N."""
+    N = np.asarray(N, dtype=np.float64)
+    e = np.asarray(e, dtype=np.float64)
+    z = norm.isf(cf)
+    coeff = z * z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = N * (1 - np.exp(np.log(cf) / N))
+        n1 = np.maximum(N, 1.0)
+        pr1 = (1 + 0.5 + coeff / 2 + np.sqrt(coeff * (1.5 * (1 - 1.5 / n1) + coeff / 4))) / (n1 + coeff)
+        one = n1 * pr1 - 1
+        ep = e + 0.5
+        pr = (ep + coeff / 2 + np.sqrt(np.maximum(coeff * (ep * (1 - ep / N) + coeff / 4), 0))) / (N + coeff)
+        general = N * pr - e
+    out = np.where(e < 1e-6, base,
+                   np.where(e < 0.9999, base + e * (one - base),
+                            np.where(e + 0.5 >= N, 0.67 * (N - e), general)))
+    return np.where(N > 0, out, 0.0)
+
+
+def prune_pessimistic(nodes, confidence):
+    """C4.5 pessimistic (error-based) pruning, bottom-up: replace a subtree by a leaf when the
+    leaf's upper-bound error is no more than the subtree's plus 0.1 (C4.5's margin).
+
+    Returns a boolean mask of internal nodes turned into leaves.
+    """
+    value = nodes["value"]
+    N = value.sum(axis=1)
+    e = N - value.max(axis=1)
+    leaf_err = e + _added_errors(N, e, confidence)
+    internal = nodes["feature"] >= 0
+    subtree = np.where(internal, 0.0, leaf_err)
+    pruned = np.zeros(internal.size, dtype=bool)
+    depth = nodes["depth"]
+    parent = nodes["parent"]
+    for d in range(int(depth.max()), -1, -1):
+        at = np.flatnonzero(depth == d)
+        # subtrees below depth d are final (accumulated in the previous pass)
+        inner = at[internal[at]]
+        cut = leaf_err[inner] <= subtree[inner] + 0.1
+        pruned[inner[cut]] = True
+        subtree[inner[cut]] = leaf_err[inner[cut]]
+        if d > 0:
+            np.add.at(subtree, parent[at], subtree[at])
+    return pruned

@@ -1,0 +1,213 @@
+"""Column encoding for the information-gain tree: numeric columns to quantile bins, categories to codes.
+
+Fit-time codes drive the histogram split search (one counting pass per feature and level);
+predict-time codes follow only the thresholds the fitted tree uses, so ``x <= threshold``
+on the original scale decides every row exactly as in training.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_array
+
+from ..errors import DataError
+
+# Bin edges come from a sample: quantiles of 200k rows are as good as of 1M, at a fifth of the sort.
+_EDGE_SAMPLE = 200_000
+
+
+def _is_text_like(dtype) -> bool:
+    return isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)) or dtype == object or dtype == bool
+
+
+def _first_rows(mask, k=5):
+    return np.flatnonzero(mask)[:k].tolist()
+
+
+class _Columns:
+    """Uniform column access for a DataFrame or a 2-D array (already validated for shape)."""
+
+    def __init__(self, X):
+        if isinstance(X, pd.DataFrame):
+            self.frame = X
+            self.array = None
+            self.names = [str(c) for c in X.columns]
+            self.n_rows, self.n_cols = X.shape
+            if self.n_rows == 0 or self.n_cols == 0:
+                raise ValueError(f"Found array with {self.n_rows} sample(s) and {self.n_cols} "
+                                 "feature(s) while a minimum of 1 is required.")
+        else:
+            self.frame = None
+            arr = check_array(X, dtype=None, ensure_all_finite=False, accept_sparse=False)
+            if arr.dtype.kind in "biuf":
+                arr = arr.astype(np.float64, copy=False)
+            elif arr.dtype.kind != "O" and arr.dtype.kind not in "US":
+                raise ValueError(f"Unsupported feature dtype {arr.dtype}")
+            self.array = arr
+            self.names = [f"x{j}" for j in range(arr.shape[1])]
+            self.n_rows, self.n_cols = arr.shape
+
+    def dtype(self, j):
+        if self.frame is not None:
+            return self.frame.dtypes.iloc[j]
+        return self.array.dtype
+
+    def raw(self, j):
+        if self.frame is not None:
+            return self.frame.iloc[:, j]
+        return self.array[:, j]
+
+    def numeric(self, j, name):
+        """Column ``j`` as float64 with NaN for missing; a clear error when it is not numeric."""
+        col = self.raw(j)
+        try:
+            if isinstance(col, pd.Series):
+                if _is_text_like(col.dtype) and col.dtype != bool:
+                    raise ValueError("text")
+                x = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            elif col.dtype == object:
+                x = np.asarray(pd.array(col, dtype="Float64").to_numpy(dtype=np.float64, na_value=np.nan))
+            else:
+                x = np.asarray(col, dtype=np.float64)
+        except TypeError:
+            # e.g. a dict in an object column: the user must see the original TypeError
+            np.asarray(self.raw(j), dtype=np.float64)
+            raise
+        except ValueError as exc:
+            raise DataError(f"column {name!r} is not numeric (dtype {self.dtype(j)}); list it in "
+                            "categorical_features to split it multiway") from exc
+        inf = np.isinf(x)
+        if inf.any():
+            raise ValueError(f"Input X contains infinity: column {name!r}, rows {_first_rows(inf)}")
+        return x
+
+
+def _numeric_convertible(col) -> bool:
+    try:
+        np.asarray(col, dtype=np.float64)
+        return True
+    except ValueError:
+        return False
+
+
+def resolve_categorical(spec, cols: _Columns, names_given: bool) -> np.ndarray:
+    """Boolean mask of the columns split multiway, from ``categorical_features``."""
+    n = cols.n_cols
+    if isinstance(spec, str) and spec == "auto":
+        mask = np.zeros(n, dtype=bool)
+        for j in range(n):
+            if cols.frame is not None:
+                dt = cols.dtype(j)
+                mask[j] = _is_text_like(dt) and dt != bool
+            elif cols.array.dtype == object:
+                # a TypeError (e.g. a dict) propagates: such a column is neither numbers nor text
+                mask[j] = not _numeric_convertible(cols.array[:, j])
+            elif cols.array.dtype.kind in "US":
+                mask[j] = True
+        return mask
+    if spec is None:
+        return np.zeros(n, dtype=bool)
+    spec = list(np.asarray(spec).ravel()) if not isinstance(spec, (list, tuple)) else list(spec)
+    if spec and all(isinstance(s, (bool, np.bool_)) for s in spec):
+        if len(spec) != n:
+            raise ValueError(f"categorical_features as a mask needs {n} entries, got {len(spec)}")
+        return np.asarray(spec, dtype=bool)
+    mask = np.zeros(n, dtype=bool)
+    for s in spec:
+        if isinstance(s, str):
+            if not names_given or s not in cols.names:
+                raise ValueError(f"categorical_features names column {s!r}, which is not in X "
+                                 f"(columns: {cols.names if names_given else 'unnamed array'})")
+            mask[cols.names.index(s)] = True
+        elif isinstance(s, numbers.Integral):
+            if not -n <= int(s) < n:
+                raise ValueError(f"categorical_features index {s} is out of range for {n} columns")
+            mask[int(s)] = True
+        else:
+            raise ValueError(f"categorical_features entries must be column names or indices, got {s!r}")
+    return mask
+
+
+class NumericCoder:
+    """Quantile bin edges of one numeric column; bin ``k`` holds ``edges[k-1] < x <= edges[k]``."""
+
+    kind = "num"
+
+    def __init__(self, x, max_bins, rng):
+        known = x[~np.isnan(x)]
+        if known.size > _EDGE_SAMPLE:
+            known = known[rng.choice(known.size, _EDGE_SAMPLE, replace=False)]
+        uniq = np.unique(known)
+        if uniq.size <= max_bins:
+            mid = uniq[:-1] + (uniq[1:] - uniq[:-1]) / 2
+            # adjacent floats can round the midpoint up to the upper value: keep the lower one
+            edges = np.where(mid >= uniq[1:], uniq[:-1], mid)
+        else:
+            q = np.linspace(0, 100, max_bins + 1)[1:-1]
+            edges = np.unique(np.percentile(known, q, method="midpoint"))
+            edges = edges[edges < uniq[-1]]
+        self.edges = np.ascontiguousarray(edges, dtype=np.float64)
+        self.n_bins = self.edges.size + 2  # value bins plus the missing bin (last)
+
+    def codes(self, x):
+        dtype = np.uint8 if self.n_bins <= 256 else np.uint16
+        c = np.searchsorted(self.edges, x, side="left").astype(dtype)
+        c[np.isnan(x)] = self.n_bins - 1
+        return c
+
+
+class CategoricalCoder:
+    """The distinct values of one categorical column, in a stable order; code ``len`` = missing."""
+
+    kind = "cat"
+
+    def __init__(self, col, name, max_bins):
+        if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy().astype(np.int64)
+            cats = col.cat.categories.tolist()
+        else:
+            values = col.to_numpy(dtype=object) if isinstance(col, pd.Series) else np.asarray(col, dtype=object)
+            try:
+                codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+            except TypeError:  # mixed types that do not sort
+                codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+            cats = list(uniques.tolist() if hasattr(uniques, "tolist") else uniques)
+        if len(cats) > max_bins:
+            raise DataError(f"categorical column {name!r} has {len(cats)} distinct values, more than "
+                            f"max_bins={max_bins}; group rare values or treat the column as numeric")
+        self.categories = [c.item() if isinstance(c, np.generic) else c for c in cats]
+        self.n_bins = len(self.categories) + 1
+        self._train_codes = codes
+        self._index = None
+
+    def train_codes(self):
+        c = self._train_codes
+        dtype = np.uint8 if self.n_bins <= 256 else np.uint16
+        out = np.where(c < 0, self.n_bins - 1, c).astype(dtype)
+        self._train_codes = None
+        return out
+
+    def predict_codes(self, col):
+        """Codes for new data: training categories 0..k-1, unseen k, missing k+1."""
+        k = len(self.categories)
+        if self._index is None:
+            self._index = pd.Index(self.categories, dtype=object)
+        if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+            lut = self._index.get_indexer(pd.Index(col.cat.categories.tolist(), dtype=object))
+            lut = np.where(lut < 0, k, lut)
+            raw = col.cat.codes.to_numpy()
+            return np.where(raw < 0, k + 1, lut[np.maximum(raw, 0)])
+        values = col.to_numpy(dtype=object) if isinstance(col, pd.Series) else np.asarray(col, dtype=object)
+        missing = pd.isna(values)
+        idx = self._index.get_indexer(values)
+        idx = np.where(idx < 0, k, idx)
+        idx[missing] = k + 1
+        return idx
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_index"] = None
+        return state

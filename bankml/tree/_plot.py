@@ -1,0 +1,165 @@
+"""Text and matplotlib views of a fitted InfoGainTreeClassifier.
+
+Both read only ``tree_.branches``, so they show exactly the paths ``predict`` follows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["export_text", "plot_tree"]
+
+
+def _namer(model, lang):
+    names = model._feature_names()
+    if lang is None:
+        return (lambda f: names[f]), (lambda f, v: str(v)), "class"
+    from ..labels import check_lang, column_label, term, value_label
+    check_lang(lang)
+    return ((lambda f: column_label(names[f], lang)),
+            (lambda f, v: value_label(names[f], v, lang)), term("class", lang))
+
+
+def _fmt_num(x, decimals):
+    return f"{x:.{decimals}f}" if abs(x) < 1e15 else f"{x:.{decimals}g}"
+
+
+def _branch_text(model, node, br, decimals, fname, fvalue):
+    f = int(model.tree_.feature[node])
+    if br.op in ("<=", ">"):
+        text = f"{fname(f)} {br.op} {_fmt_num(br.value, decimals)}"
+    else:
+        vals = sorted(br.value, key=lambda v: (str(type(v)), v) if isinstance(v, (int, float, str)) else (str(type(v)), str(v)))
+        text = f"{fname(f)} {br.op} {{{', '.join(fvalue(f, v) for v in vals)}}}"
+    if br.includes_missing:
+        text += " or missing"
+    return text
+
+
+def _leaf_text(model, node, show_weights, cls_word):
+    t = model.tree_
+    text = f"{cls_word}: {model.classes_[t.leaf_class_index(node)]}"
+    if show_weights:
+        text += " " + np.array2string(np.round(t.value[node], 2), separator=", ")
+    return text
+
+
+def export_text(model, *, decimals=2, show_weights=False, lang=None):
+    """Render a fitted tree as indented text, one line per branch, leaves with their class.
+
+    Parameters
+    ----------
+    model : InfoGainTreeClassifier
+    decimals : int, default 2
+        Decimals of numeric thresholds.
+    show_weights : bool, default False
+        Append the weighted training class counts to each leaf.
+    lang : {"zh", "en"} or None
+        Translate column names and coded values with :mod:`bankml.labels`; None keeps
+        the raw names.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bankml.tree import InfoGainTreeClassifier
+    >>> X = pd.DataFrame({"deposit": [100.0, 200.0, 3000.0, 4000.0]})
+    >>> print(export_text(InfoGainTreeClassifier().fit(X, [0, 0, 1, 1])))
+    |--- deposit <= 1600.00 or missing
+    |   |--- class: 0
+    |--- deposit > 1600.00
+    |   |--- class: 1
+    """
+    check_is_fitted(model, "tree_")
+    fname, fvalue, cls_word = _namer(model, lang)
+    t = model.tree_
+    lines = []
+
+    def walk(node, depth):
+        pad = "|   " * depth
+        if t.is_leaf(node):
+            lines.append(f"{pad}|--- {_leaf_text(model, node, show_weights, cls_word)}")
+            return
+        for br in t.branches(node):
+            lines.append(f"{pad}|--- {_branch_text(model, node, br, decimals, fname, fvalue)}")
+            walk(br.child, depth + 1)
+
+    if t.is_leaf(0):
+        lines.append(f"|--- {_leaf_text(model, 0, show_weights, cls_word)}")
+    else:
+        walk(0, 0)
+    return "\n".join(lines)
+
+
+def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None):
+    """Draw a fitted tree with matplotlib: boxes for nodes, branch conditions on the edges.
+
+    Parameters
+    ----------
+    model : InfoGainTreeClassifier
+    ax : matplotlib Axes, optional
+        Drawn into a new figure when None.
+    decimals, fontsize : int
+    lang : {"zh", "en"} or None
+        As in :func:`export_text`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bankml.tree import InfoGainTreeClassifier
+    >>> X = pd.DataFrame({"deposit": [100.0, 200.0, 3000.0, 4000.0]})
+    >>> ax = plot_tree(InfoGainTreeClassifier().fit(X, [0, 0, 1, 1]))
+    >>> len(ax.texts)
+    5
+    """
+    import matplotlib.pyplot as plt
+
+    check_is_fitted(model, "tree_")
+    fname, fvalue, cls_word = _namer(model, lang)
+    t = model.tree_
+    if ax is None:
+        n_leaves = t.n_leaves
+        _, ax = plt.subplots(figsize=(min(4 + 1.6 * n_leaves, 60), 2 + 1.6 * (t.max_depth + 1)))
+    # leaves get consecutive x slots; an internal node sits above the middle of its children
+    xs = np.zeros(t.node_count)
+    slot = [0]
+
+    def place(node):
+        if t.is_leaf(node):
+            xs[node] = slot[0]
+            slot[0] += 1
+            return
+        kids = t.children(node)
+        for c in kids:
+            place(c)
+        xs[node] = (xs[kids[0]] + xs[kids[-1]]) / 2
+
+    place(0)
+    box = dict(boxstyle="round", fc="white", ec="0.4")
+    for node in range(t.node_count):
+        x, y = xs[node], -t.depth[node]
+        if t.is_leaf(node):
+            label = _leaf_text(model, node, True, cls_word)
+        else:
+            label = f"{fname(int(t.feature[node]))}\ngain {t.gain[node]:.4f}"
+            for br in t.branches(node):
+                cx, cy = xs[br.child], -t.depth[br.child]
+                ax.plot([x, cx], [y, cy], color="0.6", lw=0.8, zorder=0)
+                cond = _branch_text(model, node, br, decimals, fname, fvalue)
+                cond = cond.split(" ", 1)[1] if " " in cond else cond
+                ax.text((x + cx) / 2, (y + cy) / 2, cond, fontsize=fontsize - 1, ha="center",
+                        va="center", color="0.25")
+        ax.text(x, y, f"{label}\nn={t.n_node_samples[node]}", fontsize=fontsize, ha="center",
+                va="center", bbox=box)
+    ax.set_xlim(-0.8, max(slot[0] - 0.2, 0.8))
+    ax.set_ylim(-t.max_depth - 0.6, 0.6)
+    ax.set_axis_off()
+    return ax

@@ -1,0 +1,206 @@
+"""The fitted tree's structure (``InfoGainTreeClassifier.tree_``) and its vectorised routing.
+
+Nodes are numbered breadth-first from the root (0). Each internal node's children are
+consecutive ids; ``branches(node)`` states in user terms which values go to which child.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["Branch", "Tree"]
+
+
+class Branch(NamedTuple):
+    """One outgoing edge of an internal node.
+
+    ``op`` is ``"<="`` / ``">"`` (numeric split, ``value`` a float threshold on the original
+    scale) or ``"in"`` / ``"not in"`` (multiway split, ``value`` a frozenset of the column's
+    original values). ``includes_missing`` marks the one branch that also takes missing
+    values (the child with the most training weight).
+    """
+
+    child: int
+    op: str
+    value: Any
+    includes_missing: bool
+
+
+class Tree:
+    """Array form of a fitted information-gain tree.
+
+    Attributes
+    ----------
+    node_count : int
+    n_classes : int
+    feature : ndarray of int, -1 at leaves
+    threshold : ndarray of float, the ``<=`` threshold of numeric splits (NaN elsewhere)
+    value : ndarray of shape (node_count, n_classes), weighted training class counts
+    n_node_samples : ndarray of int, training rows reaching each node
+    weighted_n_node_samples : ndarray of float
+    impurity : ndarray of float, node entropy in bits
+    gain : ndarray of float, information gain of the node's split (0 at leaves)
+    split_info : ndarray of float, split information of the node's split (0 at leaves)
+    depth : ndarray of int, depth of each node (root 0)
+    parent : ndarray of int, -1 at the root
+    first_child, n_children : ndarray of int, children are ``first_child .. + n_children``
+    missing_child : ndarray of int, the child that takes missing values (-1 at leaves)
+    """
+
+    def __init__(self, nodes, pruned, coders):
+        n = nodes["feature"].size
+        pruned = np.zeros(n, dtype=bool) if pruned is None else pruned
+        alive = np.zeros(n, dtype=bool)
+        alive[0] = True
+        depth = nodes["depth"]
+        parent = nodes["parent"]
+        for d in range(1, int(depth.max()) + 1):
+            at = np.flatnonzero(depth == d)
+            p = parent[at]
+            alive[at] = alive[p] & ~pruned[p]
+        new = np.cumsum(alive) - 1
+        keep = np.flatnonzero(alive)
+        internal = (nodes["feature"][keep] >= 0) & ~pruned[keep]
+
+        def remap(a):
+            a = a[keep]
+            return np.where(internal & (a >= 0), new[np.maximum(a, 0)], -1)
+
+        self.node_count = int(keep.size)
+        self.value = np.ascontiguousarray(nodes["value"][keep])
+        self.n_classes = self.value.shape[1]
+        self.n_node_samples = nodes["n_node_samples"][keep]
+        self.weighted_n_node_samples = self.value.sum(axis=1)
+        self.depth = depth[keep]
+        self.parent = np.where(parent[keep] >= 0, new[np.maximum(parent[keep], 0)], -1)
+        self.feature = np.where(internal, nodes["feature"][keep], -1)
+        self.first_child = remap(nodes["first_child"])
+        self.n_children = np.where(internal, nodes["n_children"][keep], 0)
+        self.missing_child = remap(nodes["missing_child"])
+        self.gain = np.where(internal, nodes["gain"][keep], 0.0)
+        self.split_info = np.where(internal, nodes["split_info"][keep], 0.0)
+        from ._criteria import _entropy_counts
+        self.impurity = _entropy_counts(self.value, axis=1)
+        self.threshold = np.full(self.node_count, np.nan)
+        tb = nodes["threshold_bin"][keep]
+        self.categories = [getattr(c, "categories", None) for c in coders]
+        self._cat_child = {}
+        for i in np.flatnonzero(internal):
+            f = self.feature[i]
+            if coders[f].kind == "num":
+                self.threshold[i] = coders[f].edges[tb[i]]
+            else:
+                self._cat_child[int(i)] = new[nodes["cat_lut"][int(keep[i])]]
+        self._build_routing()
+
+    # ---- the contract used by bankml.rules -------------------------------------------------
+    def is_leaf(self, node) -> bool:
+        """True when ``node`` has no children."""
+        return bool(self.feature[node] < 0)
+
+    def leaf_class_index(self, node) -> int:
+        """Index into ``classes_`` of the class the node predicts (first of tied maxima)."""
+        return int(np.argmax(self.value[node]))
+
+    def children(self, node) -> list[int]:
+        """Child node ids of ``node`` (empty for a leaf)."""
+        return list(range(int(self.first_child[node]), int(self.first_child[node] + self.n_children[node])))
+
+    def branches(self, node) -> list[Branch]:
+        """The outgoing branches of an internal node, one per child (see :class:`Branch`)."""
+        if self.is_leaf(node):
+            raise ValueError(f"node {node} is a leaf and has no branches")
+        kids = self.children(node)
+        miss = int(self.missing_child[node])
+        if self.categories[self.feature[node]] is None:
+            t = float(self.threshold[node])
+            return [Branch(kids[0], "<=", t, miss == kids[0]), Branch(kids[1], ">", t, miss == kids[1])]
+        cats = self.categories[self.feature[node]]
+        lut = self._cat_child[int(node)]
+        seen = {c: frozenset(cats[v] for v in np.flatnonzero(lut == c)) for c in kids}
+        others = frozenset().union(*(seen[c] for c in kids if c != miss))
+        return [Branch(c, "not in", others, True) if c == miss else Branch(c, "in", seen[c], False)
+                for c in kids]
+
+    # ---- summaries ---------------------------------------------------------------------------
+    @property
+    def max_depth(self) -> int:
+        return int(self.depth.max())
+
+    @property
+    def n_leaves(self) -> int:
+        return int((self.feature < 0).sum())
+
+    # ---- routing -----------------------------------------------------------------------------
+    def _build_routing(self):
+        """One lookup table for all internal nodes: child = table[offset[node] + code].
+
+        Numeric features are coded against the sorted thresholds the tree uses
+        (code j means ``U[j-1] < x <= U[j]``, ``len(U)`` beyond the last, ``len(U)+1``
+        missing); categorical features by training value (``k`` unseen, ``k+1`` missing).
+        """
+        internal = np.flatnonzero(self.feature >= 0)
+        self.used_features = np.unique(self.feature[internal])
+        self.used_thresholds = {}
+        self.offset = np.zeros(self.node_count, dtype=np.int64)
+        parts = []
+        pos = 0
+        for f in self.used_features:
+            nodes = internal[self.feature[internal] == f]
+            if self.categories[f] is None:
+                U = np.unique(self.threshold[nodes])
+                self.used_thresholds[int(f)] = U
+                j = np.searchsorted(U, self.threshold[nodes])
+                width = U.size + 2
+                codes = np.arange(width)[None, :]
+                left = self.first_child[nodes][:, None]
+                tab = np.where(codes <= j[:, None], left, left + 1)
+                tab[:, -1] = self.missing_child[nodes]
+            else:
+                k = len(self.categories[f])
+                width = k + 2
+                tab = np.empty((nodes.size, width), dtype=np.int64)
+                for r, i in enumerate(nodes):
+                    tab[r, :k] = self._cat_child[int(i)]
+                tab[:, k] = self.missing_child[nodes]      # unseen: the majority child
+                tab[:, k + 1] = self.missing_child[nodes]  # missing: the majority child
+            self.offset[nodes] = pos + np.arange(nodes.size) * width
+            pos += nodes.size * width
+            parts.append(tab.ravel())
+        self.table = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        self.table = self.table.astype(np.int32 if self.node_count < 2**31 else np.int64)
+
+    def route(self, codes, n_rows, return_path=False):
+        """Leaf id per row; ``codes`` is (n_used_features, n_rows) in ``used_features`` order.
+
+        With ``return_path`` also a CSR indicator matrix of the nodes each row visits.
+        """
+        fpos = np.full(len(self.categories), -1, dtype=np.int64)
+        fpos[self.used_features] = np.arange(self.used_features.size)
+        node = np.zeros(n_rows, dtype=np.int32)
+        internal = self.feature >= 0
+        path_rows, path_nodes = [np.arange(n_rows)], [node.copy()]
+        active = np.arange(n_rows) if internal[0] else np.zeros(0, dtype=np.int64)
+        flat = codes.ravel()
+        while active.size:
+            nd = node[active]
+            c = flat[fpos[self.feature[nd]] * n_rows + active]
+            child = self.table[self.offset[nd] + c]
+            node[active] = child
+            if return_path:
+                path_rows.append(active)
+                path_nodes.append(child)
+            active = active[internal[child]]
+        if not return_path:
+            return node
+        rows = np.concatenate(path_rows)
+        cols = np.concatenate(path_nodes)
+        order = np.lexsort((cols, rows))
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+        path = sparse.csr_matrix((np.ones(rows.size, dtype=np.int64), cols[order], indptr),
+                                 shape=(n_rows, self.node_count))
+        return node, path
