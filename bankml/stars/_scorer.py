@@ -31,7 +31,9 @@ _BLOCK = 1 << 15
 def _raise(cls, what, problems):
     lines = "\n".join(f"  - {p}" for p in problems)
     n = len(problems)
-    raise cls(f"{what} ({n} problem{'s' if n != 1 else ''}):\n{lines}", problems)
+    exc = cls(f"{what} ({n} problem{'s' if n != 1 else ''}):\n{lines}")
+    exc.problems = list(problems)
+    raise exc
 
 
 def _bad_rows(index, mask, limit=5):

@@ -1,0 +1,203 @@
+"""aggregate_half_year and rate_months on hand-computed raw rows, and every bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bankml.datasets._raw import make_raw_activity
+from bankml.errors import DataError
+from bankml.schema import ID, STAR_INPUTS
+from bankml.stars import StarPolicy, StarScorer, aggregate_half_year, rate_months, window_of
+
+AS_OF = "2024-06-30"   # window 2024-01-01 .. 2024-06-30 = 182 days
+
+
+def bal(rows):
+    return pd.DataFrame(rows, columns=[ID, "date", "product", "balance"]).astype({"date": "datetime64[s]"})
+
+
+def tx(rows):
+    return pd.DataFrame(rows, columns=[ID, "date", "business", "amount", "discount"]).astype(
+        {"date": "datetime64[s]"})
+
+
+NO_TX = tx([])
+NO_BAL = bal([])
+
+
+def test_window():
+    assert window_of(AS_OF) == (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-06-30"), 182)
+    assert window_of("2024-07-31") == (pd.Timestamp("2024-02-01"), pd.Timestamp("2024-07-31"),
+                                       29 + 31 + 30 + 31 + 30 + 31)  # Feb..Jul 2024
+    with pytest.raises(DataError, match="as_of"):
+        window_of("not a date")
+
+
+def test_days_without_rows_count_as_zero():
+    # 91 days at 18,200 yuan in a 182-day window: daily average 9,100.
+    rows = [("a", d, "time_deposit", 18_200.0) for d in pd.date_range("2024-04-01", periods=91)]
+    out = aggregate_half_year(bal(rows), NO_TX, AS_OF)
+    assert out.loc[0, "long_term_assets"] == pytest.approx(9_100.0)
+    assert out.loc[0, [c for c in STAR_INPUTS if c != "long_term_assets"]].sum() == 0
+
+
+def test_products_map_to_their_categories_and_add_up():
+    rows = [("a", "2024-01-01", "demand_savings", 182_000.0),   # 1,000 / day average
+            ("a", "2024-01-02", "money_market_fund", 182_000.0),  # also short-term
+            ("a", "2024-03-01", "housing_mortgage", 364_000.0),
+            ("a", "2024-03-01", "consumer_loan", 1_820.0),
+            ("a", "2024-06-30", "card_overdraft", 91.0)]
+    out = aggregate_half_year(bal(rows), NO_TX, AS_OF).set_index(ID)
+    assert out.loc["a", "short_term_assets"] == pytest.approx(2_000.0)
+    assert out.loc["a", "mortgage_loans"] == pytest.approx(2_000.0)
+    assert out.loc["a", "other_loans"] == pytest.approx(10.0)
+    assert out.loc["a", "card_overdraft"] == pytest.approx(0.5)
+    assert out.loc["a", "long_term_assets"] == 0
+
+
+def test_capped_and_discounted_transactions():
+    # remittance cap 50,000 (configs/star_policy.yaml); POS has no cap.
+    rows = [("a", "2024-02-01", "remittance", 80_000.0, 1.0),   # capped: 50,000
+            ("a", "2024-02-02", "remittance", 30_000.0, 1.0),   # under the cap: 30,000
+            ("a", "2024-02-03", "pos_credit", 10_000.0, 0.8),   # discounted: 8,000
+            ("a", "2024-02-04", "remittance", 90_000.0, 0.5),   # capped then discounted: 25,000
+            ("a", "2024-02-05", "fund_subscription", 5_000.0, 0.0),  # fee waived: counts 0
+            ("b", "2024-06-30", "offsite_withdrawal", 12_000.0, 1.0)]  # cap 10,000
+    out = aggregate_half_year(NO_BAL, tx(rows), AS_OF).set_index(ID)
+    assert out.loc["a", "settlement_tx"] == pytest.approx(105_000.0)
+    assert out.loc["a", "card_spend"] == pytest.approx(8_000.0)
+    assert out.loc["a", "investment_tx"] == 0
+    assert out.loc["b", "settlement_tx"] == pytest.approx(10_000.0)
+    # points: a = 105,000/10k x 200 + 8,000/10k x 400 = 2,100 + 320 = 2,420 -> 5 stars
+    pts = StarScorer().star_points(out)
+    assert pts["a"] == pytest.approx(2_420.0) and StarScorer().contribution_star(pts)["a"] == 5
+
+
+def test_customers_from_either_table_in_order_of_appearance():
+    out = aggregate_half_year(bal([("z", "2024-01-05", "fund", 1.0)]),
+                              tx([("y", "2024-01-05", "pos_debit", 1.0, 1.0),
+                                  ("z", "2024-01-05", "pos_debit", 1.0, 1.0)]), AS_OF)
+    assert out[ID].tolist() == ["z", "y"] and list(out.columns) == [ID, *STAR_INPUTS]
+
+
+def test_a_new_product_in_the_policy_needs_no_code():
+    data = StarPolicy.default().to_dict()
+    data["products"]["digital_currency_wallet"] = "short_term_assets"
+    policy = StarPolicy.from_dict(data)
+    rows = [("a", "2024-01-01", "digital_currency_wallet", 182_000.0)]
+    assert aggregate_half_year(bal(rows), NO_TX, AS_OF, policy).loc[0, "short_term_assets"] == 1_000
+    with pytest.raises(DataError, match="unknown codes"):
+        aggregate_half_year(bal(rows), NO_TX, AS_OF)
+
+
+def test_matches_a_pandas_reference_on_generated_rows():
+    b, t = make_raw_activity(300, 5_000, seed=3)
+    out = aggregate_half_year(b, t, AS_OF).set_index(ID)
+    pol = StarPolicy.default()
+    ref_b = (b.assign(cat=b["product"].map(pol.products)).groupby([ID, "cat"])["balance"].sum()
+             .unstack(fill_value=0) / 182)
+    cap = t["business"].map(pol.fee_caps).astype(float)
+    counted = np.minimum(t["amount"], cap) * t["discount"]
+    ref_t = (t.assign(cat=t["business"].map(pol.businesses), v=counted)
+             .groupby([ID, "cat"])["v"].sum().unstack(fill_value=0))
+    ref = ref_b.add(ref_t, fill_value=0).reindex(columns=list(STAR_INPUTS), fill_value=0)
+    ref = ref.reindex(out.index, fill_value=0)
+    np.testing.assert_allclose(out.to_numpy(), ref.to_numpy(), rtol=1e-10, atol=1e-6)
+    assert t["discount"].lt(1).any() and (t["amount"] > cap).any()  # both rules exercised
+
+
+# -- bad input ------------------------------------------------------------------------------
+GOOD_B = [("a", "2024-01-01", "fund", 10.0), ("b", "2024-02-01", "fund", 10.0)]
+GOOD_T = [("a", "2024-01-01", "pos_debit", 10.0, 1.0), ("b", "2024-02-01", "pos_debit", 10.0, 1.0)]
+
+
+@pytest.mark.parametrize("table, col, value, match", [
+    ("b", "balance", -5.0, "'balance': negative balances.*index 1"),
+    ("b", "balance", np.nan, "'balance': missing values.*index 1"),
+    ("b", "balance", np.inf, "'balance': infinite.*index 1"),
+    ("t", "amount", -1.0, "'amount': negative amounts.*index 1"),
+    ("t", "amount", np.nan, "'amount': missing values.*index 1"),
+    ("t", "discount", 1.5, "'discount': values above 1.*index 1"),
+    ("t", "discount", -0.1, "'discount': discount below 0.*index 1"),
+    ("t", "discount", np.nan, "'discount': missing values.*index 1"),
+    ("b", "product", "lottery", "'product': unknown codes \\['lottery'\\].*index 1"),
+    ("t", "business", "lottery", "'business': unknown codes \\['lottery'\\].*index 1"),
+    ("b", "product", None, "'product': missing values.*index 1"),
+    ("t", ID, None, "'customer_id': missing values.*index 1"),
+    ("b", "date", pd.Timestamp("2023-12-31"), "'date': dates outside the rating window.*index 1"),
+    ("t", "date", pd.Timestamp("2024-07-01"), "'date': dates outside the rating window.*index 1"),
+    ("t", "date", pd.NaT, "'date': missing values.*index 1"),
+])
+def test_bad_values_name_table_column_and_rows(table, col, value, match):
+    b, t = bal(GOOD_B), tx(GOOD_T)
+    target = b if table == "b" else t
+    if target[col].dtype.kind == "f" or col == "date":
+        target.loc[1, col] = value
+    else:
+        target[col] = target[col].astype(object)
+        target.loc[1, col] = value
+    with pytest.raises(DataError, match=match) as err:
+        aggregate_half_year(b, t, AS_OF)
+    assert ("balances" if table == "b" else "transactions") in str(err.value)
+
+
+def test_unparseable_dates_and_text_amounts():
+    b = bal(GOOD_B).astype({"date": object})
+    b.loc[0, "date"] = "sometime"
+    with pytest.raises(DataError, match="'date': not a date.*index 0"):
+        aggregate_half_year(b, tx(GOOD_T), AS_OF)
+    t = tx(GOOD_T).astype({"amount": str})
+    with pytest.raises(DataError, match="'amount': wrong dtype"):
+        aggregate_half_year(bal(GOOD_B), t, AS_OF)
+
+
+def test_missing_and_extra_columns():
+    with pytest.raises(DataError, match="'discount': missing columns"):
+        aggregate_half_year(bal(GOOD_B), tx(GOOD_T).drop(columns="discount"), AS_OF)
+    with pytest.raises(DataError, match="'branch': unexpected columns"):
+        aggregate_half_year(bal(GOOD_B).assign(branch="x"), tx(GOOD_T), AS_OF)
+    with pytest.raises(DataError, match="DataFrame"):
+        aggregate_half_year(GOOD_B, tx(GOOD_T), AS_OF)
+
+
+def test_all_problems_reported_together():
+    b = bal(GOOD_B)
+    b.loc[0, "balance"] = -1.0
+    b.loc[1, "date"] = pd.Timestamp("2025-01-01")
+    with pytest.raises(DataError, match="2 problems") as err:
+        aggregate_half_year(b, tx(GOOD_T), AS_OF)
+    assert {p.column for p in err.value.problems} == {"balance", "date"}
+
+
+def test_unknown_codes_can_be_dropped_with_a_counted_warning():
+    t = tx(GOOD_T + [("a", "2024-03-01", "lottery", 99.0, 1.0), ("c", "2024-03-01", "lottery", 9.0, 1.0)])
+    with pytest.warns(UserWarning, match="dropped 2 row.*lottery"):
+        out = aggregate_half_year(bal(GOOD_B), t, AS_OF, unknown_codes="warn")
+    assert out.set_index(ID).loc["a", "card_spend"] == 10.0
+    with pytest.raises(ValueError, match="unknown_codes"):
+        aggregate_half_year(bal(GOOD_B), t, AS_OF, unknown_codes="ignore")
+
+
+# -- monthly re-rating ----------------------------------------------------------------------------
+def test_rate_months_one_rating_per_customer_per_month_end():
+    # a: 36,400 yuan on every day of Jan..Jul 2024 in demand savings.
+    days = pd.date_range("2024-01-01", "2024-07-31")
+    b = bal([("a", d, "demand_savings", 36_400.0) for d in days])
+    t = tx([("b", "2024-01-15", "pos_debit", 10_000.0, 1.0)])
+    out = rate_months(b, t, ["2024-06-30", "2024-07"])
+    assert out[["month", ID]].astype(str).values.tolist() == [
+        ["2024-06-30", "a"], ["2024-06-30", "b"], ["2024-07-31", "a"], ["2024-07-31", "b"]]
+    # June: full window, 36,400 x 182 / 182 = 36,400 -> 3.64 x 135 = 491.4 points -> 3 stars.
+    # July: window Feb..Jul (182 days), a full again; b's January spend leaves the window.
+    assert out["star_points"].tolist() == pytest.approx([491.4, 400.0, 491.4, 0.0])
+    assert out["contribution_star"].tolist() == [3, 3, 3, 0]
+    single = aggregate_half_year(b[b["date"] <= "2024-06-30"], t, "2024-06-30")
+    assert StarScorer().star_points(single).tolist() == pytest.approx([491.4, 400.0])
+
+
+def test_rate_months_rejects_rows_outside_every_window_and_empty_months():
+    b = bal([("a", "2023-06-01", "fund", 1.0)])
+    with pytest.raises(DataError, match="outside the rating window"):
+        rate_months(b, NO_TX, ["2024-06"])
+    with pytest.raises(DataError, match="months is empty"):
+        rate_months(NO_BAL, NO_TX, [])
