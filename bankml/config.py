@@ -31,6 +31,8 @@ class _Leaf:
             self.expected = "one of " + ", ".join(repr(c) for c in choices)
 
     def validate(self, key, value):
+        if value is None and self.default is None:  # an optional key given as null
+            return None
         ok = isinstance(value, self.types) and not (
             isinstance(value, bool) and bool not in self.types)
         # YAML gives 1 for 1.0; an int is a fine float.

@@ -1,34 +1,578 @@
-"""The main job: config-driven WM-propensity pipeline (foundation version).
+"""The main job: the config-driven WM-propensity pipeline, every run tracked in MLflow.
 
-This first version loads the configured data and validates it against the schema; the
-modelling stages are added as their packages land.
+One function per stage (data, stars, split, models, evaluation, rules, cross-sell, segments,
+outliers, plots); :func:`run` chains them, times them, and logs everything to MLflow.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from ._resources import read_yaml
-from .datasets import make_customers
-from .errors import ConfigError
-from .schema import LABEL, STAR_INPUTS, validate_customers
+import numpy as np
+import pandas as pd
+
+from .config import load_config
+from .errors import DataError, EngineNotAvailableError
+from .metrics import gains_curve, ranking_report
+from .schema import HOLDING_FLAGS, ID, LABEL, STAR_INPUTS, validate_customers
+
+__all__ = ["run", "main", "PipelineResult", "StageUnavailable", "load_data", "score_stars",
+           "split_customers", "fit_tree", "fit_sklearn_tree", "fit_star_baseline",
+           "evaluate_models", "extract_rules", "mine_cross_sell", "segment_customers",
+           "flag_outliers"]
+
+TREE, SKLEARN, STARS = "infogain_tree", "sklearn_entropy_tree", "star_baseline"
+_FRACTIONS = (0.1, 0.2)
 
 
-def main(config_path, data=None, tracking_uri=None):
-    config = read_yaml(config_path)
-    source = config.get("data", {}).get("synthetic")
-    if data is not None or not isinstance(source, dict):
-        raise ConfigError("this foundation version of the pipeline supports only data.synthetic: {n, seed}")
-    t0 = time.perf_counter()
-    df = make_customers(int(source["n"]), seed=int(source["seed"]))
-    validate_customers(df, require_label=True)
-    took = time.perf_counter() - t0
-    print(f"bankml: generated {len(df):,} synthetic customers (seed {source['seed']}) and validated "
-          f"them against the schema in {took:.2f}s")
-    print(f"  WM buyers: {int(df[LABEL].sum()):,} ({df[LABEL].mean():.1%})")
-    print("  star-point inputs (median yuan):")
-    for col, med in df[list(STAR_INPUTS)].median().items():
-        print(f"    {col:<20} {med:>14,.0f}")
-    print("  modelling stages (stars, tree, rules, association, segments, outliers, MLflow) "
-          "are not wired in yet")
-    return df
+class StageUnavailable(EngineNotAvailableError):
+    """A stage needs a bankml package (or name) that is not installed in this build."""
+
+
+def _require(module: str, *names):
+    """Import ``names`` from ``module``, or raise :class:`StageUnavailable` if it is absent.
+
+    Only a missing module or name counts as "not available"; any other import error is a
+    real failure and propagates.
+    """
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
+            raise StageUnavailable(f"{module} is not available in this build") from None
+        raise
+    missing = [n for n in names if not hasattr(mod, n)]
+    if missing:
+        raise StageUnavailable(f"{module}.{missing[0]} is not available in this build")
+    return [getattr(mod, n) for n in names] if len(names) > 1 else getattr(mod, names[0])
+
+
+# --------------------------------------------------------------------------- stages
+def load_data(cfg: dict, data=None):
+    """The customer table (validated, with the label) and, for synthetic data, the truth.
+
+    ``data`` (a DataFrame or a CSV/Parquet path) overrides the config's source.
+
+    Returns
+    -------
+    (DataFrame, DataFrame or None, str)
+        Customers, ground truth (synthetic only) and a description of the source that
+        names no customer.
+    """
+    truth = None
+    source = data if data is not None else cfg["data"]["path"]
+    if isinstance(source, pd.DataFrame):
+        df, desc = source, f"DataFrame ({len(source):,} rows)"
+    elif source is not None:
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"data file {path} does not exist")
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            df = pd.read_csv(path, dtype={ID: "string"})
+        elif suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(path)
+        else:
+            raise DataError(f"data file {path.name}: expected a .csv or .parquet file")
+        desc = f"file {path.name} ({len(df):,} rows)"
+    else:
+        from .datasets import make_customers
+
+        syn = cfg["data"]["synthetic"]
+        df, truth = make_customers(syn["n"], seed=syn["seed"], return_truth=True)
+        desc = f"synthetic make_customers(n={syn['n']:,}, seed={syn['seed']})"
+    needed = _needed_columns(cfg)
+    validate_customers(df, require_label=True, required=tuple(needed))
+    if df[LABEL].nunique() < 2:
+        raise DataError(f"column {LABEL!r} holds a single class; a propensity model needs buyers "
+                        "and non-buyers")
+    return df.reset_index(drop=True), truth, desc
+
+
+def _needed_columns(cfg):
+    cols = list(cfg["features"]["categorical"]) + list(cfg["features"]["numeric"])
+    if cfg["segments"]["enabled"]:
+        cols += cfg["segments"]["features"]
+    if cfg["outliers"]["enabled"]:
+        cols += cfg["outliers"]["features"]
+    return list(dict.fromkeys(cols))
+
+
+def _policy(cfg):
+    StarPolicy = _require("bankml.stars", "StarPolicy")
+    name = cfg["stars"]["policy"]
+    return StarPolicy.default() if name == "default" else StarPolicy.from_yaml(name)
+
+
+def score_stars(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """Star points and contribution star of every customer (the bank's baseline rating)."""
+    StarScorer = _require("bankml.stars", "StarScorer")
+    scorer = StarScorer(_policy(cfg))
+    points = scorer.star_points(df)
+    return pd.DataFrame({"star_points": points.to_numpy(float),
+                         "contribution_star": scorer.contribution_star(points).to_numpy()},
+                        index=df.index)
+
+
+def split_customers(df: pd.DataFrame, cfg: dict):
+    """Train/test row positions, split by customer and stratified by the label."""
+    from sklearn.model_selection import train_test_split
+
+    # ids are unique (validated), so splitting rows splits customers
+    pos = np.arange(len(df))
+    train, test = train_test_split(pos, test_size=cfg["split"]["test_size"],
+                                   random_state=cfg["split"]["seed"], stratify=df[LABEL])
+    if np.intersect1d(df[ID].to_numpy()[train], df[ID].to_numpy()[test]).size:
+        raise DataError(f"a customer id is in both train and test; ids in {ID!r} must be unique")
+    return np.sort(train), np.sort(test)
+
+
+def _features(cfg):
+    return list(cfg["features"]["categorical"]) + list(cfg["features"]["numeric"])
+
+
+def _binner(cfg):
+    bands = cfg["features"]["bands"]
+    if not bands:
+        return "passthrough"
+    from .tree import ConceptHierarchyBinner
+
+    return ConceptHierarchyBinner(bands={k: list(v) for k, v in bands.items()})
+
+
+def fit_tree(X: pd.DataFrame, y, cfg: dict):
+    """The information-gain tree (bankml.tree) behind the concept-hierarchy binner."""
+    from sklearn.pipeline import Pipeline
+
+    InfoGainTreeClassifier = _require("bankml.tree", "InfoGainTreeClassifier")
+    t = cfg["tree"]
+    tree = InfoGainTreeClassifier(
+        criterion=t["criterion"], max_depth=t["max_depth"], min_samples_split=t["min_samples_split"],
+        min_samples_leaf=t["min_samples_leaf"], min_gain=t["min_gain"], pruning=t["pruning"],
+        confidence=t["confidence"], class_weight=t["class_weight"], random_state=t["random_state"])
+    return Pipeline([("bands", _binner(cfg)), ("tree", tree)]).fit(X, y)
+
+
+def fit_sklearn_tree(X: pd.DataFrame, y, cfg: dict):
+    """scikit-learn's entropy CART tree on the same features and limits, for comparison.
+
+    Categories (and bands, in band order) are ordinal-encoded, since CART splits binary.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    from .tree import band_labels
+
+    t = cfg["tree"]
+    bands = cfg["features"]["bands"]
+    parts = []
+    if bands:
+        parts.append(("bands", OrdinalEncoder(categories=[band_labels(c) for c in bands.values()]),
+                      list(bands)))
+    if cfg["features"]["categorical"]:
+        parts.append(("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                      list(cfg["features"]["categorical"])))
+    encode = ColumnTransformer(parts, remainder="passthrough", verbose_feature_names_out=False)
+    tree = DecisionTreeClassifier(
+        criterion="entropy", max_depth=t["max_depth"], min_samples_split=t["min_samples_split"],
+        min_samples_leaf=t["min_samples_leaf"], class_weight=t["class_weight"],
+        random_state=t["random_state"])
+    return Pipeline([("bands", _binner(cfg)), ("encode", encode), ("tree", tree)]).fit(X, y)
+
+
+def fit_star_baseline(df_train: pd.DataFrame, y, cfg: dict):
+    """The star baseline as a classifier: ranks customers by star points."""
+    StarBaselineClassifier = _require("bankml.stars", "StarBaselineClassifier")
+    return StarBaselineClassifier(policy=_policy(cfg)).fit(df_train[list(STAR_INPUTS)], y)
+
+
+def evaluate_models(scores: dict, y_test) -> tuple[pd.DataFrame, dict]:
+    """AUC, lift and capture in the top 10%/20% per model; gains curves for the plot."""
+    rows, curves = {}, {}
+    for name, s in scores.items():
+        rows[name] = ranking_report(y_test, s, _FRACTIONS)
+        curves[name] = gains_curve(y_test, s)
+    return pd.DataFrame(rows).T.rename_axis("model"), curves
+
+
+def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path) -> dict:
+    """IF-THEN rules of the tree, their test precision, and the zh/en/md/csv/sql/html files."""
+    RuleSet = _require("bankml.rules", "RuleSet")
+    rc = cfg["rules"]
+    rules = RuleSet.from_tree(model[-1], target=rc["target"])
+    Xb = model[:-1].transform(X_test)
+    fired = np.asarray(rules.predict(Xb)) == rc["target"]
+    y = np.asarray(y_test)
+    precision = float((y[fired] == rc["target"]).mean()) if fired.any() else float("nan")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "rules_zh.txt": rules.to_text(lang="zh"),
+        "rules_en.txt": rules.to_text(lang="en"),
+        "rules.md": rules.to_markdown(),
+        "rules.sql": rules.to_sql(rc["sql_table"], ID),
+        "rules.html": rules.to_html(),
+    }
+    for name, text in files.items():
+        (out_dir / name).write_text(str(text), encoding="utf-8")
+    rules.to_frame().to_csv(out_dir / "rules.csv", index=False)
+    held = rules.evaluate(Xb, y_test)
+    if isinstance(held, pd.DataFrame):
+        held.to_csv(out_dir / "rules_test_evaluation.csv", index=False)
+    return {"ruleset": rules, "precision": precision, "coverage": float(fired.mean()),
+            "n_rules": len(getattr(rules, "rules", rules)), "markdown": files["rules.md"],
+            "text_en": files["rules_en.txt"], "text_zh": files["rules_zh.txt"]}
+
+
+def mine_cross_sell(df_train: pd.DataFrame, cfg: dict, out_dir: Path) -> dict:
+    """Association rules whose consequent is the configured target product."""
+    to_transactions, mine_rules = _require("bankml.association", "to_transactions", "mine_rules")
+    ac = cfg["association"]
+    items = [c for c in HOLDING_FLAGS if c in df_train.columns]
+    if ac["target"] not in items:
+        raise DataError(f"association.target {ac['target']!r} is not a holding flag column "
+                        f"of the data ({', '.join(items)})")
+    tx = to_transactions(df_train, items=items)
+    rules = mine_rules(tx, min_support=ac["min_support"], min_confidence=ac["min_confidence"],
+                       consequents=[ac["target"]], max_len=ac["max_len"], engine=ac["engine"])
+    top = rules.sort_values(["lift", "confidence"], ascending=False).head(ac["top"]).copy()
+    for col in ("antecedents", "consequents"):
+        if col in top:
+            top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    top.to_csv(out_dir / "cross_sell_rules.csv", index=False)
+    return {"n_rules": int(len(rules)), "top": top,
+            "best_lift": float(top["lift"].max()) if len(top) else float("nan"),
+            "best_confidence": float(top["confidence"].max()) if len(top) else float("nan")}
+
+
+def segment_customers(df: pd.DataFrame, cfg: dict, star_points, out_dir: Path) -> dict:
+    """Customer segments with bilingual profiles (and the profile heatmap)."""
+    CustomerSegmenter = _require("bankml.segment", "CustomerSegmenter")
+    sc = cfg["segments"]
+    seg = CustomerSegmenter(n_clusters=sc["n_clusters"], method=sc["method"],
+                            features=list(sc["features"]), random_state=sc["seed"])
+    X = df[list(sc["features"])]
+    seg.fit(X)
+    value = None if star_points is None else np.asarray(star_points, float)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profiles = {}
+    for lang in ("en", "zh"):
+        profiles[lang] = seg.profile(value=value, lang=lang)
+        profiles[lang].to_csv(out_dir / f"segments_{lang}.csv")
+    return {"segmenter": seg, "profile": profiles["en"], "n_segments": int(seg.n_clusters_)}
+
+
+def flag_outliers(df: pd.DataFrame, cfg: dict, truth=None) -> dict:
+    """Isolation-forest flags on activity columns; counts only (never which customers)."""
+    IsolationForestDetector = _require("bankml.outliers", "IsolationForestDetector")
+    oc = cfg["outliers"]
+    det = IsolationForestDetector(contamination=oc["contamination"],
+                                  features=list(oc["features"]), random_state=oc["seed"])
+    det.fit(df[list(oc["features"])])
+    flags = np.asarray(det.labels_).astype(bool)
+    out = {"detector": det, "n_flagged": int(flags.sum()), "share_flagged": float(flags.mean())}
+    if truth is not None and "planted_anomaly" in truth:
+        planted = np.asarray(truth["planted_anomaly"]).astype(bool)
+        if planted.any():
+            out["planted_recall"] = float(flags[planted].mean())
+    return out
+
+
+# --------------------------------------------------------------------------- plots
+def _plot_gains(curves: dict, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, g in curves.items():
+        ax1.plot(g["share_customers"], g["share_positives"], label=name)
+        ax2.plot(g["share_customers"][1:], g["lift"][1:], label=name)
+    ax1.plot([0, 1], [0, 1], "k:", lw=1, label="random")
+    ax1.set(xlabel="share of customers contacted", ylabel="share of WM buyers reached",
+            title="Cumulative gains (test set)")
+    ax2.axhline(1, color="k", ls=":", lw=1)
+    ax2.set(xlabel="share of customers contacted", ylabel="lift", title="Cumulative lift")
+    ax1.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _plot_stars(stars: pd.Series, y, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    names = {0: "not rated", 1: "quasi", 3: "3", 4: "4", 5: "5", 6: "6", 7: "7"}
+    levels = sorted(names)
+    counts = stars.value_counts().reindex(levels, fill_value=0)
+    rate = pd.Series(np.asarray(y, float), index=stars.index).groupby(stars.to_numpy()).mean()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.bar([names[k] for k in levels], counts.to_numpy(), color="#4878a8")
+    ax.set(xlabel="contribution star", ylabel="customers", title="Star-level distribution")
+    ax2 = ax.twinx()
+    ax2.plot([names[k] for k in levels], rate.reindex(levels).to_numpy(), "o-", color="#c44e52")
+    ax2.set_ylabel("WM buyer rate")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _plot_tree(model, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(14, 7))
+    model[-1].plot(ax=ax)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _plot_segments(seg, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    ax = seg.plot_profiles(lang="en")
+    fig = ax.figure
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+# --------------------------------------------------------------------------- running
+@dataclass
+class PipelineResult:
+    """What :func:`run` produced; no customer rows are kept."""
+
+    config: dict
+    metrics: pd.DataFrame
+    stages: pd.DataFrame
+    run_id: str | None = None
+    tracking_uri: str | None = None
+    model: object = None
+    model_path: Path | None = None
+    registered: dict | None = None
+    rules: dict | None = None
+    cross_sell: dict | None = None
+    segments: dict | None = None
+    outliers: dict | None = None
+    artifacts: list = field(default_factory=list)
+    mlflow_seconds: float = 0.0
+
+    def summary(self) -> str:
+        """The model-vs-baseline table and the stage table, as printed by ``bankml run``."""
+        fmt = self.metrics.copy()
+        lines = ["Model vs baseline on the test set:",
+                 fmt.to_string(float_format=lambda v: f"{v:.3f}"), "",
+                 "Stages:", self.stages.to_string(float_format=lambda v: f"{v:.2f}")]
+        if self.registered:
+            r = self.registered
+            lines += ["", f"Registered version {r['version']} as @candidate"
+                          + (" and promoted to @champion" if r["promoted"] else
+                             f"; @champion stays version {r['previous_champion']}")]
+        total = float(self.stages["seconds"].sum())
+        lines += [f"MLflow time {self.mlflow_seconds:.2f}s of {total:.2f}s total"]
+        if self.run_id:
+            lines += [f"MLflow run {self.run_id} in {self.tracking_uri}"]
+        return "\n".join(lines)
+
+
+class _Stages:
+    """Runs stages under one tqdm bar, timing each; an unavailable optional stage is recorded."""
+
+    def __init__(self, names, progress):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=len(names), desc="bankml", unit="stage", disable=not progress,
+                        file=sys.stderr, leave=False)
+        self.rows = []
+
+    def __call__(self, name, fn, *args, optional=True, enabled=True, **kwargs):
+        self.bar.set_description(f"bankml: {name}")
+        t0 = time.perf_counter()
+        out, status = None, "ok"
+        try:
+            if not enabled:
+                status = "skipped (disabled in config)"
+            else:
+                out = fn(*args, **kwargs)
+        except StageUnavailable as exc:
+            if not optional:
+                raise
+            status = f"not available: {exc}"
+        finally:
+            self.rows.append({"stage": name, "status": status,
+                              "seconds": time.perf_counter() - t0})
+            self.bar.update(1)
+        return out
+
+    def status(self, name):
+        return next(r["status"] for r in self.rows if r["stage"] == name)
+
+    def table(self):
+        return pd.DataFrame(self.rows).set_index("stage")
+
+    def close(self):
+        self.bar.close()
+
+
+_STAGE_NAMES = ("data", "stars", "split", "tree", "sklearn_tree", "star_baseline", "evaluate",
+                "rules", "association", "segments", "outliers", "plots", "save", "mlflow_log",
+                "register")
+
+
+def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> PipelineResult:
+    """Run the WM-propensity pipeline end to end and track it in MLflow.
+
+    Parameters
+    ----------
+    config : str, Path or dict
+        A pipeline config (see :mod:`bankml.config`), e.g. ``configs/quickstart.yaml``.
+    data : DataFrame or path, optional
+        Customer table to use instead of the config's data source.
+    tracking_uri : str, optional
+        MLflow store; default ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db`` here.
+    progress : bool, optional
+        Show the tqdm bar (default: the config's ``output.progress``).
+    verbose : bool
+        Print the summary table at the end.
+
+    Returns
+    -------
+    PipelineResult
+
+    Notes
+    -----
+    Every stage runs inside one MLflow run; an exception marks the run FAILED and nothing is
+    registered. A stage whose bankml package is not in this build is recorded as
+    "not available" (stage status and MLflow tag) unless the main model needs it.
+    Outputs go to ``output.reports_dir`` and ``output.models_dir`` relative to the working
+    directory.
+    """
+    from .persistence import model_card, save_model
+    from .tracking import RunTracker, register_and_promote
+
+    cfg = load_config(config)
+    out = cfg["output"]
+    reports = Path(out["reports_dir"])
+    reports.mkdir(parents=True, exist_ok=True)
+    progress = out["progress"] if progress is None else progress
+    stages = _Stages(_STAGE_NAMES, progress)
+    try:
+        with RunTracker(cfg["mlflow"]["experiment"], tracking_uri=tracking_uri,
+                        run_name=out["model_name"], tags={"bankml.pipeline": "wm_propensity"}) as rt:
+            rt.log_config(cfg)
+            df, truth, source = stages("data", load_data, cfg, data, optional=False)
+            stars = stages("stars", score_stars, df, cfg)
+            train, test = stages("split", split_customers, df, cfg, optional=False)
+            feats = _features(cfg)
+            X_train, X_test = df.iloc[train][feats], df.iloc[test][feats]
+            y_train, y_test = df[LABEL].to_numpy()[train], df[LABEL].to_numpy()[test]
+            model = stages("tree", fit_tree, X_train, y_train, cfg, optional=False)
+            sk = stages("sklearn_tree", fit_sklearn_tree, X_train, y_train, cfg)
+            base = stages("star_baseline", fit_star_baseline, df.iloc[train], y_train, cfg)
+
+            def _evaluate():
+                scores = {TREE: model.predict_proba(X_test)[:, 1]}
+                if sk is not None:
+                    scores[SKLEARN] = sk.predict_proba(X_test)[:, 1]
+                if base is not None:
+                    scores[STARS] = base.predict_proba(df.iloc[test][list(STAR_INPUTS)])[:, 1]
+                return evaluate_models(scores, y_test)
+            metrics, curves = stages("evaluate", _evaluate, optional=False)
+
+            rules = stages("rules", extract_rules, model, X_test, y_test, cfg, reports / "rules")
+            if rules is not None:
+                metrics.loc[TREE, "rule_precision"] = rules["precision"]
+            cross = stages("association", mine_cross_sell, df.iloc[train], cfg, reports,
+                           enabled=cfg["association"]["enabled"])
+            points = None if stars is None else stars["star_points"]
+            segs = stages("segments", segment_customers, df, cfg, points, reports,
+                          enabled=cfg["segments"]["enabled"])
+            outl = stages("outliers", flag_outliers, df, cfg, truth,
+                          enabled=cfg["outliers"]["enabled"])
+
+            def _plots():
+                plots = reports / "plots"
+                plots.mkdir(parents=True, exist_ok=True)
+                made = [_plot_gains(curves, plots / "gains_lift.png")]
+                if stars is not None:
+                    made.append(_plot_stars(stars["contribution_star"], df[LABEL],
+                                            plots / "star_distribution.png"))
+                if hasattr(model[-1], "plot"):
+                    made.append(_plot_tree(model, plots / "tree.png"))
+                if segs is not None:
+                    made.append(_plot_segments(segs["segmenter"], plots / "segment_profiles.png"))
+                return made
+            plots = stages("plots", _plots, enabled=out["plots"]) or []
+
+            def _save():
+                data_desc = {"source": source, "customers": f"{len(df):,}",
+                             "test share": cfg["split"]["test_size"],
+                             "WM buyer rate": f"{df[LABEL].mean():.1%}",
+                             "features": ", ".join(feats)}
+                table = [{"model": k, **{c: float(v) for c, v in r.items()}}
+                         for k, r in metrics.iterrows()]
+                card = model_card(f"WM propensity ({out['model_name']})", data=data_desc,
+                                  metrics=table, rules=rules["markdown"] if rules else None,
+                                  notes=_availability_note(stages))
+                path = Path(out["models_dir"]) / f"{out['model_name']}.joblib"
+                save_model(model, path, card=card)
+                return path
+            model_path = stages("save", _save, optional=False)
+
+            def _log():
+                for name, row in metrics.iterrows():
+                    rt.log_metrics(row.to_dict(), prefix=f"{name}.test.")
+                extra = {"data.customers": len(df), "data.test_customers": len(test),
+                         "data.wm_rate": float(df[LABEL].mean())}
+                if rules:
+                    extra.update({"rules.n": rules["n_rules"], "rules.coverage": rules["coverage"]})
+                if cross:
+                    extra.update({"cross_sell.n_rules": cross["n_rules"],
+                                  "cross_sell.best_lift": cross["best_lift"]})
+                if segs:
+                    extra["segments.n"] = segs["n_segments"]
+                if outl:
+                    extra.update({f"outliers.{k}": v for k, v in outl.items() if k != "detector"})
+                rt.log_metrics(extra)
+                rt.log_artifacts(reports, "reports")
+                rt.log_artifact(model_path.with_name(model_path.stem + ".md"), "model_card")
+                return rt.log_model(model, X_train)
+            info = stages("mlflow_log", _log, optional=False)
+            rt.set_tags({f"bankml.stage.{r['stage']}": r["status"][:250] for r in stages.rows})
+            for r in stages.rows:
+                rt.log_metrics({f"time.{r['stage']}_s": r["seconds"]})
+
+            registered = None
+            if cfg["mlflow"]["register"]:
+                # registration is last: reached only when every stage above succeeded
+                registered = stages("register", register_and_promote, info.model_uri,
+                                    cfg["mlflow"]["registered_model"],
+                                    float(metrics.loc[TREE, "auc"]), rt.tracking_uri,
+                                    optional=False)
+            rt.log_metrics({"time.mlflow_s": rt.seconds})
+    finally:
+        stages.close()
+    result = PipelineResult(
+        config=cfg, metrics=metrics, stages=stages.table(), run_id=rt.run_id,
+        tracking_uri=rt.tracking_uri, model=model, model_path=model_path, registered=registered,
+        rules=rules, cross_sell=cross, segments=segs, outliers=outl,
+        artifacts=[str(p) for p in plots], mlflow_seconds=rt.seconds)
+    if verbose:
+        print(result.summary())
+    return result
+
+
+def _availability_note(stages) -> str | None:
+    missing = [f"- {r['stage']}: {r['status']}" for r in stages.rows if r["status"] != "ok"]
+    return "\n".join(missing) if missing else None
+
+
+def main(config_path, data=None, tracking_uri=None) -> PipelineResult:
+    """Entry point of ``bankml run``."""
+    return run(config_path, data=data, tracking_uri=tracking_uri)
