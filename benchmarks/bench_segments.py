@@ -1,0 +1,109 @@
+"""Benchmark: segmenting customers with k="auto" (issue 7 target: 1M customers, overhead < 20%
+against calling scikit-learn directly with the same steps).
+
+Run: .venv/bin/python benchmarks/bench_segments.py [--quick] [--n N]
+
+Each measurement is one function ``bench_<name>(df, quick) -> list of printed lines``,
+listed in ``BENCHES``; add new measurements (e.g. the isolation forest) the same way.
+"""
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")       # one core: a fair, quiet comparison
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.metrics import adjusted_rand_score, silhouette_score  # noqa: E402
+from sklearn.utils import check_random_state  # noqa: E402
+
+from bankml.datasets import make_customers  # noqa: E402
+from bankml.segment import CustomerSegmenter  # noqa: E402
+from bankml.segment._config import segment_config  # noqa: E402
+
+OVERHEAD_BUDGET = 0.20
+
+
+def _sklearn_auto_kmeans(df, features, log_columns, k_range, sample_size, n_init, random_state):
+    """The same steps as CustomerSegmenter(n_clusters="auto"), written against scikit-learn."""
+    Z = df[features].to_numpy(dtype=np.float64)
+    for j, c in enumerate(features):
+        if c in log_columns:
+            Z[:, j] = np.log1p(Z[:, j])
+    Z = (Z - Z.mean(axis=0)) / Z.std(axis=0)
+    rng = check_random_state(random_state)
+    n = len(Z)
+    m = min(n, sample_size)
+    idx = np.sort(rng.choice(n, m, replace=False)) if m < n else np.arange(n)
+    Zs = Z[idx]
+    scores = {}
+    for k in range(k_range[0], min(k_range[1], m - 1) + 1):
+        km = KMeans(n_clusters=k, n_init=n_init, random_state=rng.randint(np.iinfo(np.int32).max))
+        scores[k] = silhouette_score(Zs, km.fit(Zs).labels_)
+    best = max(scores, key=scores.get)
+    final = KMeans(n_clusters=best, n_init=n_init, random_state=rng.randint(np.iinfo(np.int32).max))
+    return final.fit(Z).labels_, best
+
+
+def _timed(fn):
+    """(CPU seconds, wall seconds), result. CPU time: the machine is shared, one thread used."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return (time.process_time() - c0, time.perf_counter() - w0), out
+
+
+def bench_segmenting(df, quick):
+    cfg = segment_config()["segmenter"]
+    sample = 5_000 if quick else cfg["sample_size"]
+    k_range = tuple(cfg["k_range"])
+    # warm both paths up (BLAS/OpenMP pools, first-touch allocations) so neither pays it
+    small = df.head(3_000)
+    CustomerSegmenter(n_clusters="auto", sample_size=1_000, random_state=0).fit(small)
+    _sklearn_auto_kmeans(small, cfg["features"], set(cfg["log_columns"]), k_range, 1_000,
+                         cfg["n_init"], 0)
+
+    (ours, ours_wall), seg = _timed(
+        lambda: CustomerSegmenter(n_clusters="auto", sample_size=sample, random_state=0).fit(df))
+    (peer, peer_wall), (labels, best) = _timed(
+        lambda: _sklearn_auto_kmeans(df, cfg["features"], set(cfg["log_columns"]), k_range,
+                                     sample, cfg["n_init"], 0))
+
+    t0 = time.perf_counter()
+    seg.profile(lang="zh")
+    prof = time.perf_counter() - t0
+    same = adjusted_rand_score(labels, seg.labels_)
+    overhead = ours / peer - 1
+    verdict = "within" if overhead < OVERHEAD_BUDGET else "OVER"
+    return [
+        f"CustomerSegmenter(k='auto', k_range={k_range}, sample={sample:,}) on {len(df):,} "
+        f"customers: {ours:.2f} s CPU ({ours_wall:.2f} s wall), k={seg.n_clusters_}",
+        f"scikit-learn KMeans + silhouette, same steps: {peer:.2f} s CPU ({peer_wall:.2f} s wall), "
+        f"k={best} "
+        f"(agreement ARI {same:.3f})",
+        f"CPU-time ratio ours/sklearn {ours / peer:.3f} -> overhead {overhead:+.1%} "
+        f"({verdict} the {OVERHEAD_BUDGET:.0%} budget)",
+        f"profile(lang='zh') afterwards: {prof:.2f} s",
+    ]
+
+
+BENCHES = [bench_segmenting]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="100k customers, smaller samples")
+    args = parser.parse_args(argv)
+    n = 100_000 if args.quick else args.n
+    df = make_customers(n, seed=0)
+    for bench in BENCHES:
+        print(f"== {bench.__name__}")
+        for line in bench(df, args.quick):
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
