@@ -137,7 +137,7 @@ class ThresholdDetector(BaseDetector):
         return s
 
     # -- input -------------------------------------------------------------------------
-    def _check_daily(self, daily) -> pd.DataFrame:
+    def _check_daily(self, daily) -> dict:
         name = "ThresholdDetector"
         if not isinstance(daily, pd.DataFrame):
             raise DataError(f"{name}: expected a DataFrame of daily totals with columns "
@@ -161,57 +161,65 @@ class ThresholdDetector(BaseDetector):
                 dates = pd.to_datetime(daily[self.date])
         except (ValueError, TypeError) as exc:
             raise DataError(f"{name}: column {self.date!r} must hold dates: {exc}") from exc
-        out = pd.DataFrame({"account": daily[self.account].to_numpy(),
-                            "date": dates.dt.normalize().to_numpy()})
-        for c, key in ((self.amount, "amount"), (self.count, "count")):
-            if not pd.api.types.is_numeric_dtype(daily[c]) or pd.api.types.is_bool_dtype(daily[c]):
-                raise DataError(f"{name}: column {c!r} must be numeric, got dtype {daily[c].dtype}")
-            out[key] = daily[c].to_numpy(dtype=float)
-        neg = out["amount"].to_numpy() < 0
+        amount = daily[self.amount]
+        count = daily[self.count]
+        for c, col in ((self.amount, amount), (self.count, count)):
+            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+                raise DataError(f"{name}: column {c!r} must be numeric, got dtype {col.dtype}")
+        amount = amount.to_numpy(dtype=float)
+        cnt = count.to_numpy(dtype=float)
+        neg = amount < 0
         if neg.any():
             raise DataError(f"{name}: column {self.amount!r} has negative daily totals in "
                             f"{_positions(neg)}; daily totals are gross amounts >= 0 "
                             f"(net out reversals before, or pass their absolute value)")
-        cnt = out["count"].to_numpy()
-        bad = (cnt < 0) | (cnt != np.floor(cnt)) | ~np.isfinite(cnt)
+        if not np.isfinite(amount).all():
+            raise DataError(f"{name}: column {self.amount!r} has infinite values in "
+                            f"{_positions(~np.isfinite(amount))}")
+        bad = ~np.isfinite(cnt) | (cnt < 0) | (cnt != np.floor(cnt))
         if bad.any():
             raise DataError(f"{name}: column {self.count!r} must hold whole counts >= 0; "
                             f"bad values in {_positions(bad)}")
-        if not np.isfinite(out["amount"].to_numpy()).all():
-            raise DataError(f"{name}: column {self.amount!r} has infinite values in "
-                            f"{_positions(~np.isfinite(out['amount'].to_numpy()))}")
-        inconsistent = (out["amount"].to_numpy() > 0) & (cnt == 0)
+        inconsistent = (amount > 0) & (cnt == 0)
         if inconsistent.any():
             raise DataError(f"{name}: a positive {self.amount!r} with {self.count!r} 0 in "
                             f"{_positions(inconsistent)}; a day with an amount has transactions")
-        dup = out.duplicated(["account", "date"]).to_numpy()
+        # Accounts keep the caller's own ids; str/string/object/category are treated alike:
+        # factorize once, then work on integer codes, with the ids sorted for the output.
+        codes, uniques = pd.factorize(daily[self.account].to_numpy(dtype=object))
+        accounts, order = pd.Index(uniques, dtype=object, name=self.account).sort_values(return_indexer=True)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        codes = rank[codes]
+        day = dates.dt.normalize().to_numpy(dtype="datetime64[D]").astype(np.int64)
+        key = codes * (day.max() - day.min() + 1) + (day - day.min())
+        dup = pd.Series(key).duplicated().to_numpy()
         if dup.any():
             raise DataError(f"{name}: more than one row for the same account and date in "
                             f"{_positions(dup)}; aggregate to one row per account and day")
-        # Accounts keep the caller's own ids; str/string/object/category are treated alike.
-        out["account"] = out["account"].astype(object)
-        return out
+        return {"accounts": accounts, "codes": codes, "day": day, "amount": amount,
+                "count": cnt, "active": (amount > 0) | (cnt > 0)}
 
     # -- fitting -----------------------------------------------------------------------
     def _fit_scores(self, daily):
         s = self._settings()
         d = self._check_daily(daily)
         self.settings_ = s
-        active = d[(d["amount"] > 0) | (d["count"] > 0)]
-        accounts = pd.Index(pd.unique(d["account"]), name=self.account)
-        n_active = active.groupby("account", sort=False).size().reindex(accounts, fill_value=0)
-        th = pd.DataFrame({"amount_threshold": float(s["amount"]),
-                           "count_threshold": float(s["count"]),
-                           "source": "fixed", "active_days": n_active.to_numpy()},
-                          index=accounts)
+        accounts, codes, active = d["accounts"], d["codes"], d["active"]
+        n = len(accounts)
+        n_active = np.bincount(codes[active], minlength=n)
+        amount_th = np.full(n, float(s["amount"]))
+        count_th = np.full(n, float(s["count"]))
+        source = np.full(n, "fixed", dtype=object)
         if self.method == "learned":
-            g = active.groupby("account", sort=False)[["amount", "count"]]
-            q = g.quantile(s["quantile"]).reindex(accounts)
-            own = (n_active >= s["min_history"]).to_numpy()
-            th.loc[own, "amount_threshold"] = s["factor"] * q["amount"].to_numpy()[own]
-            th.loc[own, "count_threshold"] = s["factor"] * q["count"].to_numpy()[own]
-            th.loc[own, "source"] = "learned"
-        self.thresholds_ = th.sort_index()
+            own = n_active >= s["min_history"]
+            frame = pd.DataFrame({"amount": d["amount"][active], "count": d["count"][active]})
+            q = frame.groupby(codes[active]).quantile(s["quantile"]).reindex(np.arange(n))
+            amount_th[own] = s["factor"] * q["amount"].to_numpy()[own]
+            count_th[own] = s["factor"] * q["count"].to_numpy()[own]
+            source[own] = "learned"
+        self.thresholds_ = pd.DataFrame({"amount_threshold": amount_th, "count_threshold": count_th,
+                                         "source": source, "active_days": n_active}, index=accounts)
         self.exceedances_ = self._exceed(d)
         return self.exceedances_["days"].rename("anomaly_score")
 
@@ -222,35 +230,33 @@ class ThresholdDetector(BaseDetector):
         return np.asarray(scores) >= self.threshold_
 
     # -- scoring -----------------------------------------------------------------------
-    def _exceed(self, d: pd.DataFrame) -> pd.DataFrame:
+    def _exceed(self, d: dict) -> pd.DataFrame:
         s = self.settings_
-        if self.window is not None:
-            start = d["date"].max() - pd.Timedelta(days=int(self.window) - 1)
-            in_window = d[d["date"] >= start]
-        else:
-            in_window = d
-        accounts = pd.Index(sorted(pd.unique(d["account"])), name=self.account)
-        th = self.thresholds_.reindex(accounts)
-        new = th["source"].isna().to_numpy()
-        th.loc[new, ["amount_threshold", "count_threshold"]] = [float(s["amount"]), float(s["count"])]
-        th.loc[new, "source"] = "fixed"
-        # Align each row to its account's thresholds with one vectorised lookup.
-        pos = accounts.get_indexer(in_window["account"])
-        over_amount = in_window["amount"].to_numpy() > th["amount_threshold"].to_numpy()[pos]
-        over_count = in_window["count"].to_numpy() > th["count_threshold"].to_numpy()[pos]
+        accounts, codes = d["accounts"], d["codes"]
         n = len(accounts)
-        amount_days = np.bincount(pos, weights=over_amount, minlength=n).astype(np.int64)
-        count_days = np.bincount(pos, weights=over_count, minlength=n).astype(np.int64)
-        days = np.bincount(pos, weights=over_amount | over_count, minlength=n).astype(np.int64)
-        active = (in_window["amount"].to_numpy() > 0) | (in_window["count"].to_numpy() > 0)
+        # Thresholds of this table's accounts; accounts unseen at fit get the fixed ones.
+        fitted = self.thresholds_.index.get_indexer(accounts)
+        seen = fitted >= 0
+        amount_th = np.full(n, float(s["amount"]))
+        count_th = np.full(n, float(s["count"]))
+        source = np.full(n, "fixed", dtype=object)
+        amount_th[seen] = self.thresholds_["amount_threshold"].to_numpy()[fitted[seen]]
+        count_th[seen] = self.thresholds_["count_threshold"].to_numpy()[fitted[seen]]
+        source[seen] = self.thresholds_["source"].to_numpy()[fitted[seen]]
+        rows = np.ones(len(codes), dtype=bool)
+        if self.window is not None:
+            rows = d["day"] >= d["day"].max() - int(self.window) + 1
+        c = codes[rows]
+        over_amount = d["amount"][rows] > amount_th[c]
+        over_count = d["count"][rows] > count_th[c]
+        days = np.bincount(c, weights=over_amount | over_count, minlength=n).astype(np.int64)
         out = pd.DataFrame({
-            "active_days": np.bincount(pos, weights=active, minlength=n).astype(np.int64),
-            "amount_threshold": th["amount_threshold"].to_numpy(float),
-            "count_threshold": th["count_threshold"].to_numpy(float),
-            "source": th["source"].to_numpy(object),
-            "amount_days": amount_days, "count_days": count_days, "days": days,
+            "active_days": np.bincount(c, weights=d["active"][rows], minlength=n).astype(np.int64),
+            "amount_threshold": amount_th, "count_threshold": count_th, "source": source,
+            "amount_days": np.bincount(c, weights=over_amount, minlength=n).astype(np.int64),
+            "count_days": np.bincount(c, weights=over_count, minlength=n).astype(np.int64),
+            "days": days, "flagged": (days >= int(s["min_days"])).astype(np.int64),
         }, index=accounts)
-        out["flagged"] = (out["days"] >= int(s["min_days"])).astype(np.int64)
         return out
 
     def exceedances(self, daily) -> pd.DataFrame:
