@@ -51,20 +51,24 @@ class _Columns:
         if name not in self._num:
             s = self.X[name]
             if isinstance(s.dtype, pd.CategoricalDtype):
-                s = s.astype(s.cat.categories.dtype) if len(s.cat.categories) else s.astype(object)
+                cats = s.cat.categories
+                s = s.astype(cats.dtype if pd.api.types.is_numeric_dtype(cats.dtype) else object)
             if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
                 vals = s.to_numpy(dtype=float, na_value=np.nan)
             else:
-                conv = pd.to_numeric(s.astype(object).where(s.notna(), None), errors="coerce")
-                bad = conv.isna() & s.notna()
+                # Text never compares as a number: '9' > 10 differs between pandas and SQL.
+                obj = s.astype(object)
+                present = obj.notna().to_numpy()
+                is_num = np.fromiter((isinstance(v, numbers.Real) and not isinstance(v, str)
+                                      for v in obj.to_numpy()), dtype=bool, count=len(obj))
+                bad = present & ~is_num
                 if bad.any():
-                    n = int(bad.sum())
-                    example = s[bad].iloc[0]
+                    example = obj.to_numpy()[bad][0]
                     raise DataError(
                         f"column {name!r}: rule condition '{cond}' compares with a number, but "
-                        f"{n} row(s) hold non-numeric values (e.g. {example!r}); "
+                        f"{int(bad.sum())} row(s) hold non-numeric values (e.g. {example!r}); "
                         "expected a numeric column")
-                vals = conv.to_numpy(dtype=float, na_value=np.nan)
+                vals = obj.where(present, np.nan).to_numpy(dtype=float)
             self._num[name] = vals
         return self._num[name]
 

@@ -79,9 +79,12 @@ def _cond_text(lab, c: Condition, lang, col=None) -> str:
         vals = sep.join(_value_text(lab, c.feature, v, lang) for v in sorted(c.value, key=_sort_key))
         word = lab.term("rule_in" if c.op == "in" else "rule_not_in", lang)
         text = f"{col} {word} {{{vals}}}"
-    if c.includes_missing:
-        text += f" {lab.term('rule_or_missing', lang)}"
-    return text
+    return _or_missing(lab, text, lang) if c.includes_missing else text
+
+
+def _or_missing(lab, text, lang):
+    word = lab.term("rule_or_missing", lang)
+    return f"{text}（{word}）" if lang == "zh" else f"{text} ({word})"
 
 
 def _conditions_text(lab, rule: Rule, lang) -> str:
@@ -105,9 +108,7 @@ def _conditions_text(lab, rule: Rule, lang) -> str:
             col = lab.column(c.feature, lang)
             text = (f"{format_number(c.value)} {_FLIP[c.op]} {col} {d.op} "
                     f"{format_number(d.value)}")
-            if c.includes_missing:
-                text += f" {lab.term('rule_or_missing', lang)}"
-            parts.append(text)
+            parts.append(_or_missing(lab, text, lang) if c.includes_missing else text)
         else:
             parts.append(_cond_text(lab, c, lang))
     if not parts:

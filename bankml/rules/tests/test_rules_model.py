@@ -1,0 +1,283 @@
+"""Behaviour of conditions, simplification, evidence, exports and bad input of bankml.rules."""
+
+import json
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.tree import DecisionTreeClassifier
+
+from bankml.errors import DataError, NotFittedError, SchemaError
+from bankml.labels import Labels
+from bankml.rules import Condition, Rule, RuleSet, generalize, simplify
+
+NAN = np.nan
+
+
+# -- conditions --------------------------------------------------------------------------------
+def test_condition_rejects_bad_operators_and_values():
+    with pytest.raises(ValueError, match="unknown operator"):
+        Condition("age", "=>", 3)
+    with pytest.raises(TypeError, match="needs a number"):
+        Condition("age", ">", "55")
+    with pytest.raises(ValueError, match="NaN"):
+        Condition("age", ">", float("nan"))
+    with pytest.raises(TypeError, match="collection"):
+        Condition("city", "in", "abc")
+    with pytest.raises(TypeError, match="Condition objects"):
+        Rule(["age > 5"], 1)
+
+
+def test_missing_passes_only_conditions_that_include_it():
+    X = pd.DataFrame({"x": [1.0, 9.0, NAN], "c": ["a", "b", None]})
+    for cond, expected in [
+        (Condition("x", "<=", 5), [True, False, False]),
+        (Condition("x", "<=", 5, True), [True, False, True]),
+        (Condition("x", ">", 5), [False, True, False]),
+        (Condition("c", "not in", ["a"]), [False, True, False]),
+        (Condition("c", "not in", ["a"], True), [False, True, True]),
+        (Condition("c", "!=", "a"), [False, True, False]),
+        (Condition("c", "in", [], True), [False, False, True]),
+    ]:
+        rs = RuleSet([Rule([cond], 1)], default=0)
+        assert rs.predict(X).tolist() == [int(e) for e in expected], str(cond)
+
+
+# -- lossless simplification ----------------------------------------------------------------
+def test_simplify_merges_one_feature_into_one_interval():
+    rs = RuleSet([Rule([Condition("age", ">", 30), Condition("age", ">", 55),
+                        Condition("deposit", ">", 2500), Condition("deposit", "<=", 9000),
+                        Condition("deposit", "<=", 1e4)], 1)])
+    got = simplify(rs).rules[0].conditions
+    assert got == (Condition("age", ">", 55), Condition("deposit", ">", 2500),
+                   Condition("deposit", "<=", 9000))
+
+
+def test_simplify_sets_and_contradictions():
+    rs = RuleSet([
+        Rule([Condition("c", "in", ["a", "b"]), Condition("c", "!=", "a")], 1),
+        Rule([Condition("c", "in", ["a"]), Condition("c", "not in", ["a"])], 1),  # never
+        Rule([Condition("x", ">", 5), Condition("x", "<=", 5)], 1),  # never
+        Rule([Condition("x", ">", 5, True), Condition("x", "<=", 5, True)], 0),  # only NaN
+        Rule([Condition("c", "not in", [], True)], 2),  # always true
+    ], default=9)
+    s = simplify(rs)
+    assert [r.rule_id for r in s.rules] == [1, 4, 5]
+    assert s.rules[0].conditions == (Condition("c", "==", "b"),)
+    assert s.rules[1].conditions == (Condition("x", "in", [], True),)
+    assert s.rules[2].conditions == ()
+
+
+def test_simplify_never_changes_a_prediction_on_random_conjunctions():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.integers(-6, 7, 300).astype(float), [NAN] * 20])
+    c = np.array(list(rng.choice(list("abcde"), 300)) + [None] * 20, dtype=object)
+    X = pd.DataFrame({"x": x, "c": c})
+    rules = []
+    for i in range(400):
+        conds = []
+        for _ in range(rng.integers(1, 6)):
+            miss = bool(rng.random() < 0.4)
+            if rng.random() < 0.5:
+                conds.append(Condition("x", rng.choice(["<=", "<", ">", ">="]),
+                                       int(rng.integers(-5, 6)), miss))
+            else:
+                vals = list(rng.choice(list("abcdef"), rng.integers(0, 4), replace=False))
+                conds.append(Condition("c", rng.choice(["in", "not in"]), vals, miss))
+        rules.append(Rule(conds, i))
+    for r in rules:  # each rule alone, so a dropped rule shows up as a changed prediction
+        single = RuleSet([r], default=-1)
+        np.testing.assert_array_equal(single.predict(X), simplify(single).predict(X),
+                                      err_msg=str(r))
+
+
+# -- lossy generalisation ---------------------------------------------------------------------
+def test_generalize_reports_every_dropped_condition_and_changed_rows():
+    rng = np.random.default_rng(1)
+    n = 4000
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "noise": rng.normal(size=n)})
+    y = ((X["a"] > 0) & (rng.random(n) < 0.9)).astype(int).to_numpy()
+    tree = DecisionTreeClassifier(max_depth=6, random_state=0).fit(X, y)
+    rs = RuleSet.from_tree(tree, target=1)
+    g, changes = generalize(rs, X, y)
+    assert len(changes) > 0 and {"rule_id", "dropped", "error_before", "error_after"} <= set(changes)
+    assert (changes["error_after"] <= changes["error_before"]).all()
+    n_before = sum(len(r.conditions) for r in rs)
+    n_after = sum(len(r.conditions) for r in g)
+    assert n_after < n_before
+    changed = int((rs.predict(X) != g.predict(X)).sum())
+    assert changes.attrs["changed_predictions"] == changed
+    assert "lossy" in g.meta["simplified"]
+    with pytest.raises(DataError, match="cf"):
+        generalize(rs, X, y, cf=1.5)
+
+
+# -- evidence ---------------------------------------------------------------------------------
+def test_evaluate_measures_support_confidence_lift_coverage():
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"age": rng.integers(18, 80, 1000), "city": rng.choice(["a", "b"], 1000)})
+    y = rng.integers(0, 2, 1000)
+    rs = RuleSet([Rule([Condition("age", ">", 55)], 1),
+                  Rule([Condition("city", "==", "a")], 0)], default=1)
+    ev = rs.evaluate(X, y)
+    for row, mask, pred in [(ev.iloc[0], X["age"] > 55, 1), (ev.iloc[1], X["city"] == "a", 0)]:
+        conf = (y[mask] == pred).mean()
+        assert row["support"] == mask.sum()
+        assert row["confidence"] == pytest.approx(conf)
+        assert row["lift"] == pytest.approx(conf / (y == pred).mean())
+        assert row["coverage"] == pytest.approx(mask.mean())
+    assert ev["fired"].iloc[1] == int(((X["city"] == "a") & ~(X["age"] > 55)).sum())
+    measured = rs.with_evidence(X, y)
+    assert measured.rules[0].support == ev["support"].iloc[0]
+    with pytest.raises(DataError, match="one label per row"):
+        rs.evaluate(X, y[:-1])
+
+
+# -- text -------------------------------------------------------------------------------------
+def _paper_rules():
+    return RuleSet([Rule([Condition("deposit", ">", 2500), Condition("age", ">", 55)], 1,
+                         support=12, confidence=10 / 12),
+                    Rule([Condition("deposit", ">", 2500),
+                          Condition("education", "in", ["university", "postgraduate"])], 1,
+                         support=1234, confidence=0.5)],
+                   default=0, label_column="wm_buyer")
+
+
+def test_text_in_chinese_and_english_with_labels_and_thousands():
+    zh = _paper_rules().to_text("zh").splitlines()
+    assert zh[0] == "1. 如果 存款余额 > 2,500 且 年龄 > 55 则 理财客户（支持 12 人，置信度 83%）"
+    assert zh[1] == "2. 如果 存款余额 > 2,500 且 学历 属于 {研究生、大学本科} 则 理财客户（支持 1,234 人，置信度 50%）"
+    assert zh[2] == "否则 非理财客户"
+    en = _paper_rules().to_text("en").splitlines()
+    assert en[0] == ("1. IF deposit balance > 2,500 AND age > 55 THEN WM buyer "
+                     "(support 12 customers, confidence 83%)")
+    with pytest.raises(ValueError, match="lang"):
+        _paper_rules().to_text("fr")
+
+
+def test_text_falls_back_to_names_and_accepts_own_labels():
+    rs = RuleSet([Rule([Condition("zz_col", "<=", -1234.5, True)], "v")], default="w")
+    assert rs.to_text("zh").splitlines()[0] == "1. 如果 zz_col <= -1,234.5（或缺失） 则 v"
+    own = Labels({"columns": {"zz_col": {"zh": "甲", "en": "A"}}, "terms": {}})
+    assert rs.to_text("en", labels=own).splitlines()[0] == "1. if A <= -1,234.5 (rule_or_missing) then v"
+
+
+def test_markdown_frame_csv_and_html():
+    rs = _paper_rules()
+    md = rs.to_markdown()
+    assert md.count("\n| ") == 2 and "1,234" in md and "83.3%" in md
+    frame = rs.to_frame(lang="zh")
+    assert frame["support"].tolist() == [12, 1234]
+    assert frame["prediction_label"].tolist() == ["理财客户", "理财客户"]
+    assert pd.read_csv(pd.io.common.StringIO(rs.to_csv()))["rule_id"].tolist() == [1, 2]
+    page = rs.to_html(lang="en", model_version="wm-tree 1.2", date="2026-11-23")
+    assert "wm-tree 1.2" in page and "2026-11-23" in page
+    assert page.index("83.3%") < page.index("50.0%")  # sorted by confidence
+    evil = RuleSet([Rule([Condition("c", "==", "<script>alert(1)</script>")], 1)])
+    assert "<script>alert" not in evil.to_html()
+
+
+# -- JSON -------------------------------------------------------------------------------------
+def test_json_round_trip_keeps_types_and_predictions():
+    rs = RuleSet([Rule([Condition("x", "<=", 0.1 + 0.2), Condition("x", ">", float("-inf")),
+                        Condition("c", "not in", ["O'Brien", 'say "hi"', "北京", 3], True)],
+                       "yes", support=3, confidence=0.5, lift=1.2, coverage=0.01),
+                  Rule([Condition("flag", "==", True)], "no")],
+                 default="no", classes=("no", "yes"), label_column=None,
+                 meta={"model_version": "1", "n_samples": np.int64(7)})
+    back = RuleSet.from_json(rs.to_json())
+    assert back.rules == rs.rules and back.default == rs.default and back.classes == rs.classes
+    assert back.rules[0].conditions[0].value == 0.1 + 0.2
+    X = pd.DataFrame({"x": [0.3, 0.30000000000000004, NAN], "c": ["O'Brien", "a", None],
+                      "flag": [True, False, True]})
+    np.testing.assert_array_equal(rs.predict(X), back.predict(X))
+    with pytest.raises(DataError, match="format"):
+        RuleSet.from_json(json.dumps({"rules": []}))
+    with pytest.raises(DataError, match="parsed"):
+        RuleSet.from_json("{not json")
+
+
+# -- SQL and python ---------------------------------------------------------------------------
+def test_sql_dialects_quote_identifiers_and_escape_strings():
+    rs = RuleSet([Rule([Condition('we"ird`col', "in", ["it's", "back\\slash"])], 1)], default=0)
+    ansi = rs.to_sql("t", "id")
+    assert '"we""ird`col" IN (\'back\\slash\', \'it\'\'s\')' in ansi
+    spark = rs.to_sql("t", "id", dialect="spark")
+    assert "`we\"ird``col` IN ('back\\\\slash', 'it\\'s')" in spark
+    assert "FROM `t`" in spark
+    with pytest.raises(ValueError, match="dialect"):
+        rs.to_sql("t", "id", dialect="oracle")
+    con = sqlite3.connect(":memory:")
+    con.execute('CREATE TABLE t (id, "we""ird`col")')
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(1, "it's"), (2, "back\\slash"), (3, "x"),
+                                                    (4, None)])
+    assert con.execute(ansi).fetchall() == [(1, 1, 1), (2, 1, 1), (3, 0, None), (4, 0, None)]
+
+
+def test_decision_list_agrees_across_predict_sql_and_python():
+    # Overlapping rules (e.g. from association rules): the first that holds decides.
+    rs = RuleSet([Rule([Condition("has_fund", "==", 1), Condition("age", ">", 55)], "A"),
+                  Rule([Condition("has_fund", "==", 1)], "B"),
+                  Rule([], "C")], default=None)
+    X = pd.DataFrame({"id": [1, 2, 3, 4], "has_fund": [1, 1, 0, None], "age": [60, 20, 70, 80]})
+    assert rs.predict(X).tolist() == ["A", "B", "C", "C"]
+    con = sqlite3.connect(":memory:")
+    X.astype(object).where(X.notna(), None).to_sql("t", con, index=False)
+    assert [r[1] for r in con.execute(rs.to_sql("t", "id")).fetchall()] == ["A", "B", "C", "C"]
+    ns = {}
+    exec(rs.to_python("score"), ns)
+    assert [ns["score"](r) for r in X.to_dict("records")] == ["A", "B", "C", "C"]
+    assert ns["score"]({"has_fund": pd.NA, "age": pd.NA}, return_rule=True) == ("C", 3)
+    assert rs.apply(X).tolist() == [0, 1, 2, 2]
+
+
+def test_empty_rule_set_sql_returns_default():
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (id)")
+    con.execute("INSERT INTO t VALUES (7)")
+    assert con.execute(RuleSet([], default=0).to_sql("t", "id")).fetchall() == [(7, 0, None)]
+
+
+# -- bad input --------------------------------------------------------------------------------
+def test_missing_column_names_the_column_and_rules():
+    rs = _paper_rules()
+    with pytest.raises(SchemaError, match=r"'education' \(rules \[2\]\)"):
+        rs.predict(pd.DataFrame({"deposit": [3000], "age": [60]}))
+
+
+def test_wrong_value_types_are_refused():
+    rs = RuleSet([Rule([Condition("age", ">", 55)], 1)], default=0)
+    with pytest.raises(DataError, match="'age'.*non-numeric.*'sixty'"):
+        rs.predict(pd.DataFrame({"age": ["sixty", "20"]}))
+    with pytest.raises(DataError, match="'age'.*non-numeric"):
+        rs.predict(pd.DataFrame({"age": pd.Series(["70", "20"], dtype="str")}))
+    cat = RuleSet([Rule([Condition("city", "in", ["a"])], 1)], default=0)
+    with pytest.raises(DataError, match="'city'.*text.*numeric"):
+        cat.predict(pd.DataFrame({"city": [1.0, 2.0]}))
+    num_set = RuleSet([Rule([Condition("tier", "in", [1, 2])], 1)], default=0)
+    with pytest.raises(DataError, match="'tier'.*number.*text"):
+        num_set.predict(pd.DataFrame({"tier": ["1", "2"]}))
+    # numbers in an object column (e.g. after a merge) are fine
+    assert rs.predict(pd.DataFrame({"age": pd.Series([60, None], dtype=object)})).tolist() == [1, 0]
+
+
+def test_unfitted_or_foreign_models_are_refused():
+    with pytest.raises(NotFittedError, match="not fitted"):
+        RuleSet.from_tree(DecisionTreeClassifier())
+    with pytest.raises(NotFittedError):
+        RuleSet.from_tree(object())
+    X = pd.DataFrame({"a": [1, 2, 3, 4]})
+    tree = DecisionTreeClassifier().fit(X, [0, 0, 1, 1])
+    with pytest.raises(DataError, match="target 'x' is not one of the model's classes"):
+        RuleSet.from_tree(tree, target="x")
+
+
+def test_target_by_label_and_array_input():
+    X = pd.DataFrame({"age": [20, 30, 60, 70]})
+    tree = DecisionTreeClassifier(random_state=0).fit(X, [0, 0, 1, 1])
+    rs = RuleSet.from_tree(tree, target="WM buyer", label_column="wm_buyer")
+    assert [r.prediction for r in rs] == [1] and rs.default == 0
+    assert rs.predict(np.array([[10.0], [80.0]])).tolist() == [0, 1]
+    tree_np = DecisionTreeClassifier(random_state=0).fit(X.to_numpy(), [0, 0, 1, 1])
+    assert RuleSet.from_tree(tree_np).features == ["x0"]
