@@ -25,6 +25,19 @@ from ._structure import Tree
 __all__ = ["InfoGainTreeClassifier"]
 
 
+def _threshold_codes(x, U):
+    """Code j where ``U[j-1] < x <= U[j]`` (``len(U)`` above all, ``len(U) + 1`` missing)."""
+    if U.size <= 64:
+        # a few vectorised comparisons beat a binary search per row for short threshold lists
+        c = np.zeros(x.size, dtype=np.uint8 if U.size < 255 else np.int32)
+        for u in U:
+            c += x > u
+    else:
+        c = np.searchsorted(U, x, side="left")
+    c[np.isnan(x)] = U.size + 1
+    return c
+
+
 class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     """Information-gain decision tree (ID3 / C4.5) with multiway categorical splits.
 
@@ -232,28 +245,24 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
                              f"{self.n_features_in_} features as input.")
         t = self.tree_
         n = cols.n_rows
-        codes = np.empty((t.used_features.size, n), dtype=np.int32)
+        codes = np.zeros((n, t.used_features.size + 1), dtype=t.code_dtype)
         for r, f in enumerate(t.used_features):
             name = cols.names[f] if not hasattr(self, "feature_names_in_") else str(self.feature_names_in_[f])
             if self.categorical_features_[f]:
-                codes[r] = self._coders[f].predict_codes(cols.raw(f))
+                codes[:, r] = self._coders[f].predict_codes(cols.raw(f))
             else:
-                x = cols.numeric(f, name)
-                U = t.used_thresholds[int(f)]
-                c = np.searchsorted(U, x, side="left")
-                c[np.isnan(x)] = U.size + 1
-                codes[r] = c
-        return codes, n
+                codes[:, r] = _threshold_codes(cols.numeric(f, name), t.used_thresholds[int(f)])
+        return codes
 
     def apply(self, X):
         """Index of the leaf each row of ``X`` ends in."""
-        codes, n = self._codes(X)
-        return self.tree_.route(codes, n).astype(np.int64)
+        codes = self._codes(X)
+        return self.tree_.route(codes).astype(np.int64)
 
     def decision_path(self, X):
         """Sparse CSR indicator (n_samples, node_count) of the nodes each row passes through."""
-        codes, n = self._codes(X)
-        return self.tree_.route(codes, n, return_path=True)[1]
+        codes = self._codes(X)
+        return self.tree_.route(codes, return_path=True)[1]
 
     def predict_proba(self, X):
         """Laplace-smoothed class probabilities of the leaf each row reaches."""

@@ -169,7 +169,7 @@ class CategoricalCoder:
             codes = col.cat.codes.to_numpy().astype(np.int64)
             cats = col.cat.categories.tolist()
         else:
-            values = col.to_numpy(dtype=object) if isinstance(col, pd.Series) else np.asarray(col, dtype=object)
+            values = col if isinstance(col, pd.Series) else np.asarray(col, dtype=object)
             try:
                 codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
             except TypeError:  # mixed types that do not sort
@@ -196,16 +196,15 @@ class CategoricalCoder:
         if self._index is None:
             self._index = pd.Index(self.categories, dtype=object)
         if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
-            lut = self._index.get_indexer(pd.Index(col.cat.categories.tolist(), dtype=object))
-            lut = np.where(lut < 0, k, lut)
             raw = col.cat.codes.to_numpy()
-            return np.where(raw < 0, k + 1, lut[np.maximum(raw, 0)])
-        values = col.to_numpy(dtype=object) if isinstance(col, pd.Series) else np.asarray(col, dtype=object)
-        missing = pd.isna(values)
-        idx = self._index.get_indexer(values)
-        idx = np.where(idx < 0, k, idx)
-        idx[missing] = k + 1
-        return idx
+            uniques = col.cat.categories
+        else:
+            # factorise first: the lookup then runs on the few distinct values, not every row
+            raw, uniques = pd.factorize(col if isinstance(col, pd.Series) else np.asarray(col, dtype=object),
+                                        use_na_sentinel=True)
+        lut = self._index.get_indexer(pd.Index(list(uniques), dtype=object))
+        lut = np.append(np.where(lut < 0, k, lut), k + 1)  # position -1 (missing) -> k + 1
+        return lut[raw]
 
     def __getstate__(self):
         state = self.__dict__.copy()

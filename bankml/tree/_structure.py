@@ -136,19 +136,24 @@ class Tree:
 
     # ---- routing -----------------------------------------------------------------------------
     def _build_routing(self):
-        """One lookup table for all internal nodes: child = table[offset[node] + code].
+        """One lookup table for all nodes: child = table[offset[node] + code of column col[node]].
 
         Numeric features are coded against the sorted thresholds the tree uses
         (code j means ``U[j-1] < x <= U[j]``, ``len(U)`` beyond the last, ``len(U)+1``
         missing); categorical features by training value (``k`` unseen, ``k+1`` missing).
+        A leaf reads an all-zero extra column and maps to itself, so whole-array steps
+        need no bookkeeping of which rows are done.
         """
         internal = np.flatnonzero(self.feature >= 0)
         self.used_features = np.unique(self.feature[internal])
         self.used_thresholds = {}
-        self.offset = np.zeros(self.node_count, dtype=np.int64)
+        n_used = self.used_features.size
+        self.code_col = np.full(self.node_count, n_used, dtype=np.intp)
+        self.offset = np.zeros(self.node_count, dtype=np.intp)
         parts = []
         pos = 0
-        for f in self.used_features:
+        max_width = 1
+        for r, f in enumerate(self.used_features):
             nodes = internal[self.feature[internal] == f]
             if self.categories[f] is None:
                 U = np.unique(self.threshold[nodes])
@@ -163,37 +168,59 @@ class Tree:
                 k = len(self.categories[f])
                 width = k + 2
                 tab = np.empty((nodes.size, width), dtype=np.int64)
-                for r, i in enumerate(nodes):
-                    tab[r, :k] = self._cat_child[int(i)]
+                for i, node in enumerate(nodes):
+                    tab[i, :k] = self._cat_child[int(node)]
                 tab[:, k] = self.missing_child[nodes]      # unseen: the majority child
                 tab[:, k + 1] = self.missing_child[nodes]  # missing: the majority child
+            max_width = max(max_width, width)
+            self.code_col[nodes] = r
             self.offset[nodes] = pos + np.arange(nodes.size) * width
             pos += nodes.size * width
             parts.append(tab.ravel())
-        self.table = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        self.table = self.table.astype(np.int32 if self.node_count < 2**31 else np.int64)
+        leaves = np.flatnonzero(self.feature < 0)
+        self.offset[leaves] = pos + np.arange(leaves.size)
+        parts.append(leaves)
+        self.table = np.concatenate(parts).astype(np.intp)
+        self.code_dtype = np.uint8 if max_width <= 256 else (np.uint16 if max_width <= 65536 else np.int32)
+        self.is_leaf_ = self.feature < 0
 
-    def route(self, codes, n_rows, return_path=False):
-        """Leaf id per row; ``codes`` is (n_used_features, n_rows) in ``used_features`` order.
+    def route(self, codes, return_path=False):
+        """Leaf id per row; ``codes`` is (n_rows, n_used_features + 1), last column zero.
 
         With ``return_path`` also a CSR indicator matrix of the nodes each row visits.
         """
-        fpos = np.full(len(self.categories), -1, dtype=np.int64)
-        fpos[self.used_features] = np.arange(self.used_features.size)
-        node = np.zeros(n_rows, dtype=np.int32)
-        internal = self.feature >= 0
-        path_rows, path_nodes = [np.arange(n_rows)], [node.copy()]
-        active = np.arange(n_rows) if internal[0] else np.zeros(0, dtype=np.int64)
+        n_rows, stride = codes.shape
         flat = codes.ravel()
-        while active.size:
+        base = np.arange(n_rows, dtype=np.intp) * stride
+        node = np.zeros(n_rows, dtype=np.intp)
+        leaf = self.is_leaf_
+        col, offset, table = self.code_col, self.offset, self.table
+        depth = self.max_depth
+        if return_path:
+            path_rows, path_nodes = [np.arange(n_rows)], [node.copy()]
+            active = np.arange(n_rows) if not leaf[0] else np.zeros(0, dtype=np.intp)
+        else:
+            active = None
+        for _ in range(depth):
+            if active is None:
+                # whole-array steps while most rows are still travelling
+                node = table[offset[node] + flat[base + col[node]]]
+                done = leaf[node]
+                n_done = np.count_nonzero(done)
+                if n_done == n_rows:
+                    break
+                if n_done * 2 > n_rows:
+                    active = np.flatnonzero(~done)
+                continue
+            if active.size == 0:
+                break
             nd = node[active]
-            c = flat[fpos[self.feature[nd]] * n_rows + active]
-            child = self.table[self.offset[nd] + c]
+            child = table[offset[nd] + flat[base[active] + col[nd]]]
             node[active] = child
             if return_path:
                 path_rows.append(active)
                 path_nodes.append(child)
-            active = active[internal[child]]
+            active = active[~leaf[child]]
         if not return_path:
             return node
         rows = np.concatenate(path_rows)
