@@ -130,3 +130,34 @@ def test_contract_tree_with_categories_nan_quotes_and_unseen_values(fakes, text_
     assert any(c.op in ("in", "not in") for r in rs for c in r.conditions)
     test = fakes.mixed_frame(N_CHECK // 4, 7, unseen=True, text_dtype=text_dtype)
     _check_everywhere(rs, model, test, features)
+
+
+# -- bankml's own InfoGainTreeClassifier ------------------------------------------------------
+@pytest.mark.parametrize("text_dtype", [object, "str"])
+def test_infogain_tree_on_mixed_data_with_unseen_categories(fakes, text_dtype):
+    from bankml.tree import InfoGainTreeClassifier
+    train = fakes.mixed_frame(20_000, 5, text_dtype=text_dtype)
+    rng = np.random.default_rng(0)
+    y = np.where((train["amount"].fillna(0) > 0) ^ train["city"].isin(["a", "北京"])
+                 ^ (rng.random(len(train)) < 0.2), "yes", "no")
+    features = ["amount", "score", "city", "tier"]
+    model = InfoGainTreeClassifier(max_depth=6, min_samples_leaf=5).fit(train[features], y)
+    rs = RuleSet.from_tree(model)
+    assert len(rs) == model.tree_.n_leaves
+    assert any(c.op in ("in", "not in") for r in rs for c in r.conditions)
+    test = fakes.mixed_frame(N_CHECK, 7, unseen=True, text_dtype=text_dtype)
+    _check_everywhere(rs, model, test, features)
+
+
+def test_infogain_wm_propensity_tree_on_synthetic_customers():
+    from bankml.tree import InfoGainTreeClassifier
+    train = make_customers(50_000, seed=11)
+    features = [c for c in train.columns if c not in ("customer_id", "wm_buyer")]
+    model = InfoGainTreeClassifier(max_depth=6, min_samples_leaf=50,
+                                   pruning="pessimistic").fit(train[features], train["wm_buyer"])
+    df = make_customers(N_CHECK, seed=12).rename(columns={"customer_id": "id"})
+    for target in (None, 1):
+        rs = RuleSet.from_tree(model, target=target, label_column="wm_buyer")
+        _check_everywhere(rs, model, df, features)
+    text = rs.simplify().to_text("zh")
+    assert text.splitlines()[-1] == "否则 非理财客户" and "则 理财客户（支持 " in text
