@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import DataError
 from ..labels import check_lang, column_label, value_label
+from ..schema import ID
 from ._config import segment_config
 
 __all__ = ["CustomerSegmenter"]
@@ -68,7 +69,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
     features : list of str, optional
         Columns to segment on. Default: the configured customer features when the table
         has all of them (``segmenter.features``, plus ``categorical_features`` for
-        k-prototypes), otherwise every column. Needs a DataFrame.
+        k-prototypes), otherwise every column but ``customer_id``. Needs a DataFrame.
     k_range : (int, int), optional
         Smallest and largest k tried by ``"auto"`` (inclusive); default from the config,
         (2, 8). The largest k is capped at the sample's rows minus one.
@@ -163,7 +164,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             default += list(cfg["categorical_features"])
         if all(c in X.columns for c in default):
             return default
-        return list(X.columns)
+        return [c for c in X.columns if c != ID]
 
     def _split(self, X: pd.DataFrame):
         """Numeric and categorical columns of the selected frame."""
@@ -370,6 +371,11 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         self.model_ = self._fit_one(k, Z, C, n_init, rng.randint(_SEED_MAX))
         self.labels_ = np.asarray(self.model_.labels_, dtype=np.intp)
         self.n_clusters_ = k
+        found = np.unique(self.labels_).size
+        if found < k:
+            raise DataError(f"CustomerSegmenter: only {found} of n_clusters={k} segments could be "
+                            "formed: the data has fewer distinct customers (feature rows) than "
+                            "segments; lower n_clusters")
         if C is None:
             self.cluster_centers_ = self.model_.cluster_centers_
         self._train_stats = self._stats(Z, C, self.labels_)

@@ -155,3 +155,38 @@ def test_plots_return_figures():
     plt.close("all")
     with pytest.raises(DataError, match="auto"):
         CustomerSegmenter(n_clusters=2).fit(df).plot_k_scores()
+
+
+@pytest.mark.filterwarnings("ignore:Number of distinct clusters")
+def test_fewer_distinct_customers_than_segments():
+    df = pd.DataFrame({"a": [1.0, 1.0, 2.0, 2.0, 1.0], "b": [0.0, 0.0, 5.0, 5.0, 0.0]})
+    with pytest.raises(DataError, match="only 2 of n_clusters=3"):
+        CustomerSegmenter(n_clusters=3).fit(df)
+
+
+def test_predict_and_profile_bad_input():
+    df, truth = _planted(n_per=30)
+    seg = CustomerSegmenter(n_clusters=3).fit(df)
+    with pytest.raises(DataError, match=r"\['tx_count_6m'\] used in fit are missing"):
+        seg.predict(df.drop(columns="tx_count_6m"))
+    with pytest.raises(DataError, match="missing values"):
+        seg.predict(df.assign(tx_count_6m=df["tx_count_6m"].where(df.index > 3)))
+    with pytest.raises(DataError, match="has 5 entries but the segmented table has 90 rows"):
+        seg.profile(value=np.ones(5))
+    with pytest.raises(DataError, match="missing entries"):
+        seg.profile(value=np.r_[np.nan, np.ones(89)])
+    with pytest.raises(DataError, match="names a column"):
+        seg.profile(value="star_points")
+    with pytest.raises(ValueError, match="lang"):
+        seg.profile(lang="fr")
+
+
+@pytest.mark.parametrize("dtype", ["object", "category", "string", "str"])
+def test_kprototypes_accepts_every_text_dtype(dtype):
+    df, truth = _planted(n_per=60)
+    df["channel"] = pd.Series(np.where(truth == 1, "mobile", "branch")).astype(dtype)
+    seg = CustomerSegmenter(n_clusters=3, method="kprototypes").fit(df)
+    assert seg.categorical_features_ == ["channel"]
+    base = CustomerSegmenter(n_clusters=3, method="kprototypes").fit(df.assign(
+        channel=df["channel"].astype(object)))
+    np.testing.assert_array_equal(seg.labels_, base.labels_)
