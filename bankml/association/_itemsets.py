@@ -238,13 +238,33 @@ def _mine_mlxtend(tx: _Tx, min_count: int, max_len, engine: str):
     return _group(sets, counts[keep])
 
 
+def _distinct_rows(X: np.ndarray):
+    """Distinct rows of a boolean matrix and how often each occurs (rows packed to uint64)."""
+    packed = np.packbits(X, axis=1)
+    pad = (-packed.shape[1]) % 8
+    if pad:
+        packed = np.pad(packed, ((0, 0), (0, pad)))
+    keys = np.ascontiguousarray(packed).view(np.uint64)
+    if keys.shape[1] == 1:
+        order = np.argsort(keys[:, 0], kind="stable")
+        ks = keys[order, 0]
+        new = np.r_[True, ks[1:] != ks[:-1]]
+    else:
+        order = np.lexsort(keys.T[::-1])
+        ks = keys[order]
+        new = np.r_[True, (ks[1:] != ks[:-1]).any(axis=1)]
+    starts = np.flatnonzero(new)
+    return X[order[starts]], np.diff(np.r_[starts, len(order)])
+
+
 def _mine_fast(tx: _Tx, min_count: int, max_len):
     fim = _fim()
-    # Identical baskets are passed once with their multiplicity: far fewer rows for fim.
-    rows, mult = np.unique(tx.X, axis=0, return_counts=True)
-    nonempty = rows.any(axis=1)
-    tracts = {tuple(np.flatnonzero(r).tolist()): int(c)
-              for r, c in zip(rows[nonempty], mult[nonempty])}
+    # Identical baskets go to fim once with their multiplicity: fewer rows to read.
+    rows, mult = _distinct_rows(tx.X)
+    r, c = np.nonzero(rows)
+    bounds = np.searchsorted(r, np.arange(len(rows) + 1)).tolist()
+    cols = c.tolist()
+    tracts = {tuple(cols[a:b]): m for a, b, m in zip(bounds[:-1], bounds[1:], mult.tolist()) if b > a}
     kwargs = {} if max_len is None else {"zmax": max_len}
     found = fim.fpgrowth(tracts, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
     sets = [s for s, _ in found]
@@ -252,14 +272,71 @@ def _mine_fast(tx: _Tx, min_count: int, max_len):
     return _group(sets, counts)
 
 
-def _mine(tx: _Tx, min_support, max_len, engine, max_itemsets) -> _Table:
+def _prepare(transactions, engine, what):
+    """Check the engine and the input; a plain list of baskets for pyfim stays as it is.
+
+    pyfim reads lists of labels in C, so converting them to a matrix first would cost more
+    than the mining; every other input becomes a checked :class:`_Tx`.
+    """
+    _check_engine(engine)
+    if (engine == "fast" and type(transactions) is list and transactions
+            and all(type(b) is list or type(b) is tuple for b in transactions)):
+        return transactions
+    return _as_tx(transactions, what=what)
+
+
+def _universe(src) -> list:
+    """Every item label of a prepared input."""
+    if isinstance(src, _Tx):
+        return src.items
+    return list(set(chain.from_iterable(src)))
+
+
+def _mine_rows(rows: list, min_count: int, max_len, max_itemsets):
+    """pyfim straight on the caller's baskets; None when the general path must decide."""
+    if max_itemsets is not None:
+        # the size bound without restricting baskets to frequent items: looser, so when it
+        # is too high the exact estimate on the matrix path decides
+        sizes = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
+        k_max = int(np.partition(sizes, len(sizes) - min_count)[len(sizes) - min_count]) \
+            if min_count <= len(sizes) else 0
+        if max_len is not None:
+            k_max = min(k_max, max_len)
+        hist = np.bincount(sizes)
+        bound = sum(int(h) * sum(math.comb(s, k) for k in range(1, min(s, k_max) + 1))
+                    for s, h in enumerate(hist) if h) // min_count
+        if bound > max_itemsets:
+            return None
+    fim = _fim()
+    kwargs = {} if max_len is None else {"zmax": max_len}
+    try:
+        found = fim.fpgrowth(rows, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
+        labels = sorted({s[0] for s, _ in found if len(s) == 1})
+    except (TypeError, ValueError):  # unhashable or unsortable labels: the checked path says which
+        return None
+    lookup = {item: j for j, item in enumerate(labels)}
+    sets = [tuple(map(lookup.__getitem__, s)) for s, _ in found]
+    pos, cnt = _group(sets, [c for _, c in found]) if sets else ({}, {})
+    return _Table.build(labels, len(rows), pos, cnt)
+
+
+def _mine(src, min_support, max_len, engine, max_itemsets, what="frequent_itemsets") -> _Table:
+    """Frequent itemsets of a :func:`_prepare`-d input as the canonical :class:`_Table`."""
     min_support = _check_support(min_support, "min_support")
     max_len = _check_max_len(max_len)
-    _check_engine(engine)
     if max_itemsets is not None and (isinstance(max_itemsets, bool) or not isinstance(
             max_itemsets, numbers.Integral) or max_itemsets < 1):
         raise DataError(f"max_itemsets must be a positive integer or None, got {max_itemsets!r}")
-    _check_some_items(tx, "frequent_itemsets")
+    if not isinstance(src, _Tx):
+        if not any(src):
+            raise DataError(f"{what}: every basket is empty (no customer holds any item); "
+                            "nothing to mine")
+        table = _mine_rows(src, _min_count(min_support, len(src)), max_len, max_itemsets)
+        if table is not None:
+            return table
+        src = _as_tx(src, what=what)
+    tx = src
+    _check_some_items(tx, what)
     min_count = _min_count(min_support, tx.n)
     _guard(tx, min_support, min_count, max_len, max_itemsets)
     if (tx.X.sum(axis=0) >= min_count).any():
@@ -320,5 +397,5 @@ def frequent_itemsets(transactions, min_support, max_len=None, engine="fpgrowth"
     >>> frequent_itemsets(baskets, 0.5, engine="fast").equals(frequent_itemsets(baskets, 0.5))
     True
     """
-    tx = _as_tx(transactions, what="frequent_itemsets")
-    return _mine(tx, min_support, max_len, engine, max_itemsets).frame()
+    src = _prepare(transactions, engine, "frequent_itemsets")
+    return _mine(src, min_support, max_len, engine, max_itemsets).frame()

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..schema import ID
-from ._itemsets import DEFAULT_MAX_ITEMSETS, _check_support, _mine, _Table
+from ._itemsets import DEFAULT_MAX_ITEMSETS, _mine, _prepare, _Table, _universe
 from ._transactions import _as_tx
 
 __all__ = ["mine_rules", "prune_redundant", "evaluate_rules", "recommend", "to_ruleset",
@@ -56,16 +56,26 @@ def _check_fraction(value, name) -> float:
     return float(value)
 
 
-def _allowed(tx, names, what) -> np.ndarray | None:
-    """Boolean mask over items: those a rule side may use (None: all)."""
+def _allowed(universe, names, what) -> set | None:
+    """The item labels a rule side may use (None: all); an unknown label is an error."""
     if names is None:
         return None
     names = [names] if isinstance(names, str) else list(names)
     if not names:
         raise DataError(f"mine_rules: {what}= is empty; give item labels or None for any item")
-    mask = np.zeros(len(tx.items), dtype=bool)
-    mask[tx.position(names, f"mine_rules: {what}=")] = True
-    return mask
+    known = set(universe)
+    unknown = [x for x in names if x not in known]
+    if unknown:
+        shown = sorted(map(str, known))[:20]
+        raise DataError(f"mine_rules: {what}=: item(s) {unknown} never appear in the transactions; "
+                        f"known items: {shown}{' ...' if len(known) > 20 else ''}")
+    return set(names)
+
+
+def _mask(table: _Table, names) -> np.ndarray | None:
+    if names is None:
+        return None
+    return np.fromiter((item in names for item in table.items), dtype=bool, count=len(table.items))
 
 
 def _rules_fast(table: _Table, min_confidence, ante_ok, cons_ok):
@@ -175,14 +185,19 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
     ...  zip(rules["antecedents"], rules["consequents"], rules["confidence"])]
     [(['has_fund'], ['has_wm_account'], 0.667)]
     """
-    tx = _as_tx(transactions, what="mine_rules")
+    src = _prepare(transactions, engine, "mine_rules")
     min_confidence = _check_fraction(min_confidence, "min_confidence")
     if min_lift is not None and (isinstance(min_lift, bool) or not isinstance(min_lift, numbers.Real)
                                  or not min_lift >= 0):
         raise DataError(f"min_lift must be a non-negative number or None, got {min_lift!r}")
-    ante_ok = _allowed(tx, antecedents, "antecedents")
-    cons_ok = _allowed(tx, consequents, "consequents")
-    table = _mine(tx, min_support, max_len, engine, max_itemsets)
+    if antecedents is not None or consequents is not None:
+        universe = _universe(src)
+        ante_names = _allowed(universe, antecedents, "antecedents")
+        cons_names = _allowed(universe, consequents, "consequents")
+    else:
+        ante_names = cons_names = None
+    table = _mine(src, min_support, max_len, engine, max_itemsets, "mine_rules")
+    ante_ok, cons_ok = _mask(table, ante_names), _mask(table, cons_names)
     labels = table.frozensets()
     if engine == "fast":
         (ai, ci, _), values = _rules_fast(table, min_confidence, ante_ok, cons_ok)
@@ -190,7 +205,7 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
         frame = pd.DataFrame({"support": table.counts / table.n, "itemsets": labels})
         (ai, ci, _), values = _rules_mlxtend(table, frame, min_confidence)
     if values is None or not len(ai):
-        return _empty_rules(tx.n)
+        return _empty_rules(table.n)
     keep = np.ones(len(ai), dtype=bool)
     if min_lift is not None:
         keep &= values["lift"] >= min_lift
@@ -205,7 +220,7 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
     order = np.lexsort((ci, ai, -values["support"], -values["lift"], -values["confidence"]))
     out = pd.DataFrame({"antecedents": labels[ai[order]], "consequents": labels[ci[order]],
                         **{m: values[m][order] for m in METRICS}}, columns=_RULE_COLUMNS)
-    out.attrs["n_transactions"] = tx.n
+    out.attrs["n_transactions"] = table.n
     return out
 
 

@@ -7,6 +7,8 @@ checked and turned into the boolean matrix the engines, metrics and recommender 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Hashable
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -86,19 +88,30 @@ def _baskets_to_tx(baskets, items=None, what="transactions") -> _Tx:
     if isinstance(baskets, (str, bytes)) or not hasattr(baskets, "__iter__"):
         raise DataError(f"{what}: expected a one-hot DataFrame or a list of baskets "
                         f"(iterables of item labels), got {type(baskets).__name__}")
-    rows = []
-    for i, basket in enumerate(baskets):
-        if isinstance(basket, (str, bytes)) or not hasattr(basket, "__iter__"):
-            raise DataError(f"{what}: basket {i} is {type(basket).__name__} {basket!r}; each basket "
-                            "must be a list/tuple/set of item labels (wrap a single item in a list)")
-        rows.append(basket if isinstance(basket, (list, tuple)) else list(basket))
+    rows = baskets if isinstance(baskets, list) else list(baskets)
+    # lists/tuples (the usual case) are checked in one C-speed pass; anything else per basket
+    if not all(type(b) is list or type(b) is tuple for b in rows):
+        rows = list(rows)
+        for i, basket in enumerate(rows):
+            if isinstance(basket, (str, bytes)) or not hasattr(basket, "__iter__"):
+                raise DataError(f"{what}: basket {i} is {type(basket).__name__} {basket!r}; each "
+                                "basket must be a list/tuple/set of item labels (wrap a single "
+                                "item in a list)")
+            if not isinstance(basket, (list, tuple)):
+                rows[i] = list(basket)
     if not rows:
         raise DataError(f"{what}: no baskets given; need at least one transaction")
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.intp, count=len(rows))
-    flat = [item for r in rows for item in r]
+    lengths = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
+    flat = list(chain.from_iterable(rows))
     if items is None:
         try:
-            items = sorted(set(flat))
+            distinct = set(flat)
+        except TypeError:
+            bad = next(i for i in flat if not isinstance(i, Hashable))
+            raise DataError(f"{what}: item labels must be hashable (str, int ...), got "
+                            f"{type(bad).__name__} {bad!r}") from None
+        try:
+            items = sorted(distinct)
         except TypeError:  # mixed label types: keep first-seen order instead
             items = list(dict.fromkeys(flat))
     else:
@@ -108,7 +121,7 @@ def _baskets_to_tx(baskets, items=None, what="transactions") -> _Tx:
             raise DataError(f"{what}: duplicate item names {dups} in items=")
     lookup = {item: j for j, item in enumerate(items)}
     try:
-        cols = np.fromiter((lookup[item] for item in flat), dtype=np.intp, count=len(flat))
+        cols = np.fromiter(map(lookup.__getitem__, flat), dtype=np.intp, count=len(flat))
     except KeyError as err:
         raise DataError(f"{what}: item {err.args[0]!r} is in a basket but not in items={items[:20]}"
                         ) from None
