@@ -1,0 +1,183 @@
+"""The main job end to end: stages, metrics, files, MLflow run and registry, failures, CLI."""
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from bankml import pipeline
+from bankml.cli import main as cli_main
+from bankml.datasets import make_customers
+from bankml.errors import ConfigError, DataError, SchemaError
+from bankml.persistence import load_model
+from bankml.pipeline import TREE, SKLEARN, run
+
+
+def test_models_evaluated_on_the_same_test_set(quickstart_run):
+    result, _, _ = quickstart_run
+    m = result.metrics
+    assert {TREE, SKLEARN} <= set(m.index)
+    for col in ["auc", "lift_top10", "capture_top10", "lift_top20", "capture_top20"]:
+        assert m[col].notna().all()
+    # the synthetic label depends on the features: a real model ranks far above random
+    assert (m["auc"] > 0.65).all() and (m["lift_top10"] > 1.5).all()
+    assert (m["capture_top20"] >= m["capture_top10"]).all()
+    assert 0 < m.loc[TREE, "rule_precision"] <= 1
+
+
+def test_every_stage_recorded(quickstart_run):
+    result, _, _ = quickstart_run
+    st = result.stages
+    for stage in ["data", "split", "tree", "evaluate", "save", "mlflow_log", "register"]:
+        assert st.loc[stage, "status"] == "ok"
+    # a stage is either ok, disabled, or says plainly which package it is waiting for
+    for status in st["status"]:
+        assert status == "ok" or status.startswith(("not available: bankml.", "skipped"))
+    assert (st["seconds"] >= 0).all()
+
+
+def test_files_written(quickstart_run):
+    result, work, _ = quickstart_run
+    rules_dir = work / "outputs" / "rules"
+    if result.stages.loc["rules", "status"] == "ok":
+        for name in ["rules_zh.txt", "rules_en.txt", "rules.md", "rules.csv", "rules.sql",
+                     "rules_zh.html", "rules_en.html"]:
+            assert (rules_dir / name).stat().st_size > 0, name
+        assert "如果" in (rules_dir / "rules_zh.txt").read_text(encoding="utf-8")
+        assert "IF" in (rules_dir / "rules_en.txt").read_text()
+        assert "CASE" in (rules_dir / "rules.sql").read_text().upper()
+    assert (work / "outputs" / "plots" / "gains_lift.png").stat().st_size > 1000
+    card = (work / "models" / "wm_propensity_quickstart.md").read_text()
+    assert "infogain_tree" in card and "sklearn_entropy_tree" in card and "bankml version" in card
+
+
+def test_saved_model_predicts_like_the_run_model(quickstart_run):
+    result, work, _ = quickstart_run
+    model = load_model(work / "models" / "wm_propensity_quickstart.joblib")
+    X = make_customers(500, seed=11)[pipeline._features(result.config)]
+    np.testing.assert_array_equal(model.predict_proba(X), result.model.predict_proba(X))
+
+
+def test_mlflow_run_params_metrics_artifacts(quickstart_run):
+    result, _, uri = quickstart_run
+    client = MlflowClient(uri)
+    run_ = client.get_run(result.run_id)
+    assert run_.info.status == "FINISHED"
+    assert run_.data.params["data.synthetic.n"] == "5000"
+    assert run_.data.params["tree.criterion"] == "gain"
+    assert run_.data.metrics[f"{TREE}.test.auc"] == pytest.approx(result.metrics.loc[TREE, "auc"])
+    assert run_.data.metrics["time.mlflow_s"] > 0
+    assert run_.data.tags["bankml.stage.tree"] == "ok"
+    arts = {a.path for a in client.list_artifacts(result.run_id, "reports")}
+    assert "reports/plots" in arts
+
+
+def test_candidate_pyfunc_predicts_like_joblib_model(quickstart_run):
+    result, work, uri = quickstart_run
+    name = result.config["mlflow"]["registered_model"]
+    client = MlflowClient(uri)
+    assert str(client.get_model_version_by_alias(name, "candidate").version) == "1"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+    mlflow.set_tracking_uri(uri)
+    pyf = mlflow.pyfunc.load_model(f"models:/{name}@candidate")
+    joblib_model = load_model(work / "models" / "wm_propensity_quickstart.joblib")
+    X = make_customers(800, seed=21)[pipeline._features(result.config)]
+    np.testing.assert_allclose(np.asarray(pyf.predict(X)), joblib_model.predict_proba(X))
+
+
+def _small_cfg(**patch):
+    cfg = {"data": {"synthetic": {"n": 1500, "seed": 4}},
+           "segments": {"enabled": False}, "association": {"enabled": False},
+           "outliers": {"enabled": False},
+           "output": {"progress": False, "plots": False},
+           "mlflow": {"experiment": "t", "registered_model": "t-model"}}
+    for k, v in patch.items():
+        cfg[k] = {**cfg.get(k, {}), **v}
+    return cfg
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return "sqlite:///" + str(tmp_path / "mlflow.db")
+
+
+def _only_run(uri, experiment="t"):
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name(experiment)
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 1
+    return client, runs[0]
+
+
+@pytest.mark.parametrize("bad, error", [
+    ("single_class", DataError),
+    ("missing_column", SchemaError),
+])
+def test_failed_stage_marks_run_failed_and_registers_nothing(store, tmp_path, bad, error):
+    df = make_customers(800, seed=2)
+    if bad == "single_class":
+        df["wm_buyer"] = 0
+    else:
+        df = df.drop(columns=["education"])
+    with pytest.raises(error):
+        run(_small_cfg(), data=df, tracking_uri=store, verbose=False)
+    client, r = _only_run(store)
+    assert r.info.status == "FAILED"
+    assert r.data.tags["bankml.error"] == error.__name__
+    assert client.search_registered_models() == []
+    assert not (tmp_path / "models").exists()
+
+
+def test_worse_model_stays_candidate(store):
+    run(_small_cfg(), tracking_uri=store, verbose=False)
+    # a stump ranks worse than the depth-4 tree on the same data
+    res = run(_small_cfg(tree={"max_depth": 1}), tracking_uri=store, verbose=False)
+    assert res.registered["version"] == 2 and not res.registered["promoted"]
+    client = MlflowClient(store)
+    assert str(client.get_model_version_by_alias("t-model", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("t-model", "candidate").version) == "2"
+
+
+def test_register_off(store):
+    res = run(_small_cfg(mlflow={"register": False}), tracking_uri=store, verbose=False)
+    assert res.registered is None and "register" not in res.stages.index
+    assert MlflowClient(store).search_registered_models() == []
+
+
+def test_cli_run_with_data_file_and_tracking_uri(store, tmp_path, capsys):
+    import yaml
+
+    make_customers(1200, seed=5).to_csv(tmp_path / "customers.csv", index=False)
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(_small_cfg()))
+    assert cli_main(["run", str(tmp_path / "cfg.yaml"), "--data", str(tmp_path / "customers.csv"),
+                     "--tracking-uri", store]) == 0
+    out = capsys.readouterr().out
+    assert "Model vs baseline" in out and TREE in out and "auc" in out
+    client, r = _only_run(store)
+    assert r.info.status == "FINISHED"
+    assert r.data.metrics["data.customers"] == 1200
+
+
+def test_cli_reports_bad_config_and_data(tmp_path, capsys, store):
+    (tmp_path / "cfg.yaml").write_text("data: {synthetic: {n: 10}}\ntree: {depth: 3}\n")
+    assert cli_main(["run", str(tmp_path / "cfg.yaml")]) == 1
+    assert "unknown config key 'tree.depth'" in capsys.readouterr().err
+    (tmp_path / "ok.yaml").write_text("data: {synthetic: {n: 10}}\n")
+    assert cli_main(["run", str(tmp_path / "ok.yaml"), "--data", "nope.xlsx",
+                     "--tracking-uri", store]) == 1
+    assert "nope.xlsx does not exist" in capsys.readouterr().err
+
+
+def test_missing_package_is_reported_not_faked(monkeypatch):
+    with pytest.raises(pipeline.StageUnavailable, match="bankml.nosuch is not available"):
+        pipeline._require("bankml.nosuch", "X")
+    with pytest.raises(pipeline.StageUnavailable, match="bankml.metrics.nosuch"):
+        pipeline._require("bankml.metrics", "nosuch")
+    assert pipeline._require("bankml.metrics", "auc").__name__ == "auc"
+
+
+def test_config_error_before_any_run(store):
+    with pytest.raises(ConfigError, match="tree.max_depth"):
+        run(_small_cfg(tree={"max_depth": "deep"}), tracking_uri=store, verbose=False)
