@@ -92,11 +92,9 @@ class _ScoreDetector(BaseDetector):
         Z, sub = self._prepare(X, fitting=True)
         self.feature_medians_ = np.median(np.asarray(sub, dtype=float), axis=0)
         self._fit_model(Z)
-        scores = self._score_train(Z)
+        scores = self._score(Z)
+        self._fit_data = (Z, sub)   # reused by fit for the reasons, then dropped
         return self._output(scores, X)
-
-    def _score_train(self, Z):
-        return self._score(Z)
 
     def decision_function(self, X):
         """Anomaly score per row: higher = more abnormal; compare with ``threshold_``."""
@@ -104,11 +102,36 @@ class _ScoreDetector(BaseDetector):
         Z, _ = self._prepare(X, fitting=False)
         return self._output(self._score(Z), X)
 
-    def reasons(self, X, lang: str = "en") -> pd.Series:
-        """Why each flagged row of ``X`` is flagged, in ``lang`` ("zh" or "en").
+    def fit(self, X, y=None):
+        """Fit on ``X``, flag its rows, and keep what explains the flagged ones."""
+        super().fit(X, y)
+        Z, sub = self._fit_data
+        del self._fit_data
+        scores = np.asarray(self.decision_scores_, dtype=float)
+        index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(scores))
+        # Only the flagged rows are kept: their score, top feature and its value.
+        self._train_reasons = self._reason_parts(Z, np.asarray(sub, dtype=float), scores, index)
+        return self
+
+    def _reason_parts(self, Z, raw, scores, index) -> pd.DataFrame:
+        flagged = np.flatnonzero(self._flag(scores))
+        z = np.abs((Z[flagged] - self.center_) / self.scale_)
+        top = z.argmax(axis=1) if len(flagged) else np.array([], dtype=np.int64)
+        return pd.DataFrame({"score": scores[flagged], "feature": top,
+                             "value": raw[flagged, top] if len(flagged) else np.array([])},
+                            index=index[flagged])
+
+    def reasons(self, X=None, lang: str = "en") -> pd.Series:
+        """Why each flagged row is flagged, in ``lang`` ("zh" or "en").
 
         The reason gives the score against ``threshold_`` and the feature that sits furthest
         from the training median (in robust, log-scaled units), with its value and median.
+
+        Parameters
+        ----------
+        X : DataFrame or array, optional
+            Rows to explain; default the training rows flagged in ``labels_``.
+        lang : {"zh", "en"}
 
         Returns
         -------
@@ -117,24 +140,23 @@ class _ScoreDetector(BaseDetector):
         """
         check_lang(lang)
         check_is_fitted(self, "threshold_")
-        Z, sub = self._prepare(X, fitting=False)
-        scores = self._score(Z)
-        flagged = np.flatnonzero(self._flag(scores))
+        if X is None:
+            parts = self._train_reasons
+        else:
+            Z, sub = self._prepare(X, fitting=False)
+            index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(Z.shape[0])
+            parts = self._reason_parts(Z, np.asarray(sub, dtype=float), self._score(Z), index)
         names = (list(self.feature_names_in_) if hasattr(self, "feature_names_in_")
                  else [f"x{i}" for i in range(self.n_features_in_)])
-        z = np.abs((Z[flagged] - self.center_) / self.scale_)
-        top = z.argmax(axis=1) if len(flagged) else np.array([], dtype=int)
-        raw = np.asarray(sub, dtype=float)
         sep = reason_text("join", lang)
-        texts = []
-        for row, j in zip(flagged, top):
-            texts.append(
-                reason_text("score", lang, score=f"{scores[row]:.3f}", threshold=f"{self.threshold_:.3f}")
-                + sep + reason_text("feature", lang, feature=column_label(names[j], lang),
-                                    value=fmt_amount(round(raw[row, j], 2)),
-                                    median=fmt_amount(round(self.feature_medians_[j], 2))))
-        index = X.index[flagged] if isinstance(X, pd.DataFrame) else pd.Index(flagged)
-        return pd.Series(texts, index=index, name="reason", dtype=object)
+        threshold = f"{self.threshold_:.3f}"
+        texts = [
+            reason_text("score", lang, score=f"{score:.3f}", threshold=threshold)
+            + sep + reason_text("feature", lang, feature=column_label(names[j], lang),
+                                value=fmt_amount(round(value, 2)),
+                                median=fmt_amount(round(self.feature_medians_[j], 2)))
+            for score, j, value in zip(parts["score"], parts["feature"], parts["value"])]
+        return pd.Series(texts, index=parts.index, name="reason", dtype=object)
 
 
 class IsolationForestDetector(_ScoreDetector):
@@ -171,7 +193,9 @@ class IsolationForestDetector(_ScoreDetector):
     >>> det = IsolationForestDetector(random_state=0).fit(df)
     >>> int(det.labels_.sum())
     20
-    >>> det.reasons(df, lang="en").iloc[0].startswith("anomaly score")
+    >>> det.reasons(lang="en").iloc[0].startswith("anomaly score")
+    True
+    >>> det.reasons(lang="zh").index.equals(det.labels_.index[det.labels_ == 1])
     True
     """
 

@@ -10,9 +10,9 @@ from bankml.errors import DataError
 from bankml.outliers import IsolationForestDetector, LocalOutlierDetector
 
 
-@pytest.fixture(scope="module")
-def customers():
-    return make_customers(20_000, seed=11, return_truth=True)
+@pytest.fixture(scope="module", params=[11, 12])
+def customers(request):
+    return make_customers(20_000, seed=request.param, return_truth=True)
 
 
 @pytest.mark.parametrize("detector", [IsolationForestDetector(random_state=0),
@@ -49,6 +49,8 @@ def test_reasons_bilingual_name_most_unusual_feature():
     assert list(en.index) == ["r99"]
     assert "most unusual: a is 1,000 (median 1.5" in en["r99"]
     assert "最突出：a 为 1,000" in zh["r99"]
+    # Without X: the training rows flagged in labels_, same texts.
+    assert det.reasons(lang="zh").equals(zh)
     with pytest.raises(ValueError, match="lang"):
         det.reasons(df, lang="fr")
 
