@@ -89,8 +89,45 @@ def _count(G: pd.DataFrame, rows: np.ndarray, attrs: list) -> pd.Series:
     return counts[counts > 0]  # categorical attributes also list unseen combinations
 
 
+def _entropy(counts: np.ndarray) -> np.ndarray:
+    """Entropy in bits of each row of class counts."""
+    tot = counts.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(tot > 0, counts / tot, 0.0)
+        logs = np.where(p > 0, np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return -(p * logs).sum(axis=-1)
+
+
+def _relevance(G, attrs, target, contrast) -> dict:
+    """Information gain of each generalised attribute for telling target from contrast."""
+    rows = target | contrast
+    y = target[rows]
+    base = _entropy(np.array([y.sum(), (~y).sum()], dtype=float))
+    gains = {}
+    for c in attrs:
+        codes = pd.factorize(G.loc[rows, c], use_na_sentinel=False)[0]
+        k = codes.max() + 1
+        table = np.column_stack([np.bincount(codes[y], minlength=k),
+                                 np.bincount(codes[~y], minlength=k)]).astype(float)
+        weights = table.sum(axis=1) / y.size
+        gains[c] = float(base - (weights * _entropy(table)).sum())
+    return gains
+
+
+def _select(G, attrs, target, contrast, max_attributes):
+    gains = _relevance(G, attrs, target, contrast)
+    if max_attributes is None:
+        return attrs, gains
+    if isinstance(max_attributes, bool) or not isinstance(max_attributes, (int, np.integer)) \
+            or max_attributes < 1:
+        raise DataError(f"max_attributes must be a positive integer, got {max_attributes!r}")
+    ranked = sorted(attrs, key=lambda c: -gains[c])  # stable: ties keep the given order
+    keep = set(ranked[:max_attributes])
+    return [c for c in attrs if c in keep], gains
+
+
 def _finish(table: pd.DataFrame, attrs: list, sort_by: list, kind: str, target_name, contrast_name,
-            banded, lang, G) -> pd.DataFrame:
+            banded, lang, G, relevance) -> pd.DataFrame:
     # restore the attribute dtypes (value_counts' MultiIndex drops categorical order)
     for c in attrs:
         if isinstance(G[c].dtype, pd.CategoricalDtype):
@@ -99,7 +136,8 @@ def _finish(table: pd.DataFrame, attrs: list, sort_by: list, kind: str, target_n
     table = table.sort_values(sort_by + attrs, ascending=[False] * len(sort_by) + [True] * len(attrs),
                               kind="stable", na_position="last").reset_index(drop=True)
     table.attrs.update({"kind": kind, "attributes": attrs, "banded": sorted(banded),
-                        "target_name": target_name, "contrast_name": contrast_name})
+                        "target_name": target_name, "contrast_name": contrast_name,
+                        "relevance": relevance})
     table["condition"] = _conditions(table, attrs, banded, lang)
     return table
 
@@ -119,7 +157,8 @@ def _conditions(table, attrs, banded, lang):
     return [texts["and"][lang].join(p) for p in zip(*parts)] if parts else []
 
 
-def characterize(df, mask, *, attributes=None, bands=None, target_name=None, lang="en"):
+def characterize(df, mask, *, attributes=None, bands=None, max_attributes=None, target_name=None,
+                 lang="en"):
     """Quantitative characteristic rules of a class: its generalised tuples with t-weights.
 
     Each attribute is generalised (numeric ones to the bands of a concept hierarchy), the
@@ -141,6 +180,10 @@ def characterize(df, mask, *, attributes=None, bands=None, target_name=None, lan
         :class:`bankml.tree.ConceptHierarchyBinner`), over the defaults of
         ``configs/segment.yaml: concept.bands``. A numeric attribute with neither bands nor
         at most ``concept.max_levels`` distinct values is refused.
+    max_attributes : int, optional
+        Relevance analysis: keep only this many attributes, those with the highest
+        information gain for telling the class from the other rows (ties keep the given
+        order). The gains of all attributes are in ``result.attrs["relevance"]``.
     target_name : str, optional
         Name of the class in the rule text.
     lang : {"en", "zh"}
@@ -167,14 +210,19 @@ def characterize(df, mask, *, attributes=None, bands=None, target_name=None, lan
     check_lang(lang)
     G, attrs, banded = _generalise(df, attributes, bands)
     target = _mask(df, mask, "mask")
+    if max_attributes is not None and target.all():
+        raise DataError("max_attributes needs other rows to rank attributes against, but the "
+                        "mask selects every row")
+    attrs, gains = _select(G, attrs, target, ~target, max_attributes)
     counts = _count(G, target, attrs)
     table = counts.rename("count").reset_index()
     table["t_weight"] = table["count"] / target.sum()
-    return _finish(table, attrs, ["count"], "characteristic", target_name, None, banded, lang, G)
+    return _finish(table, attrs, ["count"], "characteristic", target_name, None,
+                   banded & set(attrs), lang, G, gains)
 
 
 def discriminate(df, target_mask, contrast_mask=None, *, attributes=None, bands=None,
-                 target_name=None, contrast_name=None, lang="en"):
+                 max_attributes=None, target_name=None, contrast_name=None, lang="en"):
     """Quantitative discriminant rules: what sets a target class apart from a contrast class.
 
     For each generalised tuple that occurs in the target class, the **d-weight** is the
@@ -192,6 +240,9 @@ def discriminate(df, target_mask, contrast_mask=None, *, attributes=None, bands=
         The contrasting class; default all other rows. Must not overlap the target.
     attributes, bands, lang :
         As in :func:`characterize`.
+    max_attributes : int, optional
+        Keep the attributes with the highest information gain for telling target from
+        contrast (all gains in ``result.attrs["relevance"]``).
     target_name, contrast_name : str, optional
         Class names for the rule text.
 
@@ -227,6 +278,7 @@ def discriminate(df, target_mask, contrast_mask=None, *, attributes=None, bands=
         pos = np.flatnonzero(both)[:_MAX_ROWS_SHOWN]
         raise DataError(f"target_mask and contrast_mask overlap in {int(both.sum())} row(s) "
                         f"(first at index {[df.index[p] for p in pos]}); the classes must be disjoint")
+    attrs, gains = _select(G, attrs, target, contrast, max_attributes)
     ct = _count(G, target, attrs).rename("count_target")
     cc = _count(G, contrast, attrs).rename("count_contrast")
     joined = pd.concat([ct, cc], axis=1).fillna(0).astype("int64")
@@ -236,7 +288,7 @@ def discriminate(df, target_mask, contrast_mask=None, *, attributes=None, bands=
     table["t_weight"] = table["count_target"] / target.sum()
     table["d_weight"] = table["count_target"] / (table["count_target"] + table["count_contrast"])
     return _finish(table, attrs, ["d_weight", "count_target"], "discriminant", target_name,
-                   contrast_name, banded, lang, G)
+                   contrast_name, banded & set(attrs), lang, G, gains)
 
 
 def concept_text(table, *, lang="en", top=None, target_name=None):

@@ -122,3 +122,35 @@ def test_bad_input_discriminate(people):
         discriminate(people, buyers, people["buyer"] == 5, attributes=["gender"])
     with pytest.raises(DataError, match="empty"):
         discriminate(people.head(0), [], attributes=["gender"])
+
+
+def test_relevance_matches_the_paper_gains():
+    from bankml.datasets import load_seed_example
+
+    df = load_seed_example()
+    attrs = ["age_band", "deposit_band", "education", "gender"]
+    t = characterize(df, df["wm_buyer"] == 1, attributes=attrs, max_attributes=2)
+    gains = t.attrs["relevance"]
+    # DOMAIN.md: Gain(deposit) = 0.01852, Gain(education) = 0.01772, Gain(gender) = 0.01447
+    assert gains["deposit_band"] == pytest.approx(0.01852, abs=1e-4)
+    assert gains["education"] == pytest.approx(0.01772, abs=1e-4)
+    assert gains["gender"] == pytest.approx(0.01447, abs=2e-4)
+    assert t.attrs["attributes"] == ["deposit_band", "education"]
+    assert [c for c in t.columns if c in attrs] == ["deposit_band", "education"]
+    assert t["count"].sum() == 16
+
+
+def test_relevance_hand_example(people):
+    # gender alone: buyers F 3 / M 3, non-buyers F 3 / M 3 -> no information
+    d = discriminate(people, people["buyer"] == 1, people["buyer"] == 0,
+                     attributes=["gender", "age"], max_attributes=1)
+    assert d.attrs["relevance"]["gender"] == pytest.approx(0.0)
+    # age: <=30 2|2, 30-55 2|3, >55 2|1 over 12 customers
+    h = lambda a, b: -sum(p * np.log2(p) for p in (a / (a + b), b / (a + b)) if p > 0)  # noqa: E731
+    expected = 1.0 - (4 / 12 * h(2, 2) + 5 / 12 * h(2, 3) + 3 / 12 * h(2, 1))
+    assert d.attrs["relevance"]["age"] == pytest.approx(expected)
+    assert d.attrs["attributes"] == ["age"]
+    with pytest.raises(DataError, match="max_attributes"):
+        discriminate(people, people["buyer"] == 1, attributes=["gender"], max_attributes=0)
+    with pytest.raises(DataError, match="selects every row"):
+        characterize(people, people["buyer"] >= 0, attributes=["gender"], max_attributes=1)
