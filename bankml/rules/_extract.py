@@ -13,7 +13,7 @@ from ..errors import DataError, NotFittedError
 from ..labels import default_labels
 from ._model import Condition, Rule, RuleSet
 
-__all__ = ["rules_from_tree"]
+__all__ = ["rules_from_tree", "rules_from_association"]
 
 
 def _f32_equivalent_threshold(t: float) -> float:
@@ -204,3 +204,67 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
         meta["feature_names"] = view.names
     return RuleSet(rules, default=default, classes=tuple(classes), label_column=label_column,
                    meta=meta)
+
+
+def rules_from_association(rules, consequent=None, *, default=0, n_transactions=None):
+    """A decision list from association rules (``bankml.association.mine_rules`` / mlxtend).
+
+    Each row ``{a, b} => {consequent}`` becomes ``IF a == 1 AND b == 1 THEN 1`` on the one-hot
+    item table (``bankml.association.to_transactions``); rows keep their order (strongest
+    first), so the first rule that holds decides, and ``default`` applies otherwise.
+
+    Parameters
+    ----------
+    rules : DataFrame
+        Columns ``antecedents``, ``consequents`` (collections of item names), and
+        ``antecedent support``, ``confidence``, ``lift`` when present.
+    consequent : str, optional
+        Keep rules whose consequent is exactly this one item; required when the frame holds
+        several consequents.
+    default : scalar, default 0
+        Prediction when no rule holds.
+    n_transactions : int, optional
+        Number of baskets, to turn antecedent support into a row count (defaults to
+        ``rules.attrs["n_transactions"]``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ar = pd.DataFrame({"antecedents": [frozenset({"has_fund", "has_gold"})],
+    ...                    "consequents": [frozenset({"has_wm_account"})],
+    ...                    "antecedent support": [0.1], "confidence": [0.8], "lift": [2.0]})
+    >>> rs = rules_from_association(ar, n_transactions=1000)
+    >>> print(rs)
+    1. IF has_fund == 1 AND has_gold == 1 THEN 1  [support 100, confidence 80%]
+    OTHERWISE 0
+    """
+    import pandas as pd
+    if not isinstance(rules, pd.DataFrame) or not {"antecedents", "consequents"} <= set(rules):
+        raise DataError("association rules must be a DataFrame with 'antecedents' and "
+                        "'consequents' columns (as mine_rules / mlxtend return)")
+    cons = [frozenset(c) for c in rules["consequents"]]
+    if consequent is None:
+        kinds = set(cons)
+        if len(kinds) > 1 or any(len(c) != 1 for c in kinds):
+            raise DataError("the rules have several consequents "
+                            f"({sorted(sorted(map(str, c)) for c in kinds)[:5]}); pass consequent=")
+        keep = np.ones(len(rules), dtype=bool)
+        consequent = next(iter(next(iter(kinds)))) if kinds else None
+    else:
+        keep = np.array([c == frozenset([consequent]) for c in cons], dtype=bool)
+    n = n_transactions if n_transactions is not None else rules.attrs.get("n_transactions")
+    out = []
+    for _, row in rules[keep].iterrows():  # one row per rule, not per customer
+        items = sorted(map(str, row["antecedents"]))
+        cov = row.get("antecedent support")
+        cov = None if cov is None or pd.isna(cov) else float(cov)
+        out.append(Rule([Condition(i, "==", 1) for i in items], 1,
+                        support=None if cov is None or n is None else round(cov * n),
+                        confidence=row.get("confidence"), lift=row.get("lift"), coverage=cov,
+                        n_correct=None if cov is None or n is None or "confidence" not in row
+                        else cov * n * float(row["confidence"])))
+    return RuleSet(out, default=default, classes=(0, 1),
+                   label_column=None if consequent is None else str(consequent),
+                   meta={"model": "association rules", "n_samples": n,
+                         "created": _dt.datetime.now(_dt.timezone.utc).strftime(
+                             "%Y-%m-%d %H:%M UTC")})

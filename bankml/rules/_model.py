@@ -320,6 +320,14 @@ class RuleSet:
                                model_version=model_version)
 
     @classmethod
+    def from_association(cls, rules, consequent=None, *, default=0, n_transactions=None):
+        """A decision list from association rules; see
+        :func:`bankml.rules.rules_from_association`."""
+        from ._extract import rules_from_association
+        return rules_from_association(rules, consequent, default=default,
+                                      n_transactions=n_transactions)
+
+    @classmethod
     def from_json(cls, text) -> "RuleSet":
         """Rebuild a RuleSet written by :meth:`to_json`."""
         from ._export import from_json

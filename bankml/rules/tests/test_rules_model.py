@@ -281,3 +281,28 @@ def test_target_by_label_and_array_input():
     assert rs.predict(np.array([[10.0], [80.0]])).tolist() == [0, 1]
     tree_np = DecisionTreeClassifier(random_state=0).fit(X.to_numpy(), [0, 0, 1, 1])
     assert RuleSet.from_tree(tree_np).features == ["x0"]
+
+
+# -- association rules ------------------------------------------------------------------------
+def test_association_rules_become_a_decision_list_with_the_same_evidence():
+    from bankml.association import mine_rules, to_transactions
+    from bankml.datasets import make_customers
+    tx = to_transactions(make_customers(5_000, seed=8))
+    ar = mine_rules(tx, min_support=0.02, min_confidence=0.3, consequents=["has_wm_account"])
+    rs = RuleSet.from_association(ar)
+    assert len(rs) == len(ar) > 0 and rs.label_column == "has_wm_account"
+    ev = rs.evaluate(tx, tx["has_wm_account"].astype(int))
+    np.testing.assert_allclose(ev["confidence"], ar["confidence"])
+    np.testing.assert_allclose(ev["coverage"], ar["antecedent support"])
+    assert ev["support"].tolist() == [r.support for r in rs]
+    con = sqlite3.connect(":memory:")
+    tx.astype(int).assign(id=np.arange(len(tx))).to_sql("tx", con, index=False)
+    sql = [row[1] for row in con.execute(rs.to_sql("tx", "id") + ' ORDER BY "id"')]
+    np.testing.assert_array_equal(sql, rs.predict(tx))
+    with pytest.raises(DataError, match="antecedents"):
+        RuleSet.from_association(pd.DataFrame({"a": [1]}))
+    mixed = pd.DataFrame({"antecedents": [frozenset({"a"}), frozenset({"b"})],
+                          "consequents": [frozenset({"c"}), frozenset({"d"})]})
+    with pytest.raises(DataError, match="consequent="):
+        RuleSet.from_association(mixed)
+    assert len(RuleSet.from_association(mixed, consequent="d")) == 1
