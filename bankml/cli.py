@@ -24,6 +24,31 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _ui_command(args) -> list[str]:
+    """The ``mlflow ui`` command line for the store ``bankml run`` writes to, bound to localhost."""
+    from .tracking import _artifact_root, resolve_tracking_uri
+
+    uri = resolve_tracking_uri(args.tracking_uri)
+    cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+           "--host", "127.0.0.1", "--port", str(args.port)]
+    root = _artifact_root(uri)
+    if root:
+        cmd += ["--default-artifact-root", root]
+    return cmd
+
+
+def _cmd_ui(args) -> int:
+    import subprocess
+
+    cmd = _ui_command(args)
+    print(f"bankml: MLflow UI on http://127.0.0.1:{args.port} for {cmd[cmd.index('--backend-store-uri') + 1]}"
+          " (Ctrl-C to stop)")
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bankml",
@@ -38,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or "
                                             "sqlite:///mlflow.db in the working directory)")
     run.set_defaults(func=_cmd_run)
+
+    ui = sub.add_parser("ui", help="open the MLflow UI on the runs' store (localhost only)")
+    ui.add_argument("--tracking-uri", help="MLflow store (default: as for `bankml run`)")
+    ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
+    ui.set_defaults(func=_cmd_ui)
 
     schema = sub.add_parser("schema", help="print the customer-table contract")
     schema.add_argument("--lang", choices=("zh", "en"), default="en")
