@@ -24,6 +24,25 @@ class BaseDetector(BaseEstimator):
     ``decision_function(X)``; they may override ``_flag`` (how a score becomes a flag) and
     ``_threshold_from`` (how ``threshold_`` is set). Swapping one detector for another does
     not change the calling code.
+
+    Parameters of a subclass include ``contamination``: the share of training rows to flag
+    (default from configs/outliers.yaml); ``threshold_`` is the ``1 - contamination``
+    quantile of the training scores and a row is flagged when its score is above it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class DistanceDetector(BaseDetector):
+    ...     def __init__(self, contamination=None):
+    ...         self.contamination = contamination
+    ...     def _fit_scores(self, X):
+    ...         self.center_ = np.median(X, axis=0)
+    ...         return self.decision_function(X)
+    ...     def decision_function(self, X):
+    ...         return np.abs(np.asarray(X, dtype=float) - self.center_).sum(axis=1)
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [100.0]])
+    >>> DistanceDetector(contamination=0.2).fit_predict(X).tolist()
+    [0, 0, 0, 0, 1]
     """
 
     def _contamination(self) -> float:

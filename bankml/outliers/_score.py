@@ -36,6 +36,8 @@ class _ScoreDetector(BaseDetector):
 
     def _select(self, X, fitting):
         if not isinstance(X, pd.DataFrame):
+            if fitting and hasattr(self, "_columns"):
+                del self._columns       # a refit on an array forgets earlier column names
             return X
         if fitting:
             if self.features is not None:
@@ -61,10 +63,12 @@ class _ScoreDetector(BaseDetector):
         for c in cols:
             na = sub[c].isna().to_numpy()
             if na.any():
-                pos = np.flatnonzero(na)[:_MAX_SHOWN].tolist()
-                what = "all values" if na.all() else f"{int(na.sum())} of {len(na)} rows"
+                pos = np.flatnonzero(na)
+                more = "..." if len(pos) > _MAX_SHOWN else ""
+                what = "all values" if na.all() else f"{len(pos)} of {len(na)} rows"
                 raise DataError(f"{type(self).__name__}: column {c!r} is missing in {what} "
-                                f"(row positions {pos}...); fill or drop them before scoring")
+                                f"(row positions {pos[:_MAX_SHOWN].tolist()}{more}); fill or "
+                                f"drop them before scoring")
         return sub.astype(float)
 
     def _prepare(self, X, fitting):
