@@ -27,7 +27,8 @@ def make_baskets(n, n_products=60, seed=0):
 
     Each customer belongs to one of 8 segments (its own sparse propensity per product) and
     favours one or two of 12 product families (cards, deposits, funds ...), which raises
-    every product of the family together: realistic clusters and a long tail.
+    every product of the family together, its anchor product most: realistic clusters,
+    confident sibling => anchor rules and a long tail.
     """
     rng = np.random.default_rng(seed)
     n_seg, n_fam = 8, 12
@@ -37,7 +38,8 @@ def make_baskets(n, n_products=60, seed=0):
     seg = rng.choice(n_seg, size=n, p=seg_share)
     fav = rng.integers(0, n_fam, size=(n, 2))
     second = rng.random(n) < 0.4
-    boost = rng.uniform(0.15, 0.45, size=n_products)
+    # the first product of each family is its anchor (the account the others hang on)
+    boost = np.where(np.arange(n_products) < n_fam, 0.75, rng.uniform(0.2, 0.5, size=n_products))
     P = base[seg]
     P += (family[None, :] == fav[:, :1]) * boost[None, :]
     P += ((family[None, :] == fav[:, 1:]) & second[:, None]) * boost[None, :] * 0.7

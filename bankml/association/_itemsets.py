@@ -6,6 +6,8 @@ the canonical order are done here once, so all engines return exactly the same t
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -147,6 +149,17 @@ class _Table:
         return np.concatenate([np.full(len(P), k) for k, P in self.pos.items()]) if self.pos \
             else np.zeros(0, dtype=np.intp)
 
+    def frozensets_of(self, idx: np.ndarray) -> np.ndarray:
+        """Frozensets of item labels of the itemsets at table indices ``idx``."""
+        labels = np.asarray(self.items, dtype=object)
+        sizes = self.sizes()
+        out = np.empty(len(idx), dtype=object)
+        for k, P in self.pos.items():
+            at = np.flatnonzero(sizes[idx] == k)
+            if len(at):
+                out[at] = [frozenset(r) for r in labels[P[idx[at] - self.start[k]]].tolist()]
+        return out
+
     def frozensets(self) -> np.ndarray:
         labels = np.asarray(self.items, dtype=object)
         out = np.empty(len(self.counts), dtype=object)
@@ -207,10 +220,15 @@ def _guard(tx: _Tx, min_support: float, min_count: int, max_len, max_itemsets) -
         "or raise max_itemsets if the machine has the memory.")
 
 
-def _group(sets, counts):
-    """Itemsets as tuples plus counts -> {size: positions matrix}, {size: counts}."""
+def _group(sets, counts, code=None):
+    """Itemsets as tuples plus counts -> {size: positions matrix}, {size: counts}.
+
+    ``code`` maps an item to its position when the tuples hold labels.
+    """
     sizes = np.fromiter(map(len, sets), dtype=np.intp, count=len(sets))
-    flat = np.fromiter(chain.from_iterable(sets), dtype=np.intp, count=int(sizes.sum()))
+    flat = chain.from_iterable(sets)
+    flat = np.fromiter(flat if code is None else map(code, flat), dtype=np.intp,
+                       count=int(sizes.sum()))
     counts = np.asarray(counts, dtype=np.int64)
     order = np.argsort(sizes, kind="stable")
     starts = np.concatenate([[0], np.cumsum(sizes)])
@@ -236,6 +254,22 @@ def _mine_mlxtend(tx: _Tx, min_count: int, max_len, engine: str):
     keep = counts >= min_count
     sets = [tuple(s) for s in found["itemsets"].to_numpy()[keep]]
     return _group(sets, counts[keep])
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while pyfim returns many small tuples.
+
+    They hold no cycles, yet their sheer number triggers full collections that can cost
+    more than the mining itself.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _distinct_rows(X: np.ndarray):
@@ -266,10 +300,10 @@ def _mine_fast(tx: _Tx, min_count: int, max_len):
     cols = c.tolist()
     tracts = {tuple(cols[a:b]): m for a, b, m in zip(bounds[:-1], bounds[1:], mult.tolist()) if b > a}
     kwargs = {} if max_len is None else {"zmax": max_len}
-    found = fim.fpgrowth(tracts, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
-    sets = [s for s, _ in found]
-    counts = [c for _, c in found]
-    return _group(sets, counts)
+    with _gc_paused():
+        found = fim.fpgrowth(tracts, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
+        sets, counts = zip(*found) if found else ((), ())
+        return _group(sets, counts) if sets else ({}, {})
 
 
 def _prepare(transactions, engine, what):
@@ -280,7 +314,7 @@ def _prepare(transactions, engine, what):
     """
     _check_engine(engine)
     if (engine == "fast" and type(transactions) is list and transactions
-            and all(type(b) is list or type(b) is tuple for b in transactions)):
+            and set(map(type, transactions)) <= {list, tuple}):
         return transactions
     return _as_tx(transactions, what=what)
 
@@ -309,14 +343,15 @@ def _mine_rows(rows: list, min_count: int, max_len, max_itemsets):
             return None
     fim = _fim()
     kwargs = {} if max_len is None else {"zmax": max_len}
-    try:
-        found = fim.fpgrowth(rows, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
-        labels = sorted({s[0] for s, _ in found if len(s) == 1})
-    except (TypeError, ValueError):  # unhashable or unsortable labels: the checked path says which
-        return None
-    lookup = {item: j for j, item in enumerate(labels)}
-    sets = [tuple(map(lookup.__getitem__, s)) for s, _ in found]
-    pos, cnt = _group(sets, [c for _, c in found]) if sets else ({}, {})
+    with _gc_paused():
+        try:
+            found = fim.fpgrowth(rows, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
+            sets, counts = zip(*found) if found else ((), ())
+            labels = sorted({s[0] for s in sets if len(s) == 1})
+        except (TypeError, ValueError):  # unhashable/unsortable labels: the checked path says which
+            return None
+        lookup = {item: j for j, item in enumerate(labels)}
+        pos, cnt = _group(sets, counts, lookup.__getitem__) if sets else ({}, {})
     return _Table.build(labels, len(rows), pos, cnt)
 
 

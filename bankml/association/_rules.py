@@ -88,26 +88,30 @@ def _rules_fast(table: _Table, min_confidence, ante_ok, cons_ok):
             continue
         rows = np.arange(table.start[k], table.start[k] + len(P))
         for r in range(k - 1, 0, -1):
-            for combo in combinations(range(k), r):
-                rest = [j for j in range(k) if j not in combo]
-                A, C, T = P[:, list(combo)], P[:, rest], rows
-                if ante_ok is not None or cons_ok is not None:
-                    keep = np.ones(len(P), dtype=bool)
-                    if ante_ok is not None:
-                        keep &= ante_ok[A].all(axis=1)
-                    if cons_ok is not None:
-                        keep &= cons_ok[C].all(axis=1)
-                    A, C, T = A[keep], C[keep], T[keep]
-                if not len(T):
-                    continue
-                ai, ci = table._find(A), table._find(C)
-                sAC, sA = support[T], support[ai]
-                zero = np.zeros_like(sAC)
-                confidence = sAC * (n - zero) / (sA * (n - zero) - zero)
-                keep = confidence >= min_confidence
-                out_a.append(ai[keep])
-                out_c.append(ci[keep])
-                out_ac.append(T[keep])
+            # all r-item antecedents of all size-k itemsets at once: (itemset, split) pairs
+            ante_cols = np.array(list(combinations(range(k), r)), dtype=np.intp)
+            cons_cols = np.array([[j for j in range(k) if j not in c] for c in ante_cols],
+                                 dtype=np.intp)
+            A = P[:, ante_cols].reshape(-1, r)
+            C = P[:, cons_cols].reshape(-1, k - r)
+            T = np.repeat(rows, len(ante_cols))
+            if ante_ok is not None or cons_ok is not None:
+                keep = np.ones(len(T), dtype=bool)
+                if ante_ok is not None:
+                    keep &= ante_ok[A].all(axis=1)
+                if cons_ok is not None:
+                    keep &= cons_ok[C].all(axis=1)
+                A, C, T = A[keep], C[keep], T[keep]
+            if not len(T):
+                continue
+            ai, ci = table._find(A), table._find(C)
+            sAC, sA = support[T], support[ai]
+            zero = np.zeros_like(sAC)
+            confidence = sAC * (n - zero) / (sA * (n - zero) - zero)
+            keep = confidence >= min_confidence
+            out_a.append(ai[keep])
+            out_c.append(ci[keep])
+            out_ac.append(T[keep])
     if not out_a:
         return (np.zeros(0, dtype=np.int64),) * 3, None
     ai, ci, ti = (np.concatenate(x) for x in (out_a, out_c, out_ac))
@@ -198,11 +202,10 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
         ante_names = cons_names = None
     table = _mine(src, min_support, max_len, engine, max_itemsets, "mine_rules")
     ante_ok, cons_ok = _mask(table, ante_names), _mask(table, cons_names)
-    labels = table.frozensets()
     if engine == "fast":
         (ai, ci, _), values = _rules_fast(table, min_confidence, ante_ok, cons_ok)
     else:
-        frame = pd.DataFrame({"support": table.counts / table.n, "itemsets": labels})
+        frame = pd.DataFrame({"support": table.counts / table.n, "itemsets": table.frozensets()})
         (ai, ci, _), values = _rules_mlxtend(table, frame, min_confidence)
     if values is None or not len(ai):
         return _empty_rules(table.n)
@@ -218,6 +221,9 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
     ai, ci = ai[keep], ci[keep]
     values = {m: v[keep] for m, v in values.items()}
     order = np.lexsort((ci, ai, -values["support"], -values["lift"], -values["confidence"]))
+    used, at = np.unique(np.concatenate([ai, ci]), return_inverse=True)
+    labels = table.frozensets_of(used)  # only the itemsets that appear in a rule
+    ai, ci = at[:len(ai)], at[len(ai):]
     out = pd.DataFrame({"antecedents": labels[ai[order]], "consequents": labels[ci[order]],
                         **{m: values[m][order] for m in METRICS}}, columns=_RULE_COLUMNS)
     out.attrs["n_transactions"] = table.n
