@@ -66,6 +66,12 @@ def validate_config(data: dict) -> dict:
         for side in ("high", "low"):
             _leaf(f"naming.phrases.{col}.{side}", pair[side])
 
+    plot = data.get("plot")
+    if not isinstance(plot, dict):
+        raise ConfigError(f"{_FILE}: missing section 'plot'")
+    _str_list("plot.cjk_fonts", plot.get("cjk_fonts"))
+    _pos_int("plot.annotate_max_cells", plot.get("annotate_max_cells"), 0)
+
     con = data["concept"]
     bands = con.get("bands")
     if not isinstance(bands, dict):

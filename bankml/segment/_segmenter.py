@@ -577,26 +577,42 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
     def plot_profiles(self, X=None, *, lang="en", ax=None, clip=3.0):
         """Heatmap of the standardised mean differences (segments x features).
 
+        Rows are the segments (name and share of customers), columns the features
+        (labels in ``lang``); colours are clipped at +/- ``clip``. Chinese labels use the
+        first installed font of ``configs/segment.yaml: plot.cjk_fonts``.
+
         Returns
         -------
         matplotlib.figure.Figure
         """
+        import matplotlib
+
         prof, names = self._profile(X, None, lang)
         smd_cols = [c for c in prof.columns if c.startswith("smd_")]
         mat = prof[smd_cols].to_numpy(dtype=float)
-        if ax is None:
-            import matplotlib.pyplot as plt
+        plot_cfg = segment_config()["plot"]
+        rc = {}
+        if lang == "zh":
+            rc["font.sans-serif"] = plot_cfg["cjk_fonts"] + list(matplotlib.rcParams["font.sans-serif"])
+        with matplotlib.rc_context(rc):
+            if ax is None:
+                import matplotlib.pyplot as plt
 
-            fig, ax = plt.subplots(figsize=(5.0 + 0.5 * len(smd_cols), 2.0 + 0.5 * len(prof)),
-                                   layout="constrained")
-        fig = ax.figure
-        im = ax.imshow(np.clip(mat, -clip, clip), cmap="RdBu_r", vmin=-clip, vmax=clip,
-                       aspect="auto")
-        labels = [self._feature_text(nm, lang) for nm in names]
-        ax.set_xticks(range(len(smd_cols)), labels, rotation=60, ha="right")
-        ax.set_yticks(range(len(prof)), [f"{i}: {nm} ({s:.0%})" for i, (nm, s)
-                                         in enumerate(zip(prof["name"], prof["share"]))])
-        fig.colorbar(im, ax=ax, label="SMD")
+                fig, ax = plt.subplots(figsize=(5.0 + 0.5 * len(smd_cols), 2.0 + 0.5 * len(prof)),
+                                       layout="constrained")
+            fig = ax.figure
+            im = ax.imshow(np.clip(mat, -clip, clip), cmap="RdBu_r", vmin=-clip, vmax=clip,
+                           aspect="auto")
+            ax.set_xticks(range(len(smd_cols)), [self._feature_text(nm, lang) for nm in names],
+                          rotation=60, ha="right")
+            ax.set_yticks(range(len(prof)), [f"{i}: {nm} ({s:.0%})" for i, (nm, s)
+                                             in enumerate(zip(prof["name"], prof["share"]))])
+            if mat.size <= plot_cfg["annotate_max_cells"]:
+                for (i, j), v in np.ndenumerate(mat):
+                    if np.isfinite(v):
+                        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7,
+                                color="white" if abs(v) > clip * 0.6 else "black")
+            fig.colorbar(im, ax=ax, label="SMD")
         return fig
 
     def plot_k_scores(self, *, ax=None):

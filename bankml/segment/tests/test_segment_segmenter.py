@@ -150,6 +150,9 @@ def test_plots_return_figures():
     seg = CustomerSegmenter(k_range=(2, 4)).fit(df)
     fig = seg.plot_profiles()
     assert fig.axes[0].images[0].get_array().shape == (seg.n_clusters_, 3)
+    assert len(fig.axes[0].texts) == seg.n_clusters_ * 3  # each SMD written in its cell
+    zh = seg.plot_profiles(lang="zh")
+    assert [t.get_text() for t in zh.axes[0].get_xticklabels()][0] == "短期资产"
     fig2 = seg.plot_k_scores()
     assert list(fig2.axes[0].lines[0].get_xdata()) == [2, 3, 4]
     plt.close("all")
