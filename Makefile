@@ -6,7 +6,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bankml-installed
 CONFIG ?= configs/wealth_propensity.yaml
 
-.PHONY: run test bench venv clean ui
+.PHONY: run test test-pandas2 bench venv clean ui
+
+# Run pytest with the given interpreter; pytest exits 5 when it collected no test, and
+# that must fail, not pass silently.
+define pytest
+	@$(1) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests -- failing" >&2; exit 1; fi; \
+	exit $$rc
+endef
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,11 +27,21 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/bankml run $(CONFIG)
 
-# pytest exits 5 when it collected no test: that must fail, not pass silently.
 test: $(STAMP)
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests -- failing" >&2; exit 1; fi; \
-	exit $$rc
+	$(call pytest,$(BIN)/python)
+
+# The same suite on pandas 2 (the main venv has pandas 3, whose default string dtype differs).
+VENV2  ?= .venv-pandas2
+STAMP2 := $(VENV2)/.bankml-installed
+
+$(STAMP2): setup.cfg pyproject.toml
+	@test -x $(VENV2)/bin/python || $(PYTHON) -m venv $(VENV2)
+	$(VENV2)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV2)/bin/python -m pip install --quiet -e ".[test]" "pandas>=2.1,<3"
+	@touch $(STAMP2)
+
+test-pandas2: $(STAMP2)
+	$(call pytest,$(VENV2)/bin/python)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
@@ -32,4 +50,4 @@ ui: $(STAMP)
 	$(BIN)/bankml ui
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV2) build *.egg-info .pytest_cache
