@@ -96,3 +96,24 @@ def test_constant_column_never_the_reason():
 @parametrize_with_checks([IsolationForestDetector(n_estimators=10), LocalOutlierDetector()])
 def test_sklearn_contract(estimator, check):
     check(estimator)
+
+
+def test_lof_neighbourhood_must_outgrow_the_planted_group(customers):
+    # The planted accounts are alike (all far too active), so with 1% planted they form a
+    # small dense group: a neighbourhood smaller than the group sees a normal cluster.
+    # That is why n_neighbors="auto" scales with contamination x fitted rows.
+    df, truth = customers
+    planted = truth["planted_anomaly"].to_numpy() == 1
+    small = LocalOutlierDetector(n_neighbors=20, max_samples=None, contamination=ANOMALY_RATE).fit(df)
+    recall_small = (small.labels_.to_numpy()[planted] == 1).mean()
+    auto = LocalOutlierDetector(contamination=ANOMALY_RATE).fit(df)
+    assert auto.n_neighbors_ == 50            # ceil(2.5 * 0.01 * 2000)
+    assert recall_small < 0.5 < 0.8 < (auto.labels_.to_numpy()[planted] == 1).mean()
+
+
+def test_same_random_state_same_flags(customers):
+    df, _ = customers
+    a = IsolationForestDetector(random_state=3).fit(df.head(3000)).decision_scores_
+    b = IsolationForestDetector(random_state=3).fit(df.head(3000)).decision_scores_
+    c = IsolationForestDetector(random_state=4).fit(df.head(3000)).decision_scores_
+    assert a.equals(b) and not a.equals(c)

@@ -195,3 +195,55 @@ def test_clv_vectorised_and_keeps_series_index():
 def test_clv_bad_input(args, match):
     with pytest.raises(DataError, match=match):
         customer_lifetime_value(*args)
+
+
+# -- properties --------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_values = st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=60).filter(
+    lambda v: sum(v) > 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_values)
+def test_abc_properties(values):
+    classes, summary = abc(values)
+    assert summary["customers"].sum() == len(values)
+    assert summary["value_share"].sum() == pytest.approx(1.0)
+    # A holds at least 80% (it includes the customer that crosses 80%), A+B at least 95%.
+    assert summary.loc["A", "value_share"] >= 0.8 - 1e-9
+    assert summary.loc[["A", "B"], "value_share"].sum() >= 0.95 - 1e-9
+    # A better class never holds a smaller value.
+    codes = classes["abc_class"].cat.codes.to_numpy()
+    v = classes["value"].to_numpy()
+    for hi in range(2):
+        if (codes == hi).any() and (codes > hi).any():
+            assert v[codes == hi].min() >= v[codes > hi].max()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(min_value=-50, max_value=50), min_size=1, max_size=60))
+def test_pyramid_properties(values):
+    tiers, summary = pyramid(values)
+    n = len(values)
+    codes = tiers["tier"].cat.codes.to_numpy()
+    v = tiers["value"].to_numpy()
+    assert summary["customers"].sum() == n
+    assert (codes == 0).sum() >= 1                         # someone is always on top
+    for hi in range(2):
+        if (codes == hi).any() and (codes > hi).any():
+            assert v[codes == hi].min() > v[codes > hi].max()   # ties never split
+    # Without ties the tier sizes are exactly ceil(0.2 n) and ceil(0.5 n) - ceil(0.2 n).
+    if len(set(values)) == n:
+        assert (codes == 0).sum() == -(-n // 5)
+        assert (codes <= 1).sum() == -(-n // 2)
+
+
+def test_rfm_any_string_dtype_for_ids(ten_customers):
+    ref = rfm(ten_customers, "2026-06-30")
+    for dtype in ("object", "string", "category"):
+        tx = ten_customers.assign(customer_id=ten_customers["customer_id"].astype(dtype))
+        out = rfm(tx, "2026-06-30")
+        assert out.index.tolist() == ref.index.tolist()
+        assert out["RFM"].tolist() == ref["RFM"].tolist()
