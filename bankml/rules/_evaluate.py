@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import DataError, SchemaError
 from ._model import NUMERIC_OPS, RuleSet
 
-__all__ = ["apply_rules", "predict", "evaluate", "with_evidence"]
+__all__ = ["apply_rules", "predict", "evaluate", "with_evidence", "iter_rule_masks"]
 
 
 def _as_frame(X, ruleset) -> pd.DataFrame:
@@ -155,22 +155,45 @@ def _check_columns(ruleset: RuleSet, X: pd.DataFrame):
         raise SchemaError(f"the data lacks column(s) the rules read: {detail}")
 
 
-def rule_masks(ruleset: RuleSet, X) -> tuple[pd.DataFrame, list]:
-    """One boolean mask per rule (all its conditions hold), independent of rule order."""
+# Bytes of condition masks kept for reuse between rules that do not share a prefix.
+_CACHE_BYTES = 64 * 2**20
+
+
+def iter_rule_masks(ruleset: RuleSet, X):
+    """``(X, generator)``: the generator yields one boolean mask per rule (all its
+    conditions hold), independent of rule order.
+
+    Tree rules come in depth-first order, so consecutive rules share a path prefix: the
+    masks of the shared prefix are kept on a stack and only the new conditions are
+    evaluated. Memory stays at (path depth + a small cache) masks, not one per rule.
+    """
     X = _as_frame(X, ruleset)
     _check_columns(ruleset, X)
     cols = _Columns(X)
-    cache = {}
     n = len(X)
-    masks = []
-    for rule in ruleset.rules:
-        m = np.ones(n, dtype=bool)
-        for c in rule.conditions:
-            if c not in cache:
-                cache[c] = condition_mask(cols, c)
-            m &= cache[c]
-        masks.append(m)
-    return X, masks
+    max_cached = max(8, _CACHE_BYTES // max(n, 1))
+
+    def gen():
+        cache = {}
+        prefix, stack = [], [np.ones(n, dtype=bool)]
+        for rule in ruleset.rules:
+            conds = rule.conditions
+            k = 0
+            while k < len(prefix) and k < len(conds) and prefix[k] == conds[k]:
+                k += 1
+            del prefix[k:]
+            del stack[k + 1:]
+            for c in conds[k:]:
+                m = cache.get(c)
+                if m is None:
+                    m = condition_mask(cols, c)
+                    if len(cache) < max_cached:
+                        cache[c] = m
+                stack.append(stack[-1] & m)
+                prefix.append(c)
+            yield stack[-1]
+
+    return X, gen()
 
 
 def apply_rules(ruleset: RuleSet, X) -> np.ndarray:
@@ -184,11 +207,10 @@ def apply_rules(ruleset: RuleSet, X) -> np.ndarray:
     >>> apply_rules(rs, pd.DataFrame({"age": [60.0, 20.0, None]})).tolist()
     [0, 1, 1]
     """
-    X, masks = rule_masks(ruleset, X)
+    X, masks = iter_rule_masks(ruleset, X)
     out = np.full(len(X), -1, dtype=np.int64)
-    # Assign in reverse so the first rule that holds wins.
-    for i in range(len(masks) - 1, -1, -1):
-        out[masks[i]] = i
+    for i, m in enumerate(masks):
+        out[m & (out < 0)] = i
     return out
 
 
@@ -232,16 +254,18 @@ def evaluate(ruleset: RuleSet, X, y) -> pd.DataFrame:
     >>> evaluate(rs, X, [1, 0, 0, 1])[["support", "confidence", "lift", "coverage"]].iloc[0].tolist()
     [2.0, 0.5, 1.0, 0.5]
     """
-    X, masks = rule_masks(ruleset, X)
+    X, masks = iter_rule_masks(ruleset, X)
     n = len(X)
     y = _check_y(y, n)
     first = np.full(n, -1, dtype=np.int64)
-    for i in range(len(masks) - 1, -1, -1):
-        first[masks[i]] = i
-    rows = []
+    rows, by_class = [], {}
     for i, (rule, m) in enumerate(zip(ruleset.rules, masks)):
+        fired = m & (first < 0)
+        first[fired] = i
         support = int(m.sum())
-        is_pred = y == rule.prediction
+        if rule.prediction not in by_class:
+            by_class[rule.prediction] = y == rule.prediction
+        is_pred = by_class[rule.prediction]
         correct = int((m & is_pred).sum())
         base = is_pred.mean() if n else np.nan
         conf = correct / support if support else np.nan
@@ -249,7 +273,7 @@ def evaluate(ruleset: RuleSet, X, y) -> pd.DataFrame:
                      "support": support, "n_correct": correct, "confidence": conf,
                      "lift": conf / base if base else np.nan,
                      "coverage": support / n if n else np.nan,
-                     "fired": int((first == i).sum())})
+                     "fired": int(fired.sum())})
     cols = ["rule_id", "prediction", "support", "n_correct", "confidence", "lift",
             "coverage", "fired"]
     out = pd.DataFrame(rows, columns=cols)
