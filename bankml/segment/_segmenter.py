@@ -122,6 +122,10 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
     2000
     >>> list(prof.columns[:4])
     ['name', 'size', 'share', 'value_share']
+    >>> from bankml.stars import StarScorer
+    >>> shares = seg.profile(value=StarScorer().star_points(df))["value_share"]
+    >>> round(float(shares.sum()), 6)
+    1.0
     """
 
     _parameter_constraints = {
@@ -297,7 +301,8 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
     def _cat_idx(self, Z):
         return list(range(Z.shape[1], Z.shape[1] + self._cat_count))
 
-    def _silhouette(self, Z, C, labels, gamma, seed):
+    @staticmethod
+    def _silhouette(Z, C, labels, gamma):
         if C is None:
             return float(silhouette_score(Z, labels))
         # k-prototypes cost: squared Euclidean + gamma * number of mismatched categories
@@ -357,7 +362,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
                 if np.unique(labels).size < 2:
                     scores[k] = np.nan
                 else:
-                    scores[k] = self._silhouette(Zs, Cs, labels, getattr(model, "gamma", 0.0), None)
+                    scores[k] = self._silhouette(Zs, Cs, labels, getattr(model, "gamma", 0.0))
             self.k_scores_ = pd.Series(scores, name="silhouette", dtype="float64")
             self.k_scores_.index.name = "k"
             if self.k_scores_.isna().all():
@@ -379,7 +384,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         if C is None:
             self.cluster_centers_ = self.model_.cluster_centers_
         self._train_stats = self._stats(Z, C, self.labels_)
-        self._train_value = self._value_sums(X, None, self.labels_, required=False)
+        self._train_value = self._value_sums(X, None, self.labels_)
         return self
 
     def predict(self, X):
@@ -430,7 +435,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             sumsq = np.hstack([sumsq, csum])
         return {"counts": counts, "sums": sums, "sumsq": sumsq, "names": names}
 
-    def _value_sums(self, X, value, labels, required):
+    def _value_sums(self, X, value, labels):
         k = self.n_clusters_
         if value is None:
             col = segment_config()["segmenter"]["value_column"]
@@ -470,8 +475,10 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             training rows.
         value : str, Series or array, optional
             Star points per customer, for ``value_share``: a column of ``X`` or values
-            aligned with its rows (with ``X=None``, with the training rows). Default: the
-            ``star_points`` column when the table has one, else ``value_share`` is NaN.
+            aligned with its rows (with ``X=None``, with the training rows), for example
+            ``bankml.stars.StarScorer().star_points(df)``. Default: the ``star_points``
+            column (``segmenter.value_column``) of the table when it has one, else
+            ``value_share`` is NaN.
         lang : {"en", "zh"}
             Language of ``name`` and ``distinguishing``.
 
@@ -491,12 +498,12 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         check_lang(lang)
         if X is None:
             stats, labels = self._train_stats, self.labels_
-            vsum = self._train_value if value is None else self._value_sums(None, value, labels, True)
+            vsum = self._train_value if value is None else self._value_sums(None, value, labels)
         else:
             Z, C, _ = self._scaled(X)
             labels = self._predict_scaled(Z, C)
             stats = self._stats(Z, C, labels)
-            vsum = self._value_sums(X, value, labels, True)
+            vsum = self._value_sums(X, value, labels)
         counts, sums, sumsq = stats["counts"], stats["sums"], stats["sumsq"]
         n = counts.sum()
         rest = n - counts
@@ -536,12 +543,12 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             return column_label(name, lang)
         return f"{column_label(name[0], lang)}={value_label(name[0], name[1], lang)}"
 
-    def _order(self, row, cfg):
-        ok = np.isfinite(row) | np.isinf(row)
-        ok &= ~np.isnan(row)
-        order = [j for j in np.argsort(-np.abs(np.nan_to_num(row, nan=0.0)), kind="stable")
-                 if ok[j] and abs(row[j]) >= cfg["min_smd"]]
-        return order
+    @staticmethod
+    def _order(row, cfg):
+        """Feature positions with |SMD| >= min_smd, strongest first (NaN never qualifies)."""
+        strength = np.abs(np.nan_to_num(row, nan=0.0))
+        return [j for j in np.argsort(-strength, kind="stable")
+                if not np.isnan(row[j]) and strength[j] >= cfg["min_smd"]]
 
     def _distinguishing(self, row, names, cfg, lang):
         return "; ".join(f"{self._feature_text(names[j], lang)} {row[j]:+.2f}"

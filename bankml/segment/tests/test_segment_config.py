@@ -1,0 +1,47 @@
+"""configs/segment.yaml is validated: a broken value is named, not silently used."""
+
+import copy
+
+import pytest
+
+from bankml.errors import ConfigError
+from bankml.segment._config import segment_config, validate_config
+
+
+def _broken(path, value):
+    data = copy.deepcopy(segment_config())
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return data
+
+
+def test_builtin_config_is_valid():
+    cfg = segment_config()
+    assert validate_config(copy.deepcopy(cfg)) == cfg
+    assert cfg["naming"]["high"] == {"zh": "高", "en": "high"}
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("segmenter", "k_range"), [1, 5], "k_range"),
+    (("segmenter", "k_range"), [6, 3], "k_range"),
+    (("segmenter", "features"), "short_term_assets", "segmenter.features"),
+    (("segmenter", "sample_size"), 0, "sample_size"),
+    (("naming", "min_smd"), -1, "min_smd"),
+    (("naming", "high"), {"zh": "高"}, "naming.high"),
+    (("naming", "phrases"), {"age": {"high": {"zh": "a", "en": "b"}}}, "phrases.age"),
+    (("concept", "bands"), {"age": [55, 30]}, "concept.bands.age"),
+    (("concept", "texts"), {}, "concept.texts"),
+    (("plot", "cjk_fonts"), None, "plot.cjk_fonts"),
+])
+def test_broken_values_are_named(path, value, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(_broken(path, value))
+
+
+def test_missing_section():
+    data = copy.deepcopy(segment_config())
+    del data["naming"]
+    with pytest.raises(ConfigError, match="naming"):
+        validate_config(data)
