@@ -41,6 +41,18 @@ def _bad_rows(index, mask, limit=5):
     return [index[p] for p in pos[:limit]], int(pos.size)
 
 
+def _bin(edges, points, out):
+    """``np.searchsorted(edges, points, side="right")`` for a handful of sorted edges.
+
+    Counting the edges each point reaches is branch-free, so on cache-sized blocks it runs
+    several times faster than the binary search (tested equal to it).
+    """
+    np.greater_equal(points, edges[0], out=out.view(bool))
+    for e in edges[1:]:
+        out += (points >= e).view(np.int8)
+    return out
+
+
 def _float_column(s: pd.Series) -> np.ndarray:
     if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu":
         return s.to_numpy()
@@ -117,30 +129,35 @@ class StarScorer:
             problems.append(Problem(None, "star points overflow", "finite sums"))
         _raise(SchemaError, "star inputs violate the schema", problems)
 
-    def _points_array(self, df) -> np.ndarray:
+    def _score(self, df, levels=False):
+        """Star points (and levels) in one pass over the inputs, block by block."""
         cols = self._input_columns(df)
         n = len(df)
-        w = self.policy.weight_vector
+        pol = self.policy
+        w, unit, edges, level_of_bin = pol.weight_vector, pol.unit, pol.edges, pol.level_of_bin
         out = np.empty(n, dtype="float64")
+        lv = np.empty(n, dtype="int8") if levels else None
         buf = np.empty((len(cols), min(_BLOCK, max(n, 1))), dtype="float64")
-        ok = True
+        idx = np.empty(buf.shape[1], dtype="int8")
         for start in range(0, n, _BLOCK):
             stop = min(start + _BLOCK, n)
             b = buf[:, :stop - start]
             for j, col in enumerate(cols):
                 b[j] = col[start:stop]
+            o = out[start:stop]
+            np.dot(w, b, out=o)
             # min() propagates NaN, so one reduction catches NaN and negatives; an infinite
-            # input makes its point (or w * inf = NaN) non-finite, caught by the sum.
-            if ok and not (b.min() >= 0.0):
-                ok = False
-            np.dot(w, b, out=out[start:stop])
-        if n and ok and not np.isfinite(out.sum()):
-            ok = False
-        if not ok:
-            self._diagnose(df)
-        # Divide after the product: whole-yuan inputs then give exact points (8e8 / 1e4).
-        out /= self.policy.unit
-        return out
+            # input makes its point (or 0 * inf = NaN) non-finite, caught by the sum.
+            if not (b.min() >= 0.0 and np.isfinite(o.sum())):
+                self._diagnose(df)
+            # Divide after the product: whole-yuan inputs then give exact points (8e8 / 1e4).
+            o /= unit
+            if levels:
+                lv[start:stop] = level_of_bin.take(_bin(edges, o, idx[:stop - start]), mode="clip")
+        return out, lv
+
+    def _points_array(self, df) -> np.ndarray:
+        return self._score(df)[0]
 
     def star_points(self, df: pd.DataFrame) -> pd.Series:
         """The star-point value (星点值) of each customer.
@@ -176,7 +193,13 @@ class StarScorer:
     # -- contribution star -----------------------------------------------------------------------
     def _levels(self, points: np.ndarray) -> np.ndarray:
         pol = self.policy
-        return pol.level_of_bin[np.searchsorted(pol.edges, points, side="right")]
+        out = np.empty(points.shape, dtype="int8")
+        idx = np.empty(min(_BLOCK, points.size), dtype="int8")
+        for start in range(0, points.size, _BLOCK):
+            stop = min(start + _BLOCK, points.size)
+            out[start:stop] = pol.level_of_bin.take(
+                _bin(pol.edges, points[start:stop], idx[:stop - start]), mode="clip")
+        return out
 
     def contribution_star(self, data) -> pd.Series:
         """The contribution star (贡献星级): 7..3 stars, 1 quasi-star, 0 not rated.
@@ -198,7 +221,8 @@ class StarScorer:
         [0, 1, 1, 3, 3, 4, 5, 5, 6, 6, 7]
         """
         if isinstance(data, pd.DataFrame):
-            points, index = self._points_array(data), data.index
+            return pd.Series(self._score(data, levels=True)[1], index=data.index,
+                             name="contribution_star")
         else:
             s = data if isinstance(data, pd.Series) else pd.Series(np.asarray(data))
             if s.ndim != 1:
@@ -314,7 +338,7 @@ class StarScorer:
         >>> audit[["customer_id", "from_level", "to_level", "rule"]].to_string(index=False)
         'customer_id  from_level  to_level         rule\\n          a           0         5 has_gold_card\\n          b           0         6       manual'
         """
-        base = self._levels(self._points_array(df))
+        base = self._score(df, levels=True)[1]
         flags = self._flags(df)
         level = base.copy()
         rule = np.full(len(df), -1, dtype="int16")

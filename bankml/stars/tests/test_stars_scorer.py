@@ -242,3 +242,13 @@ def test_explain_both_languages(scorer):
     assert en.attrs["contribution_star"] == "4 stars" and zh.attrs["contribution_star"] == "四星级"
     with pytest.raises(ValueError, match="lang"):
         scorer.explain(row, lang="fr")
+
+
+def test_levels_equal_searchsorted_at_and_around_every_edge(scorer):
+    pol = scorer.policy
+    th = np.array([pol.thresholds[lv] for lv in (3, 4, 5, 6, 7)])
+    pts = np.concatenate([[0.0, 5e-324, 1e300], th, np.nextafter(th, 0), np.nextafter(th, np.inf),
+                          np.random.default_rng(1).lognormal(6, 3, 100_000)])
+    expected = pol.level_of_bin[np.searchsorted(pol.edges, pts, side="right")]
+    np.testing.assert_array_equal(scorer.contribution_star(pts).to_numpy(), expected)
+    assert scorer.contribution_star(np.array([])).size == 0
