@@ -64,9 +64,19 @@ def _value_text(lab, feature, v, lang):
     return lab.value(feature, v, lang)
 
 
+def _is_flag_split(c: Condition) -> bool:
+    """A threshold strictly between 0 and 1 on a documented 0/1 flag column (has_*)."""
+    from ..schema import COLUMNS
+    col = COLUMNS.get(c.feature)
+    return c.op in NUMERIC_OPS and col is not None and col.kind == "flag" and 0 < c.value < 1
+
+
 def _cond_text(lab, c: Condition, lang, col=None) -> str:
     col = col or lab.column(c.feature, lang)
-    if c.op in NUMERIC_OPS:
+    if _is_flag_split(c):
+        word = lab.term("rule_yes" if c.op in (">", ">=") else "rule_no", lang)
+        text = f"{col} = {word}"
+    elif c.op in NUMERIC_OPS:
         text = f"{col} {_SHOW[c.op]} {format_number(c.value)}"
     elif c.op in ("in", "not in") and not c.value:
         if c.op == "in":  # only missing values can pass
@@ -95,11 +105,11 @@ def _conditions_text(lab, rule: Rule, lang) -> str:
         if i in used:
             continue
         pair = None
-        if c.op in (">", ">="):
+        if c.op in (">", ">=") and not _is_flag_split(c):
             for j in range(i + 1, len(conds)):
                 d = conds[j]
                 if j not in used and d.feature == c.feature and d.op in ("<", "<=") and \
-                        d.includes_missing == c.includes_missing:
+                        d.includes_missing == c.includes_missing and not _is_flag_split(d):
                     pair = j
                     break
         if pair is not None:
