@@ -22,86 +22,106 @@ def _hist(key, size, w):
     return h
 
 
-def _eval_numeric(Hw, Hc, msl, mwl=0.0):
-    """Best threshold per node. Hw (k, nb, C) weighted, Hc (k, nb) counts; last bin = missing.
+def _sum_last(a):
+    """Sum over the (short) class axis; a loop of adds beats numpy's reduce over 2-3 items."""
+    if a.shape[-1] > 8:
+        return a.sum(axis=-1)
+    out = a[..., 0].copy()
+    for c in range(1, a.shape[-1]):
+        out += a[..., c]
+    return out
 
-    Returns gainW (k,) (gain times node weight, -inf if no valid split), bin (k,),
-    missing_left (k,), wl (k,), wr (k,) (child weights including missing).
+
+def _eval_numeric(H, Hc, val, cnt, msl, mwl=0.0):
+    """Best threshold per node from histograms; the last bin of each node holds missing rows.
+
+    ``H`` (k, nb, C) weighted class counts, ``Hc`` (k, nb) row counts, ``val`` (k, C) and
+    ``cnt`` (k,) node totals. Work runs on the non-empty (node, bin) cells only: a threshold
+    after an empty bin repeats the previous one.
+
+    Returns gainW (k,) (sum of child x log x terms, -inf if no valid split), bin (k,),
+    missing_left (k,), wl (k,), wr (k,) (child weights including missing rows).
     """
-    k, nb, C = Hw.shape
-    A, Mw = Hw[:, :-1, :], Hw[:, -1, :]
-    Ac, Mc = Hc[:, :-1], Hc[:, -1]
-    nt = nb - 2  # thresholds after value bins 0 .. nb-3
+    k, nb, C = H.shape
     out_gain = np.full(k, -np.inf)
     out_bin = np.zeros(k, dtype=np.int64)
     out_ml = np.ones(k, dtype=bool)
     out_wl = np.zeros(k)
     out_wr = np.zeros(k)
-    if nt <= 0:
+    mask = Hc > 0
+    mask[:, -1] = False
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
         return out_gain, out_bin, out_ml, out_wl, out_wr
-    Lc = np.cumsum(Ac, axis=1)
-    Tc = Lc[:, -1]
-    Lc = Lc[:, :-1]
-    Rc = Tc[:, None] - Lc
-    # a threshold right after an empty bin repeats the previous one: skip it
-    cand = (Ac[:, :-1] > 0) & (Lc > 0) & (Rc > 0)
-    sel = np.flatnonzero(cand)
-    if sel.size == 0:
-        return out_gain, out_bin, out_ml, out_wl, out_wr
-    node = sel // nt
-    t = sel % nt
-    L = np.cumsum(A, axis=1)
-    T = L[:, -1, :]
-    Ls = L[node, t, :]
-    Rs = np.maximum(T[node] - Ls, 0.0)
-    wl = Ls.sum(axis=1)
-    wr = Rs.sum(axis=1)
+    node = idx // nb
+    Hf = H.reshape(-1, C)
+    Wv = Hf[idx].astype(np.float64)
+    Cv = Hc.ravel()[idx].astype(np.float64)
+    Mw = H[:, -1, :].astype(np.float64)
+    Mc = Hc[:, -1].astype(np.float64)
+    # within-node running sums: global cumsum minus the sum before the node's first cell
+    L = np.cumsum(Wv, axis=0)
+    Lc = np.cumsum(Cv)
+    first = np.flatnonzero(np.diff(node, prepend=-1))
+    before = np.zeros((k, C))
+    before_c = np.zeros(k)
+    has = first > 0
+    before[node[first[has]]] = L[first[has] - 1]
+    before_c[node[first[has]]] = Lc[first[has] - 1]
+    L -= before[node]
+    Lc -= before_c[node]
+    T = np.maximum(val - Mw, 0.0)
+    Tc = cnt - Mc
+    R = np.maximum(T[node] - L, 0.0)
+    Rc = Tc[node] - Lc
+    wl = _sum_last(L)
+    wr = _sum_last(R)
     ml = wl >= wr  # majority rule: missing values go with the heavier child
     Ms = Mw[node]
-    Ls = Ls + Ms * ml[:, None]
-    Rs = Rs + Ms * ~ml[:, None]
+    mlf = ml[:, None]
+    L += Ms * mlf
+    R += Ms * ~mlf
     mc = Mc[node]
-    lc = Lc.ravel()[sel] + mc * ml
-    rc = Rc.ravel()[sel] + mc * ~ml
-    wl = Ls.sum(axis=1)
-    wr = Rs.sum(axis=1)
-    ok = (lc >= msl) & (rc >= msl) & (wl >= mwl) & (wr >= mwl)
-    g = _xlogx(Ls).sum(axis=1) + _xlogx(Rs).sum(axis=1) - _xlogx(wl) - _xlogx(wr)
-    G = np.full(k * nt, -np.inf)
-    G[sel] = np.where(ok, g, -np.inf)
-    G = G.reshape(k, nt)
+    lc = Lc + mc * ml
+    rc = Rc + mc * ~ml
+    wl = _sum_last(L)
+    wr = _sum_last(R)
+    ok = (Rc > 0.5) & (lc >= msl) & (rc >= msl) & (wl >= mwl) & (wr >= mwl)
+    g = _sum_last(_xlogx(L)) + _sum_last(_xlogx(R)) - _xlogx(wl) - _xlogx(wr)
+    G = np.full(k * nb, -np.inf)
+    G[idx] = np.where(ok, g, -np.inf)
+    G = G.reshape(k, nb)
     best = np.argmax(G, axis=1)
-    flat = np.arange(k) * nt + best
-    out_gain = G[np.arange(k), best]
-    # map back from flat candidate positions to per-candidate arrays
-    pos = np.searchsorted(sel, flat)
-    pos = np.minimum(pos, sel.size - 1)
-    hit = sel[pos] == flat
+    r = np.arange(k)
+    out_gain = G[r, best]
+    pos = np.zeros(k * nb, dtype=np.int64)
+    pos[idx] = np.arange(idx.size)
+    p = pos[r * nb + best]
+    hit = np.isfinite(out_gain)
     out_bin = best
-    out_ml = np.where(hit, ml[pos], True)
-    out_wl = np.where(hit, wl[pos], 0.0)
-    out_wr = np.where(hit, wr[pos], 0.0)
-    out_gain = np.where(hit, out_gain, -np.inf)
+    out_ml = np.where(hit, ml[p], True)
+    out_wl = np.where(hit, wl[p], 0.0)
+    out_wr = np.where(hit, wr[p], 0.0)
     return out_gain, out_bin, out_ml, out_wl, out_wr
 
 
-def _eval_categorical(Hw, Hc, msl, mwl=0.0):
+def _eval_categorical(H, Hc, msl, mwl=0.0):
     """Multiway split per node: one child per value present, missing with the heaviest.
 
     Returns gainW (k,), majority value (k,), non-empty mask (k, n_values), child weights
     (k, n_values) including the missing rows.
     """
-    k, nb, C = Hw.shape
-    A = Hw[:, :-1, :].copy()
-    Ac = Hc[:, :-1].copy()
-    maj = np.argmax(A.sum(axis=2), axis=1)
+    k, nb, C = H.shape
+    A = H[:, :-1, :].astype(np.float64)
+    Ac = Hc[:, :-1].astype(np.float64)
+    maj = np.argmax(_sum_last(A), axis=1)
     r = np.arange(k)
-    A[r, maj, :] += Hw[:, -1, :]
+    A[r, maj, :] += H[:, -1, :]
     Ac[r, maj] += Hc[:, -1]
     nonempty = Ac > 0
-    wv = A.sum(axis=2)
+    wv = _sum_last(A)
     ok = (nonempty.sum(axis=1) >= 2) & np.all(~nonempty | ((Ac >= msl) & (wv >= mwl)), axis=1)
-    g = _xlogx(A).sum(axis=(1, 2)) - _xlogx(wv).sum(axis=1)
+    g = _sum_last(_xlogx(A)).sum(axis=1) - _xlogx(wv).sum(axis=1)
     return np.where(ok, g, -np.inf), maj, nonempty, wv
 
 
@@ -217,23 +237,17 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
                 key = (nid_c - np.int32(a)) * np.int32(nbf * C) + P[f][ra:rb] if not whole \
                     else nid_c * np.int32(nbf * C) + P[f]
                 size = k * nbf * C
-                if unit:
-                    Hc3 = _hist(key, size, None)
-                    Hw = Hc3.astype(np.float64).reshape(k, nbf, C)
-                    Hc = Hc3.reshape(k, nbf, C).sum(axis=2)
-                else:
-                    wc = w_act if whole else w_act[ra:rb]
-                    Hw = _hist(key, size, wc).reshape(k, nbf, C)
-                    Hc = _hist(key, size, None).reshape(k, nbf, C).sum(axis=2)
+                H = _hist(key, size, None if unit else (w_act if whole else w_act[ra:rb])).reshape(k, nbf, C)
+                Hc = _sum_last(H) if unit else _sum_last(_hist(key, size, None).reshape(k, nbf, C))
                 Wc = W[a:b]
                 if is_cat[f]:
-                    g, maj, nonempty, wv = _eval_categorical(Hw, Hc, msl, mwl)
+                    g, maj, nonempty, wv = _eval_categorical(H, Hc, msl, mwl)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         si = (_xlogx(Wc) - _xlogx(wv).sum(axis=1)) / Wc
                     cat_info[f][0][a:b] = maj
                     cat_info[f][1][a:b] = nonempty
                 else:
-                    g, tb, ml, wl, wr = _eval_numeric(Hw, Hc, msl, mwl)
+                    g, tb, ml, wl, wr = _eval_numeric(H, Hc, lvl_val[a:b], lvl_cnt[a:b], msl, mwl)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         si = (_xlogx(Wc) - _xlogx(wl) - _xlogx(wr)) / Wc
                     TB[a:b, f] = tb

@@ -23,6 +23,11 @@ def _is_text_like(dtype) -> bool:
     return isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)) or dtype == object or dtype == bool
 
 
+def pa_types_string(t) -> bool:
+    import pyarrow as pa
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
 def _first_rows(mask, k=5):
     return np.flatnonzero(mask)[:k].tolist()
 
@@ -79,6 +84,8 @@ class _Columns:
         except ValueError as exc:
             raise DataError(f"column {name!r} is not numeric (dtype {self.dtype(j)}); list it in "
                             "categorical_features to split it multiway") from exc
+        if np.isfinite(x.sum()):  # one fast pass for the common case: nothing missing or infinite
+            return x
         inf = np.isinf(x)
         if inf.any():
             raise ValueError(f"Input X contains infinity: column {name!r}, rows {_first_rows(inf)}")
@@ -182,6 +189,7 @@ class CategoricalCoder:
         self.n_bins = len(self.categories) + 1
         self._train_codes = codes
         self._index = None
+        self._value_set = None
 
     def train_codes(self):
         c = self._train_codes
@@ -195,6 +203,20 @@ class CategoricalCoder:
         k = len(self.categories)
         if self._index is None:
             self._index = pd.Index(self.categories, dtype=object)
+            self._value_set = None
+            if self.categories and all(isinstance(c, str) for c in self.categories):
+                import pyarrow as pa
+                self._value_set = pa.array(self.categories, type=pa.large_string())
+        if self._value_set is not None and isinstance(col, pd.Series) and hasattr(col.array, "__arrow_array__"):
+            # pyarrow-backed strings: look each value up in the training values directly
+            import pyarrow.compute as pc
+            arr = col.array.__arrow_array__()
+            if pa_types_string(arr.type):
+                idx = pc.fill_null(pc.index_in(arr, value_set=self._value_set), k).to_numpy()
+                idx = idx.astype(np.int64, copy=False)
+                if arr.null_count:
+                    idx[pc.is_null(arr).to_numpy(zero_copy_only=False)] = k + 1
+                return idx
         if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
             raw = col.cat.codes.to_numpy()
             uniques = col.cat.categories
@@ -209,4 +231,5 @@ class CategoricalCoder:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_index"] = None
+        state["_value_set"] = None
         return state

@@ -148,7 +148,7 @@ class Tree:
         self.used_features = np.unique(self.feature[internal])
         self.used_thresholds = {}
         n_used = self.used_features.size
-        self.code_col = np.full(self.node_count, n_used, dtype=np.intp)
+        self.code_col = np.full(self.node_count, n_used, dtype=np.intp)  # times n_rows at route time
         self.offset = np.zeros(self.node_count, dtype=np.intp)
         parts = []
         pos = 0
@@ -185,26 +185,29 @@ class Tree:
         self.is_leaf_ = self.feature < 0
 
     def route(self, codes, return_path=False):
-        """Leaf id per row; ``codes`` is (n_rows, n_used_features + 1), last column zero.
+        """Leaf id per row; ``codes`` is (n_used_features + 1, n_rows), last row zero.
 
         With ``return_path`` also a CSR indicator matrix of the nodes each row visits.
         """
-        n_rows, stride = codes.shape
+        stride, n_rows = codes.shape
         flat = codes.ravel()
-        base = np.arange(n_rows, dtype=np.intp) * stride
+        base = np.arange(n_rows, dtype=np.intp)
         node = np.zeros(n_rows, dtype=np.intp)
         leaf = self.is_leaf_
-        col, offset, table = self.code_col, self.offset, self.table
+        col, offset, table = self.code_col * n_rows, self.offset, self.table
         depth = self.max_depth
         if return_path:
             path_rows, path_nodes = [np.arange(n_rows)], [node.copy()]
             active = np.arange(n_rows) if not leaf[0] else np.zeros(0, dtype=np.intp)
         else:
             active = None
-        for _ in range(depth):
+        first_leaf_depth = int(self.depth[leaf].min())
+        for level in range(depth):
             if active is None:
                 # whole-array steps while most rows are still travelling
                 node = table[offset[node] + flat[base + col[node]]]
+                if level + 1 < first_leaf_depth:
+                    continue
                 done = leaf[node]
                 n_done = np.count_nonzero(done)
                 if n_done == n_rows:
