@@ -186,14 +186,21 @@ class ThresholdDetector(BaseDetector):
                             f"{_positions(inconsistent)}; a day with an amount has transactions")
         # Accounts keep the caller's own ids; str/string/object/category are treated alike:
         # factorize once, then work on integer codes, with the ids sorted for the output.
-        codes, uniques = pd.factorize(daily[self.account].to_numpy(dtype=object))
-        accounts, order = pd.Index(uniques, dtype=object, name=self.account).sort_values(return_indexer=True)
+        codes, uniques = pd.factorize(daily[self.account])
+        accounts, order = pd.Index(np.asarray(uniques, dtype=object), dtype=object,
+                                   name=self.account).sort_values(return_indexer=True)
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         codes = rank[codes]
         day = dates.dt.normalize().to_numpy(dtype="datetime64[D]").astype(np.int64)
         key = codes * (day.max() - day.min() + 1) + (day - day.min())
-        dup = pd.Series(key).duplicated().to_numpy()
+        # Tables usually come sorted by account and date: then strictly increasing keys
+        # prove there is no duplicate without hashing every row.
+        dup = np.zeros(len(key), dtype=bool)
+        if len(key) > 1 and not (key[1:] > key[:-1]).all():
+            order = np.argsort(key, kind="stable")
+            ks = key[order]
+            dup[order[1:][ks[1:] == ks[:-1]]] = True   # every repeat after the first
         if dup.any():
             raise DataError(f"{name}: more than one row for the same account and date in "
                             f"{_positions(dup)}; aggregate to one row per account and day")

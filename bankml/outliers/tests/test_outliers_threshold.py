@@ -158,3 +158,15 @@ def test_bad_settings(hand):
         ThresholdDetector(window=0).fit(hand)
     with pytest.raises(DataError, match="DataFrame"):
         ThresholdDetector().fit(np.zeros((3, 4)))
+
+
+def test_row_order_does_not_matter():
+    daily = make_daily_transactions(300, 30, seed=4)
+    shuffled = daily.sample(frac=1.0, random_state=0)
+    for method in ("fixed", "learned"):
+        a = ThresholdDetector(method=method).fit(daily)
+        b = ThresholdDetector(method=method).fit(shuffled)
+        pd.testing.assert_frame_equal(a.exceedances_, b.exceedances_)
+        pd.testing.assert_frame_equal(a.thresholds_, b.thresholds_)
+    with pytest.raises(DataError, match="same account and date"):
+        ThresholdDetector().fit(pd.concat([shuffled, shuffled.iloc[[7]]]))
