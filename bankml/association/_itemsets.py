@@ -181,12 +181,13 @@ def _estimate(tx: _Tx, min_count: int, max_len) -> int:
     ``min_count`` times among the subsets of the baskets (restricted to frequent items);
     an itemset of size k also needs ``min_count`` baskets of at least k frequent items.
     """
-    frequent = tx.X.sum(axis=0) >= min_count
+    frequent = np.count_nonzero(tx.X, axis=0) >= min_count
     f = int(frequent.sum())
     if f == 0:
         return 0
-    sizes = tx.X[:, frequent].sum(axis=1)
-    k_max = int(np.sort(sizes)[-min_count]) if min_count <= len(sizes) else 0
+    sizes = np.count_nonzero(tx.X if frequent.all() else tx.X[:, frequent], axis=1)
+    k_max = int(np.partition(sizes, len(sizes) - min_count)[len(sizes) - min_count]) \
+        if min_count <= len(sizes) else 0
     if max_len is not None:
         k_max = min(k_max, max_len)
     by_items = sum(math.comb(f, k) for k in range(1, k_max + 1))
@@ -374,7 +375,7 @@ def _mine(src, min_support, max_len, engine, max_itemsets, what="frequent_itemse
     _check_some_items(tx, what)
     min_count = _min_count(min_support, tx.n)
     _guard(tx, min_support, min_count, max_len, max_itemsets)
-    if (tx.X.sum(axis=0) >= min_count).any():
+    if (np.count_nonzero(tx.X, axis=0) >= min_count).any():
         if engine == "fast":
             pos, cnt = _mine_fast(tx, min_count, max_len)
         else:

@@ -130,6 +130,18 @@ def _baskets_to_tx(baskets, items=None, what="transactions") -> _Tx:
     return _Tx(X, items, pd.RangeIndex(len(rows)))
 
 
+def _plain_onehot(df: pd.DataFrame):
+    """The whole frame as a bool matrix in one pass when it is plainly valid, else None."""
+    kinds = {d.kind if isinstance(d, np.dtype) else "?" for d in df.dtypes}
+    if kinds == {"b"}:
+        return df.to_numpy(dtype=bool)
+    if kinds <= {"i", "u"}:
+        V = df.to_numpy()
+        ok = (V == 0) | (V == 1)
+        return V == 1 if ok.all() else None
+    return None
+
+
 def _as_tx(transactions, needed=None, what="transactions") -> _Tx:
     """Check a one-hot frame or a list of baskets and return it as a :class:`_Tx`.
 
@@ -150,9 +162,11 @@ def _as_tx(transactions, needed=None, what="transactions") -> _Tx:
             cols = list(transactions.columns)
         if not cols:
             raise DataError(f"{what}: no item columns")
-        X = np.empty((len(transactions), len(cols)), dtype=bool)
-        for j, c in enumerate(cols):
-            X[:, j] = _flag_column(transactions[c], c, what)
+        X = _plain_onehot(transactions if needed is None else transactions[cols])
+        if X is None:  # not plain numpy bool/0-1: per column, so an error names the column
+            X = np.empty((len(transactions), len(cols)), dtype=bool)
+            for j, c in enumerate(cols):
+                X[:, j] = _flag_column(transactions[c], c, what)
         return _Tx(X, cols, transactions.index)
     if isinstance(transactions, (np.ndarray, pd.Series)):
         raise DataError(f"{what}: expected a one-hot DataFrame (item columns) or a list of baskets, "

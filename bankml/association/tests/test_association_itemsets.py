@@ -127,3 +127,36 @@ def test_itemset_explosion_is_refused_up_front_with_a_remedy():
     small = dense.iloc[:, :6]
     table = frequent_itemsets(small, 0.5, max_itemsets=63)
     assert len(table) <= 63
+
+
+def test_fast_engine_on_plain_basket_lists_matches_the_checked_path():
+    onehot = _random_onehot(9)
+    baskets = [list(onehot.columns[row]) for row in onehot.to_numpy()]
+    reference = frequent_itemsets(onehot, 0.05, engine="apriori")
+    assert frequent_itemsets(baskets, 0.05, engine="fast").equals(reference)
+    as_tuples = [tuple(b) for b in baskets]
+    assert frequent_itemsets(as_tuples, 0.05, engine="fast").equals(reference)
+    as_generator = (set(b) for b in baskets)  # not a list: goes through the checked path
+    assert frequent_itemsets(as_generator, 0.05, engine="fast").equals(reference)
+    # an item repeated inside a basket counts once, as in the one-hot frame
+    doubled = [b + b[:1] for b in baskets]
+    assert frequent_itemsets(doubled, 0.05, engine="fast").equals(reference)
+
+
+def test_fast_engine_on_lists_refuses_bad_baskets_clearly():
+    with pytest.raises(DataError, match="hashable"):
+        frequent_itemsets([["a", ["x"]], ["a"]], 0.5, engine="fast")
+    with pytest.raises(DataError, match="basket 1 is str"):
+        frequent_itemsets([["a"], "ab"], 0.5, engine="fast")
+    with pytest.raises(DataError, match="every basket is empty"):
+        frequent_itemsets([[], []], 0.5, engine="fast")
+    # labels of mixed types cannot be sorted: kept in first-seen order, same on every engine
+    mixed = [[1, "a"], [1, "a"], [2]]
+    assert frequent_itemsets(mixed, 0.5, engine="fast").equals(frequent_itemsets(mixed, 0.5))
+
+
+def test_guard_also_protects_the_basket_list_path():
+    rng = np.random.default_rng(1)
+    dense = [[f"i{j}" for j in np.flatnonzero(row)] for row in rng.random((200, 30)) < 0.9]
+    with pytest.raises(ResourceLimitError, match="max_itemsets=100,000"):
+        frequent_itemsets(dense, 0.01, engine="fast", max_itemsets=100_000)

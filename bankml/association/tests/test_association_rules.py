@@ -191,3 +191,50 @@ def test_to_ruleset_predicts_like_the_rules_fire():
     np.testing.assert_array_equal(np.asarray(rs.predict(df)) == 1, fires)
     with pytest.raises(DataError, match="consequent"):
         to_ruleset(mine_rules(tx, 0.05, 0.3))
+
+
+def test_fast_engine_rules_from_basket_lists_equal_the_frame_path():
+    onehot = _random_onehot(12)
+    baskets = [list(onehot.columns[row]) for row in onehot.to_numpy()]
+    for kwargs in ({}, {"consequents": ["has_p2"]}, {"antecedents": ["has_p0", "has_p1", "has_p4"]}):
+        from_lists = mine_rules(baskets, 0.05, 0.3, engine="fast", **kwargs)
+        from_frame = mine_rules(onehot, 0.05, 0.3, engine="fpgrowth", **kwargs)
+        assert len(from_lists) and from_lists.equals(from_frame), kwargs
+
+
+def test_a_known_but_infrequent_consequent_gives_no_rules_not_an_error():
+    baskets = [["a", "b"]] * 5 + [["rare"]]
+    for engine in ENGINES:
+        assert mine_rules(baskets, 0.3, 0.1, consequents=["rare"], engine=engine).empty
+
+
+def test_evaluate_rules_marks_an_antecedent_that_never_occurs():
+    rules = mine_rules([["a", "b"]] * 3 + [["c"]], 0.5, 0.5, consequents=["b"])
+    ev = evaluate_rules(rules, [["b"], ["c"]])
+    assert ev["support"].iloc[0] == 0 and np.isnan(ev["confidence"].iloc[0])
+
+
+def test_recommend_with_no_rules_is_an_empty_call_list():
+    rules = mine_rules([["a"], ["b"]], 0.5, 0.5)
+    calls = recommend(rules, pd.DataFrame({"a": [1, 0], "b": [0, 1]}))
+    assert calls.empty and "product" in calls.columns
+
+
+def test_to_ruleset_turns_items_into_conditions():
+    from bankml.rules import Condition
+
+    tx = pd.DataFrame({"has_fund": [1, 1, 1, 0], "age=30-55": [1, 1, 0, 0], "gender=F": [1, 1, 1, 0],
+                       "has_wm_account": [1, 1, 0, 0]}).astype(bool)
+    rules = mine_rules(tx, 0.5, 0.9, consequents=["has_wm_account"])
+    rs = to_ruleset(rules)
+    expected_for = {"age=30-55": {Condition("age", ">", 30), Condition("age", "<=", 55)},
+                    "gender=F": {Condition("gender", "==", "F")},
+                    "has_fund": {Condition("has_fund", "==", 1)}}
+    for rule, ante in zip(rs, rules["antecedents"]):
+        assert set(rule.conditions) == set().union(*(expected_for[i] for i in ante))
+    assert any("age=30-55" in a for a in rules["antecedents"])
+    assert any("gender=F" in a for a in rules["antecedents"])
+    assert all(r.prediction == 1 for r in rs) and rs.default == 0
+    top = rs[0]
+    assert top.confidence == rules["confidence"].iloc[0]
+    assert top.support == round(rules["antecedent support"].iloc[0] * 4)
