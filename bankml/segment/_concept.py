@@ -18,6 +18,7 @@ from ._config import segment_config
 __all__ = ["characterize", "discriminate", "concept_text"]
 
 _MAX_ROWS_SHOWN = 5
+_RESULT_COLUMNS = ("count", "count_target", "count_contrast", "t_weight", "d_weight", "condition")
 
 
 def _mask(df: pd.DataFrame, mask, name: str) -> np.ndarray:
@@ -61,6 +62,9 @@ def _generalise(df: pd.DataFrame, attributes, bands) -> tuple[pd.DataFrame, list
     missing = [c for c in attrs if c not in df.columns]
     if missing:
         raise DataError(f"attributes {missing} are not columns of the table (columns: {list(df.columns)})")
+    clash = [c for c in attrs if c in _RESULT_COLUMNS]
+    if clash:
+        raise DataError(f"attributes {clash} have the names of result columns; rename them first")
     to_band, problems = {}, []
     for c in attrs:
         s = df[c]

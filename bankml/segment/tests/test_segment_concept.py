@@ -104,9 +104,10 @@ def test_bands_argument_overrides_config(people):
     (dict(attributes=["age", "nope"]), "not columns"),
     (dict(attributes=["income"]), "need a concept hierarchy"),
     (dict(attributes=["empty"]), "entirely missing"),
+    (dict(attributes=["count"]), "names of result columns"),
 ])
 def test_bad_input_characterize(people, kwargs, message):
-    df = people.assign(income=np.arange(13) * 1000.0, empty=np.nan)
+    df = people.assign(income=np.arange(13) * 1000.0, empty=np.nan, count="x")
     args = dict(mask=df["buyer"] == 1, attributes=["age", "gender"]) | kwargs
     with pytest.raises(DataError, match=message):
         characterize(df, **args)
