@@ -169,6 +169,22 @@ def _value_problems(col, a, idx, problems, lo, hi, what_low):
                                 *_bad_rows(idx, high)))
 
 
+def _check_no_repeated_days(bal, lo, hi):
+    """A customer's product has at most one balance row per day: a repeat would count twice."""
+    if bal.id_codes.size < 2:
+        return
+    span = int((hi - lo) // _DAY) + 1
+    key = bal.id_codes.astype("int64") * int(bal.codes.max() + 1) + bal.codes
+    key *= span
+    key += (bal.dates - lo) // _DAY
+    key.sort()
+    if (key[1:] == key[:-1]).any():
+        dup = bal.df.duplicated([ID, "product", "date"], keep=False).to_numpy()
+        _raise(DataError, "balances table has bad values", [Problem(
+            f"{ID}, product, date", "more than one balance row for a customer, product and day",
+            "one row per customer, product and day", *_bad_rows(bal.index, dup))])
+
+
 class _Prepared:
     """Both raw tables validated, with one shared customer numbering."""
 
@@ -185,6 +201,7 @@ class _Prepared:
         tx.check_window(lo, hi, window_text)
         bal.finish()
         tx.finish()
+        _check_no_repeated_days(bal, lo, hi)
 
         # One numbering of customers across both tables, in order of first appearance.
         ids = pd.Index(bal.id_uniques).append(pd.Index(tx.id_uniques)).unique()

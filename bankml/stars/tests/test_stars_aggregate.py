@@ -201,3 +201,13 @@ def test_rate_months_rejects_rows_outside_every_window_and_empty_months():
         rate_months(b, NO_TX, ["2024-06"])
     with pytest.raises(DataError, match="months is empty"):
         rate_months(NO_BAL, NO_TX, [])
+
+
+def test_repeated_balance_day_is_an_error_not_a_double_count():
+    rows = [("a", "2024-01-01", "fund", 10.0), ("b", "2024-01-01", "fund", 10.0),
+            ("a", "2024-01-02", "fund", 10.0), ("a", "2024-01-01", "fund", 99.0)]
+    with pytest.raises(DataError, match="more than one balance row.*index 0, 3"):
+        aggregate_half_year(bal(rows), NO_TX, AS_OF)
+    # the same day in another product, or for another customer, is fine
+    ok = rows[:3] + [("a", "2024-01-01", "time_deposit", 99.0)]
+    assert len(aggregate_half_year(bal(ok), NO_TX, AS_OF)) == 2
