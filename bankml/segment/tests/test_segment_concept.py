@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bankml.errors import DataError
 from bankml.segment import characterize, concept_text, discriminate
@@ -155,3 +157,24 @@ def test_relevance_hand_example(people):
         discriminate(people, people["buyer"] == 1, attributes=["gender"], max_attributes=0)
     with pytest.raises(DataError, match="selects every row"):
         characterize(people, people["buyer"] >= 0, attributes=["gender"], max_attributes=1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xy"), st.integers(0, 2)),
+                min_size=2, max_size=40))
+def test_weights_add_up_on_random_tables(rows):
+    df = pd.DataFrame(rows, columns=["p", "q", "cls"])
+    target, contrast = df["cls"] == 1, df["cls"] == 2
+    if not target.any() or not contrast.any():
+        return
+    t = characterize(df, target, attributes=["p", "q"])
+    assert t["count"].sum() == target.sum()
+    assert t["t_weight"].sum() == pytest.approx(1.0)
+    d = discriminate(df, target, contrast, attributes=["p", "q"])
+    assert d["count_target"].sum() == target.sum()
+    assert ((d["d_weight"] > 0) & (d["d_weight"] <= 1)).all()
+    for _, r in d.iterrows():
+        in_tuple = (df["p"] == r["p"]) & (df["q"] == r["q"])
+        assert r["count_contrast"] == (in_tuple & contrast).sum()
+        assert r["d_weight"] == pytest.approx((in_tuple & target).sum()
+                                              / (in_tuple & (target | contrast)).sum())
