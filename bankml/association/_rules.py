@@ -13,8 +13,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..schema import ID
+from ..errors import DataError, ResourceLimitError
+from ..schema import COLUMNS, ID
 from ._itemsets import DEFAULT_MAX_ITEMSETS, _mine, _prepare, _Table, _universe
 from ._transactions import _as_tx
 
@@ -27,6 +27,8 @@ _RULE_COLUMNS = ["antecedents", "consequents", *METRICS]
 # Customers per block in the recommender and hold-out counts: keeps the (customers x rules)
 # matrices near 100 MB whatever the table size.
 _BLOCK_CELLS = 25_000_000
+# candidate rules allowed per allowed itemset before mine_rules refuses (memory guard)
+_RULES_PER_ITEMSET = 10
 
 
 def _metrics(sAC, sA, sC, n) -> dict:
@@ -135,6 +137,24 @@ def _rules_mlxtend(table: _Table, frame: pd.DataFrame, min_confidence):
     return (ai, ci, ti), {m: found[m].to_numpy(dtype=float) for m in METRICS}
 
 
+def _guard_rules(table: _Table, max_itemsets) -> None:
+    """Refuse before generating when the itemsets split into too many candidate rules.
+
+    An itemset of size k gives 2**k - 2 candidate rules; a few long itemsets can mean
+    far more rules than itemsets.
+    """
+    if max_itemsets is None:
+        return
+    candidates = sum(len(P) * (2 ** k - 2) for k, P in table.pos.items())
+    limit = _RULES_PER_ITEMSET * max_itemsets
+    if candidates > limit:
+        longest = max(table.pos)
+        raise ResourceLimitError(
+            f"the {len(table.counts):,} frequent itemsets (up to {longest} items) split into "
+            f"{candidates:,} candidate rules, more than {limit:,} ({_RULES_PER_ITEMSET} x "
+            f"max_itemsets); try max_len={max(2, longest - 2)} or a higher min_support")
+
+
 def _empty_rules(n) -> pd.DataFrame:
     df = pd.DataFrame({c: pd.Series(dtype=object if c in ("antecedents", "consequents") else float)
                        for c in _RULE_COLUMNS})
@@ -201,6 +221,7 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
     else:
         ante_names = cons_names = None
     table = _mine(src, min_support, max_len, engine, max_itemsets, "mine_rules")
+    _guard_rules(table, max_itemsets)
     ante_ok, cons_ok = _mask(table, ante_names), _mask(table, cons_names)
     if engine == "fast":
         (ai, ci, _), values = _rules_fast(table, min_confidence, ante_ok, cons_ok)
@@ -497,10 +518,15 @@ _NUM = r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
 def _item_conditions(item, Condition) -> list:
     """An item label as conditions on the customer table.
 
-    ``has_fund`` -> ``has_fund == 1``; a band ``age=30-55`` -> ``age > 30 AND age <= 55``
-    (bands are right-closed); ``gender=F`` -> ``gender == 'F'``; ``star=5`` -> ``star == 5``.
+    ``has_fund`` -> ``has_fund > 0.5`` (a documented 0/1 flag: the split trees make, so
+    exports print it as "holds funds = yes"), another 0/1 item column ``x`` -> ``x == 1``;
+    a band ``age=30-55`` -> ``age > 30 AND age <= 55`` (bands are right-closed);
+    ``gender=F`` -> ``gender == 'F'``; ``star=5`` -> ``star == 5``.
     """
     if not isinstance(item, str) or "=" not in item:
+        column = COLUMNS.get(item)
+        if column is not None and column.kind == "flag":
+            return [Condition(item, ">", 0.5)]
         return [Condition(str(item), "==", 1)]
     col, value = item.split("=", 1)
     if m := re.fullmatch(f"<=({_NUM})", value):
@@ -520,8 +546,9 @@ def to_ruleset(rules, consequent=None):
     """Rules predicting one product as a :class:`bankml.rules.RuleSet` (text, SQL, HTML export).
 
     Each rule ``A => {product}`` becomes ``IF <conditions of A> THEN 1`` on the customer
-    table: a holding flag ``has_x`` reads ``has_x = 1``, a band ``age=30-55`` reads
-    ``age > 30 AND age <= 55``, a value ``gender=F`` reads ``gender = 'F'``. The RuleSet is
+    table: a holding flag ``has_x`` reads ``has_x > 0.5`` (printed "holds x = yes"), a
+    band ``age=30-55`` reads ``age > 30 AND age <= 55``, a value ``gender=F`` reads
+    ``gender = 'F'``. The RuleSet is
     a decision list in the rules' order with default 0 and ``label_column`` the product;
     each rule keeps its confidence, lift, coverage (antecedent support) and, when the
     number of baskets is known, support as a customer count.
@@ -543,7 +570,7 @@ def to_ruleset(rules, consequent=None):
     >>> train = [["has_fund", "has_wm_account"]] * 3 + [["has_fund"], ["has_gold"]]
     >>> rs = to_ruleset(mine_rules(train, 0.3, 0.5, consequents=["has_wm_account"]))
     >>> print(rs)
-    1. IF has_fund == 1 THEN 1  [support 4, confidence 75%]
+    1. IF has_fund > 0.5 THEN 1  [support 4, confidence 75%]
     OTHERWISE 0
     """
     try:

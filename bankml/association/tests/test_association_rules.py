@@ -229,7 +229,7 @@ def test_to_ruleset_turns_items_into_conditions():
     rs = to_ruleset(rules)
     expected_for = {"age=30-55": {Condition("age", ">", 30), Condition("age", "<=", 55)},
                     "gender=F": {Condition("gender", "==", "F")},
-                    "has_fund": {Condition("has_fund", "==", 1)}}
+                    "has_fund": {Condition("has_fund", ">", 0.5)}}
     for rule, ante in zip(rs, rules["antecedents"]):
         assert set(rule.conditions) == set().union(*(expected_for[i] for i in ante))
     assert any("age=30-55" in a for a in rules["antecedents"])
@@ -238,3 +238,13 @@ def test_to_ruleset_turns_items_into_conditions():
     top = rs[0]
     assert top.confidence == rules["confidence"].iloc[0]
     assert top.support == round(rules["antecedent support"].iloc[0] * 4)
+
+
+def test_too_many_candidate_rules_are_refused_up_front():
+    from bankml.errors import ResourceLimitError
+
+    # 40 identical baskets of 12 items: 4,095 itemsets but 531,440 candidate rules
+    baskets = [[f"i{j}" for j in range(12)]] * 40
+    with pytest.raises(ResourceLimitError, match="candidate rules.*max_len="):
+        mine_rules(baskets, 0.5, 0.5, max_itemsets=10_000)
+    assert len(mine_rules(baskets, 0.5, 0.5, max_len=3, max_itemsets=10_000)) == 12 * 11 + 220 * 6
