@@ -211,3 +211,14 @@ def test_repeated_balance_day_is_an_error_not_a_double_count():
     # the same day in another product, or for another customer, is fine
     ok = rows[:3] + [("a", "2024-01-01", "time_deposit", 99.0)]
     assert len(aggregate_half_year(bal(ok), NO_TX, AS_OF)) == 2
+
+
+def test_text_column_dtypes_are_treated_alike():
+    b, t = make_raw_activity(50, 500, seed=4)
+    ref = aggregate_half_year(b, t, AS_OF)
+    for dtype in ("object", "category", "string"):
+        b2 = b.astype({ID: dtype, "product": dtype})
+        t2 = t.astype({ID: dtype, "business": dtype, "date": str})
+        out = aggregate_half_year(b2, t2, AS_OF)
+        assert out[ID].astype(str).tolist() == ref[ID].astype(str).tolist()
+        np.testing.assert_allclose(out[list(STAR_INPUTS)].to_numpy(), ref[list(STAR_INPUTS)].to_numpy())
