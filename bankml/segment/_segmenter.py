@@ -110,6 +110,11 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
     not generate. Missing values are refused (impute first): neither algorithm defines
     distances to a missing value, and silently dropping customers would lose them.
 
+    k-prototypes (``kmodes``) iterates in Python and is far slower than k-means: about
+    2 s of CPU per 1,000 rows with ``n_init=3`` (k-means segments 1M customers in
+    seconds). For large mixed tables fit on a random sample (``df.sample(20_000,
+    random_state=0)``) and :meth:`predict` the rest, which is fast.
+
     Examples
     --------
     >>> from bankml.datasets import make_customers
