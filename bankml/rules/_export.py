@@ -339,7 +339,9 @@ class _Sql:
                 if never:
                     return f"{col} IS NULL" if miss else "1 = 0"
                 raise DataError(f"condition '{c}' cannot be written in portable SQL")
-            test = f"{col} {c.op} {self.literal(t)}"
+            # CAST: DuckDB refuses BOOLEAN <= DOUBLE, and every engine then compares the
+            # float64 value, as RuleSet.predict does.
+            test = f"CAST({col} AS DOUBLE) {c.op} {self.literal(t)}"
         else:
             values = sorted(c.values, key=_sort_key)
             positive = c.is_positive_set
@@ -372,7 +374,10 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
         single quotes in strings. Spark SQL needs ``"spark"``: backtick identifiers and
         backslash-escaped strings (its default parser reads ``"x"`` as a string and
         ``'a''b'`` as two concatenated literals). Numbers are written in exponent form, a
-        DOUBLE literal in every dialect.
+        DOUBLE literal in every dialect; numeric conditions compare ``CAST(col AS DOUBLE)``
+        (DuckDB refuses to compare a BOOLEAN with a number; the cast also makes every engine
+        compare the float64 value, as :meth:`RuleSet.predict` does). Columns must hold the
+        types the rules expect: SQL engines do not reject text in a numeric comparison.
 
     Examples
     --------

@@ -137,7 +137,10 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
     RuleSet
         Each rule's ``support`` is the training rows at its leaf, ``confidence`` the
         (weighted) share of the predicted class there, ``lift`` confidence over the class's
-        share at the root, ``coverage`` the leaf's share of training rows.
+        share at the root, ``coverage`` the leaf's share of training rows. With
+        ``class_weight``/``sample_weight`` the confidence is the WEIGHTED share
+        (``meta["weighted_evidence"]``); use :meth:`RuleSet.with_evidence` on unweighted
+        data (e.g. a hold-out month) before showing rules to a branch.
 
     Examples
     --------
@@ -199,7 +202,8 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
     meta = {"model": type(model).__name__, "model_version": model_version,
             "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "n_samples": n_root, "target": target_cls,
-            "exact": target_cls is None or len(classes) <= 2}
+            "exact": target_cls is None or len(classes) <= 2,
+            "weighted_evidence": getattr(model, "class_weight", None) is not None}
     if view.named or hasattr(model, "n_features_in_"):
         meta["feature_names"] = view.names
     return RuleSet(rules, default=default, classes=tuple(classes), label_column=label_column,

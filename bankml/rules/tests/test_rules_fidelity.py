@@ -63,10 +63,12 @@ def _random_numeric(n, seed):
         "a": rng.normal(0, 1000, n),
         "b": rng.integers(-50, 50, n).astype(float),
         "c": rng.uniform(-1, 1, n),
+        "d": rng.random(n) < 0.3,
     })
     X.loc[rng.random(n) < 0.1, "a"] = np.nan
     X.loc[rng.random(n) < 0.05, "b"] = np.nan
-    y = ((X["a"].fillna(500) > 0) ^ (X["b"].fillna(0) > 10) ^ (rng.random(n) < 0.2)).astype(int)
+    y = ((X["a"].fillna(500) > 0) ^ (X["b"].fillna(0) > 10) ^ X["d"]
+         ^ (rng.random(n) < 0.2)).astype(int)
     return X, y.to_numpy()
 
 
@@ -77,7 +79,7 @@ def test_sklearn_tree_on_random_numbers_with_nan_and_negatives():
     assert len(rs) == tree.get_n_leaves()
     Xt, _ = _random_numeric(N_CHECK, 1)
     Xt.insert(0, "id", np.arange(N_CHECK))
-    _check_everywhere(rs, tree, Xt, ["a", "b", "c"])
+    _check_everywhere(rs, tree, Xt, ["a", "b", "c", "d"])
 
 
 def test_sklearn_thresholds_follow_the_float32_cast():
@@ -104,7 +106,7 @@ def test_target_keeps_only_leaves_of_that_class_and_still_predicts_exactly():
     assert rs.default == 0
     Xt, _ = _random_numeric(20_000, 3)
     Xt.insert(0, "id", np.arange(len(Xt)))
-    _check_everywhere(rs, tree, Xt, ["a", "b", "c"])
+    _check_everywhere(rs, tree, Xt, ["a", "b", "c", "d"])
 
 
 def test_sklearn_tree_on_synthetic_customers():

@@ -243,6 +243,18 @@ def test_decision_list_agrees_across_predict_sql_and_python():
     assert rs.apply(X).tolist() == [0, 1, 2, 2]
 
 
+def test_single_leaf_tree_and_qualified_table_name():
+    X = pd.DataFrame({"id": [1, 2], "a": [1.0, NAN]})
+    tree = DecisionTreeClassifier().fit(X[["a"]], ["only", "only"])
+    rs = RuleSet.from_tree(tree)
+    assert len(rs) == 1 and rs.rules[0].conditions == ()
+    assert rs.predict(X[["a"]]).tolist() == ["only", "only"]
+    con = sqlite3.connect(":memory:")
+    X.to_sql("t", con, index=False)
+    assert con.execute(rs.to_sql(("main", "t"), "id")).fetchall() == [(1, "only", 1),
+                                                                      (2, "only", 1)]
+
+
 def test_empty_rule_set_sql_returns_default():
     con = sqlite3.connect(":memory:")
     con.execute("CREATE TABLE t (id)")
