@@ -53,6 +53,14 @@ def _best(fn, arg, repeat):
     return min(times)
 
 
+def _timed(fn, arg):
+    # Wall time and this process's CPU time: on a shared machine the CPU time is the
+    # steadier measure of the work done (both sides are single-threaded here).
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn(arg)
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1_000_000, help="customers (default 1M)")
@@ -67,16 +75,17 @@ def main(argv=None):
     # Alternate the two sides so that load from other processes hits both alike.
     t_sk, t_bk = [], []
     for _ in range(args.repeat):
-        t_sk.append(_best(_sklearn, df, 1))
-        t_bk.append(_best(_bankml, df, 1))
-    sk, bk = min(t_sk), min(t_bk)
-    overhead = bk / sk - 1.0
-    verdict = "OK" if overhead < TARGET_OVERHEAD else "OVER TARGET"
+        t_sk.append(_timed(_sklearn, df))
+        t_bk.append(_timed(_bankml, df))
     print(f"isolation forest, {n:,} customers, fit + flag + score (best of {args.repeat}):")
-    print(f"  scikit-learn IsolationForest directly: {sk:.2f} s")
-    print(f"  bankml IsolationForestDetector:        {bk:.2f} s")
-    print(f"  ratio bankml/sklearn {bk / sk:.3f} -> overhead {overhead:+.1%} "
-          f"(target < {TARGET_OVERHEAD:.0%}): {verdict}")
+    for i, what in enumerate(("wall", "cpu")):
+        sk = min(t[i] for t in t_sk)
+        bk = min(t[i] for t in t_bk)
+        overhead = bk / sk - 1.0
+        verdict = "OK" if overhead < TARGET_OVERHEAD else "OVER TARGET"
+        print(f"  {what:4s} time: scikit-learn IsolationForest directly {sk:.2f} s, "
+              f"bankml IsolationForestDetector {bk:.2f} s; ratio {bk / sk:.3f} -> overhead "
+              f"{overhead:+.1%} (target < {TARGET_OVERHEAD:.0%}): {verdict}")
     planted = truth["planted_anomaly"].to_numpy() == 1
     flags = IsolationForestDetector(contamination=0.01, random_state=0).fit(df).labels_.to_numpy() == 1
     print(f"  recall of the planted anomalies at 1%: {(flags & planted).sum() / planted.sum():.3f}")
