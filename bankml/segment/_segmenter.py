@@ -334,7 +334,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         """
         self._validate_params()
         k_range, sample, n_init = self._settings()
-        Z, C, index = self._prepare(X, reset=True)
+        Z, C, _ = self._prepare(X, reset=True)
         n = Z.shape[0]
         if self.n_clusters != "auto" and n < self.n_clusters:
             raise DataError(f"CustomerSegmenter: n_samples={n} is fewer than "
@@ -350,6 +350,11 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             names = [self._num_features[j] for j in np.flatnonzero(const)]
             raise DataError(f"CustomerSegmenter: features {names} are constant (one value in all "
                             f"{n} rows) and cannot separate segments; drop them from features=")
+        if C is not None and n > 1:
+            flat = [c for j, c in enumerate(self.categorical_features_) if (C[:, j] == C[0, j]).all()]
+            if flat:
+                raise DataError(f"CustomerSegmenter: categorical features {flat} are constant (one "
+                                f"value in all {n} rows) and cannot separate segments; drop them")
         self.scale_ = np.where(const, 1.0, std)
         Z = (Z - self.mean_) / self.scale_
         self._cat_count = 0 if C is None else C.shape[1]

@@ -134,6 +134,11 @@ def test_bad_features_and_methods():
         CustomerSegmenter(features=["nope"]).fit(df)
     with pytest.raises(DataError, match="categorical"):
         CustomerSegmenter(method="kprototypes").fit(df)
+    with pytest.raises(DataError, match=r"categorical features \['channel'\] are constant"):
+        CustomerSegmenter(method="kprototypes", n_clusters=2).fit(df.assign(channel="atm"))
+    with pytest.raises(DataError, match="n_samples=2 is fewer than n_clusters=3"):
+        CustomerSegmenter(method="kprototypes", n_clusters=3).fit(
+            df.head(2).assign(channel=["atm", "branch"]))
     with pytest.raises(DataError, match="too few"):
         CustomerSegmenter(k_range=(3, 5)).fit(df.head(3))
     with pytest.raises(ValueError, match="n_clusters"):
