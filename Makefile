@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bankml-installed
 CONFIG ?= configs/wealth_propensity.yaml
 
-.PHONY: run test test-pandas2 bench venv clean ui
+.PHONY: run test test-pandas2 test-spark bench venv clean ui
 
 # Run pytest with the given interpreter; pytest exits 5 when it collected no test, and
 # that must fail, not pass silently.
@@ -43,6 +43,19 @@ $(STAMP2): setup.cfg pyproject.toml
 test-pandas2: $(STAMP2)
 	$(call pytest,$(VENV2)/bin/python)
 
+# The Spark path (bankml.spark) against local Spark; needs Java 17+. PySpark supports pandas 2.
+VENV_SPARK ?= .venv-spark
+STAMP_SPARK := $(VENV_SPARK)/.bankml-installed
+
+$(STAMP_SPARK): setup.cfg pyproject.toml
+	@test -x $(VENV_SPARK)/bin/python || $(PYTHON) -m venv $(VENV_SPARK)
+	$(VENV_SPARK)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_SPARK)/bin/python -m pip install --quiet -e ".[test,spark]" "pandas>=2.1,<3"
+	@touch $(STAMP_SPARK)
+
+test-spark: $(STAMP_SPARK)
+	$(call pytest,$(VENV_SPARK)/bin/python) -m spark
+
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
@@ -50,4 +63,4 @@ ui: $(STAMP)
 	$(BIN)/bankml ui
 
 clean:
-	rm -rf $(VENV) $(VENV2) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV2) $(VENV_SPARK) build *.egg-info .pytest_cache
