@@ -78,6 +78,8 @@ class _Raw:
         self.dates = self._dates(df["date"], idx, problems)
 
         codes, uniques = pd.factorize(df[code_col])
+        # Policy codes are text (YAML keys); numeric codes from a core system match as text.
+        uniques = [str(u) for u in uniques]
         cat_of = np.array([STAR_INPUTS.index(code_map[u]) if u in code_map else -1
                            for u in uniques], dtype="int8")
         if codes.size and codes.min() < 0:
@@ -90,7 +92,8 @@ class _Raw:
             shown = sorted(map(str, unknown))[:5]
             if unknown_codes == "raise":
                 problems.append(Problem(code_col, f"unknown codes {shown}",
-                                        f"codes of the star policy {sorted(code_map)[:5]}...; "
+                                        f"codes of the star policy ({len(code_map)}, e.g. "
+                                        f"{sorted(code_map)[:3]}); "
                                         "add them to configs/star_policy.yaml or pass "
                                         "unknown_codes='warn' to drop these rows",
                                         *_bad_rows(idx, bad)))
@@ -98,7 +101,7 @@ class _Raw:
                 warnings.warn(f"{what}: dropped {int(bad.sum())} row(s) with {len(unknown)} unknown "
                               f"{code_col} code(s) {shown}", UserWarning, stacklevel=4)
                 self.keep = ~bad
-        self.codes, self.cat_of, self.code_uniques = codes, cat_of, list(uniques)
+        self.codes, self.cat_of, self.code_uniques = codes, cat_of, uniques
         self.values = self._amounts(df, value_col, idx, problems, low_text=(
             "negative balances" if value_col == "balance" else "negative amounts"))
         self.extra = problems
@@ -119,9 +122,11 @@ class _Raw:
         if getattr(d.dt, "tz", None) is not None:
             d = d.dt.tz_localize(None)
         arr = d.to_numpy().astype("datetime64[D]")
-        na = s.isna().to_numpy()
-        if na.any():
-            problems.append(Problem("date", "missing values", "a date in every row", *_bad_rows(idx, na)))
+        if np.isnat(arr).any():
+            na = s.isna().to_numpy()
+            if na.any():
+                problems.append(Problem("date", "missing values", "a date in every row",
+                                        *_bad_rows(idx, na)))
         return arr
 
     @staticmethod

@@ -222,3 +222,11 @@ def test_text_column_dtypes_are_treated_alike():
         out = aggregate_half_year(b2, t2, AS_OF)
         assert out[ID].astype(str).tolist() == ref[ID].astype(str).tolist()
         np.testing.assert_allclose(out[list(STAR_INPUTS)].to_numpy(), ref[list(STAR_INPUTS)].to_numpy())
+
+
+def test_numeric_codes_match_policy_codes_as_text():
+    data = StarPolicy.default().to_dict()
+    data["products"][1001] = "short_term_assets"
+    policy = StarPolicy.from_dict(data)
+    b = bal([("a", "2024-01-01", 1001, 182_000.0)])
+    assert aggregate_half_year(b, NO_TX, AS_OF, policy).loc[0, "short_term_assets"] == 1_000
