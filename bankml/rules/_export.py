@@ -82,8 +82,10 @@ def _cond_text(lab, c: Condition, lang, col=None) -> str:
         if c.op == "in":  # only missing values can pass
             return f"{col} {lab.term('rule_is_missing', lang)}"
         text = f"{col} {lab.term('rule_is_known', lang)}"
-    elif c.op in ("==", "!="):
-        text = f"{col} {_SHOW[c.op]} {_value_text(lab, c.feature, c.value, lang)}"
+    elif c.op in ("==", "!=") or len(c.value) == 1:
+        op = c.op if c.op in ("==", "!=") else ("==" if c.op == "in" else "!=")
+        value = next(iter(c.values))
+        text = f"{col} {_SHOW[op]} {_value_text(lab, c.feature, value, lang)}"
     else:
         sep = "、" if lang == "zh" else ", "
         vals = sep.join(_value_text(lab, c.feature, v, lang) for v in sorted(c.value, key=_sort_key))

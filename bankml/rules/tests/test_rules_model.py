@@ -158,13 +158,15 @@ def test_text_in_chinese_and_english_with_labels_and_thousands():
 
 def test_text_reads_flag_splits_as_yes_no_and_intervals_as_one():
     rs = RuleSet([Rule([Condition("has_fund", ">", 0.5), Condition("has_gold", "<=", 0.5, True),
-                        Condition("age", ">", 30), Condition("age", "<=", 55)], 1)],
+                        Condition("age", ">", 30), Condition("age", "<=", 55),
+                        Condition("education", "in", ["university"])], 1)],
                  default=0, label_column="wm_buyer")
     assert rs.to_text("zh").splitlines()[0] == (
-        "1. 如果 持有基金 = 是 且 持有黄金 = 否（或缺失） 且 30 < 年龄 <= 55 则 理财客户")
+        "1. 如果 持有基金 = 是 且 持有黄金 = 否（或缺失） 且 30 < 年龄 <= 55 且 学历 = 大学本科 "
+        "则 理财客户")
     assert rs.to_text("en").splitlines()[0] == (
         "1. IF holds funds = yes AND holds gold = no (or missing) AND 30 < age <= 55 "
-        "THEN WM buyer")
+        "AND education = university THEN WM buyer")
 
 
 def test_text_falls_back_to_names_and_accepts_own_labels():
