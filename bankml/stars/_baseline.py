@@ -121,7 +121,7 @@ class StarBaselineClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"weights must be 'policy' or 'equal', got {self.weights!r}")
         if Xa.shape[1] != len(STAR_INPUTS):
             raise ValueError(
-                f"X has {Xa.shape[1]} features, but StarBaselineClassifier takes the "
+                f"X has {Xa.shape[1]} feature(s), but StarBaselineClassifier takes the "
                 f"{len(STAR_INPUTS)} star inputs in the order {list(STAR_INPUTS)}")
         names = getattr(self, "feature_names_in_", None)
         order = (np.arange(len(STAR_INPUTS)) if names is None

@@ -82,7 +82,7 @@ def test_bad_inputs(data):
         StarBaselineClassifier().fit(X.drop(columns="card_spend"), y)
     with pytest.raises(ValueError, match=r"extra columns \['age'\]"):
         StarBaselineClassifier().fit(df[list(STAR_INPUTS) + ["age"]], y)
-    with pytest.raises(ValueError, match="X has 7 features.*order"):
+    with pytest.raises(ValueError, match=r"X has 7 feature\(s\).*order"):
         StarBaselineClassifier().fit(X.to_numpy()[:, :7], y)
     bad = X.copy()
     bad.iloc[4, 2] = -1.0
@@ -114,3 +114,24 @@ def test_sklearn_conventions_on_the_default(data):
     scores = cross_val_score(StarBaselineClassifier(), X, y, scoring="roc_auc", cv=3)
     assert scores.shape == (3,) and np.all(scores > 0.5)
     pd.testing.assert_frame_equal(X, data[1])  # input untouched
+
+
+def test_default_fails_sklearn_checks_only_for_wrong_shaped_data():
+    # The suite's own data has 1-10 anonymous, partly negative features. On the default
+    # (eight star inputs in yuan) every check must pass except those, which must fail with
+    # the clear feature-count or negative-value error, never anything else.
+    from sklearn.utils.estimator_checks import check_estimator
+
+    results = check_estimator(StarBaselineClassifier(), on_fail=None)
+    failed = [r for r in results if r["status"] == "failed"]
+    passed = [r for r in results if r["status"] == "passed"]
+    for r in failed:
+        assert isinstance(r["exception"], ValueError), r["check_name"]
+        assert ("takes the 8 star inputs" in str(r["exception"])
+                or "Negative values" in str(r["exception"])), (r["check_name"], r["exception"])
+    names = {r["check_name"] for r in passed}
+    assert {"check_estimators_unfitted", "check_fit2d_1sample", "check_classifiers_one_label",
+            "check_classifier_not_supporting_multiclass", "check_requires_y_none",
+            "check_positive_only_tag_during_fit", "check_fit_non_negative",
+            "check_classifiers_regression_target", "check_get_params_invariance",
+            "check_parameters_default_constructible"} <= names
