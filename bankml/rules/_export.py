@@ -536,5 +536,6 @@ tr {{ page-break-inside: avoid; }}
 {chr(10).join(rows)}
 </tbody></table>
 <p>{e(t('otherwise'))} {e(_prediction_text(lab, ruleset, ruleset.default, lang))}</p>
+<p class="meta">{e(t('rule_legend'))}</p>
 </body></html>
 """
