@@ -59,15 +59,16 @@ class _Columns:
                 # Text never compares as a number: '9' > 10 differs between pandas and SQL.
                 obj = s.astype(object)
                 present = obj.notna().to_numpy()
-                is_num = np.fromiter((isinstance(v, numbers.Real) and not isinstance(v, str)
-                                      for v in obj.to_numpy()), dtype=bool, count=len(obj))
-                bad = present & ~is_num
-                if bad.any():
-                    example = obj.to_numpy()[bad][0]
+                kind = pd.api.types.infer_dtype(obj, skipna=True)
+                if kind not in ("integer", "floating", "mixed-integer-float", "boolean",
+                                "decimal", "empty"):
+                    vals = obj.to_numpy()
+                    bad = present & np.array([not isinstance(v, numbers.Real) or isinstance(v, str)
+                                              for v in vals], dtype=bool)  # error path only
                     raise DataError(
                         f"column {name!r}: rule condition '{cond}' compares with a number, but "
-                        f"{int(bad.sum())} row(s) hold non-numeric values (e.g. {example!r}); "
-                        "expected a numeric column")
+                        f"{int(bad.sum())} row(s) hold non-numeric values "
+                        f"(e.g. {vals[bad][0]!r}); expected a numeric column")
                 vals = obj.where(present, np.nan).to_numpy(dtype=float)
             self._num[name] = vals
         return self._num[name]
