@@ -26,6 +26,11 @@ ENGINES = ("apriori", "fpgrowth", "fast")
 # a laptop runs out of memory; the guard refuses before mining starts.
 DEFAULT_MAX_ITEMSETS = 2_000_000
 _FAST_PIP = "pip install 'bankml[fast]'  (or: pip install pyfim)"
+# pyfim (6.x) leaves out every itemset held by *all* transactions (it treats them as
+# perfect extensions of the empty set, which it does not report): [["a"], ["a"]] gives
+# nothing. One extra empty transaction makes no itemset universal and changes no count,
+# since supports are passed to pyfim as absolute counts.
+_FIM_PAD = [()]
 
 
 def _check_support(value, name: str) -> float:
@@ -300,6 +305,7 @@ def _mine_fast(tx: _Tx, min_count: int, max_len):
     bounds = np.searchsorted(r, np.arange(len(rows) + 1)).tolist()
     cols = c.tolist()
     tracts = {tuple(cols[a:b]): m for a, b, m in zip(bounds[:-1], bounds[1:], mult.tolist()) if b > a}
+    tracts[()] = 1  # see _FIM_PAD
     kwargs = {} if max_len is None else {"zmax": max_len}
     with _gc_paused():
         found = fim.fpgrowth(tracts, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
@@ -346,7 +352,8 @@ def _mine_rows(rows: list, min_count: int, max_len, max_itemsets):
     kwargs = {} if max_len is None else {"zmax": max_len}
     with _gc_paused():
         try:
-            found = fim.fpgrowth(rows, target="s", supp=-min_count, zmin=1, report="a", **kwargs)
+            found = fim.fpgrowth(rows + _FIM_PAD, target="s", supp=-min_count, zmin=1, report="a",
+                                 **kwargs)
             sets, counts = zip(*found) if found else ((), ())
             labels = sorted({s[0] for s in sets if len(s) == 1})
         except (TypeError, ValueError):  # unhashable/unsortable labels: the checked path says which

@@ -160,3 +160,33 @@ def test_guard_also_protects_the_basket_list_path():
     dense = [[f"i{j}" for j in np.flatnonzero(row)] for row in rng.random((200, 30)) < 0.9]
     with pytest.raises(ResourceLimitError, match="max_itemsets=100,000"):
         frequent_itemsets(dense, 0.01, engine="fast", max_itemsets=100_000)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sets(st.sampled_from("abcdef"), max_size=6), min_size=1, max_size=40),
+       st.sampled_from([0.01, 0.1, 0.25, 1 / 3, 0.5, 1.0]))
+def test_engines_agree_with_brute_force_on_any_small_baskets(baskets, min_support):
+    baskets = [sorted(b) for b in baskets]
+    if not any(baskets):
+        return  # every basket empty: refused, tested above
+    onehot = pd.DataFrame({i: [i in b for b in baskets] for i in "abcdef"})
+    onehot = onehot.loc[:, onehot.any()]
+    expected = _brute_force(onehot, min_support)
+    for engine in ENGINES:
+        for data in (baskets, onehot):
+            table = frequent_itemsets(data, min_support, engine=engine)
+            assert dict(zip(table["itemsets"], table["support"])) == expected, engine
+
+
+@pytest.mark.parametrize("baskets", [[["a"]], [["a", "b"], ["a"]], [["a", "b"]] * 3])
+def test_an_item_every_basket_holds_is_found_by_every_engine(baskets):
+    # pyfim alone drops itemsets held by all transactions; bankml must not
+    expected = frequent_itemsets(baskets, 0.1, engine="apriori")
+    assert frozenset({"a"}) in set(expected["itemsets"])
+    assert frequent_itemsets(baskets, 0.1, engine="fast").equals(expected)
+    assert frequent_itemsets(pd.DataFrame({"a": [True] * 3, "b": [True, False, True]}), 0.1,
+                             engine="fast")["support"].iloc[0] == 1.0
