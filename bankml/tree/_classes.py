@@ -32,7 +32,7 @@ def _threshold_codes(x, U):
     longer ones run a branch-free binary search, one vectorised step per bit.
     """
     tmp = np.empty(x.size, dtype=bool)
-    if U.size <= 32:
+    if U.size <= 96:
         c = np.zeros(x.size, dtype=np.uint8)
         for u in U:
             np.greater(x, u, out=tmp)
