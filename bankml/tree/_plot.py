@@ -11,21 +11,26 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["export_text", "plot_tree"]
 
 
+_ENGLISH = {"class": "class", "or_missing": "or missing", "gain": "gain"}
+
+
 def _namer(model, lang):
+    """Column namer, value namer and the fixed words, raw (lang None) or from bankml.labels."""
     names = model._feature_names()
     if lang is None:
-        return (lambda f: names[f]), (lambda f, v: str(v)), "class"
+        return (lambda f: names[f]), (lambda f, v: str(v)), _ENGLISH
     from ..labels import check_lang, column_label, term, value_label
     check_lang(lang)
+    words = {k: term(f"tree_{k}", lang) for k in _ENGLISH}
     return ((lambda f: column_label(names[f], lang)),
-            (lambda f, v: value_label(names[f], v, lang)), term("class", lang))
+            (lambda f, v: value_label(names[f], v, lang)), words)
 
 
 def _fmt_num(x, decimals):
     return f"{x:.{decimals}f}" if abs(x) < 1e15 else f"{x:.{decimals}g}"
 
 
-def _branch_text(model, node, br, decimals, fname, fvalue):
+def _branch_text(model, node, br, decimals, fname, fvalue, words):
     f = int(model.tree_.feature[node])
     if br.op in ("<=", ">"):
         text = f"{fname(f)} {br.op} {_fmt_num(br.value, decimals)}"
@@ -33,13 +38,13 @@ def _branch_text(model, node, br, decimals, fname, fvalue):
         vals = sorted(br.value, key=lambda v: (str(type(v)), v) if isinstance(v, (int, float, str)) else (str(type(v)), str(v)))
         text = f"{fname(f)} {br.op} {{{', '.join(fvalue(f, v) for v in vals)}}}"
     if br.includes_missing:
-        text += " or missing"
+        text += " " + words["or_missing"]
     return text
 
 
-def _leaf_text(model, node, show_weights, cls_word):
+def _leaf_text(model, node, show_weights, words):
     t = model.tree_
-    text = f"{cls_word}: {model.classes_[t.leaf_class_index(node)]}"
+    text = f"{words['class']}: {model.classes_[t.leaf_class_index(node)]}"
     if show_weights:
         text += " " + np.array2string(np.round(t.value[node], 2), separator=", ")
     return text
@@ -75,21 +80,21 @@ def export_text(model, *, decimals=2, show_weights=False, lang=None):
     |   |--- class: 1
     """
     check_is_fitted(model, "tree_")
-    fname, fvalue, cls_word = _namer(model, lang)
+    fname, fvalue, words = _namer(model, lang)
     t = model.tree_
     lines = []
 
     def walk(node, depth):
         pad = "|   " * depth
         if t.is_leaf(node):
-            lines.append(f"{pad}|--- {_leaf_text(model, node, show_weights, cls_word)}")
+            lines.append(f"{pad}|--- {_leaf_text(model, node, show_weights, words)}")
             return
         for br in t.branches(node):
-            lines.append(f"{pad}|--- {_branch_text(model, node, br, decimals, fname, fvalue)}")
+            lines.append(f"{pad}|--- {_branch_text(model, node, br, decimals, fname, fvalue, words)}")
             walk(br.child, depth + 1)
 
     if t.is_leaf(0):
-        lines.append(f"|--- {_leaf_text(model, 0, show_weights, cls_word)}")
+        lines.append(f"|--- {_leaf_text(model, 0, show_weights, words)}")
     else:
         walk(0, 0)
     return "\n".join(lines)
@@ -123,7 +128,7 @@ def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None):
     import matplotlib.pyplot as plt
 
     check_is_fitted(model, "tree_")
-    fname, fvalue, cls_word = _namer(model, lang)
+    fname, fvalue, words = _namer(model, lang)
     t = model.tree_
     if ax is None:
         n_leaves = t.n_leaves
@@ -147,13 +152,13 @@ def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None):
     for node in range(t.node_count):
         x, y = xs[node], -t.depth[node]
         if t.is_leaf(node):
-            label = _leaf_text(model, node, True, cls_word)
+            label = _leaf_text(model, node, True, words)
         else:
-            label = f"{fname(int(t.feature[node]))}\ngain {t.gain[node]:.4f}"
+            label = f"{fname(int(t.feature[node]))}\n{words['gain']} {t.gain[node]:.4f}"
             for br in t.branches(node):
                 cx, cy = xs[br.child], -t.depth[br.child]
                 ax.plot([x, cx], [y, cy], color="0.6", lw=0.8, zorder=0)
-                cond = _branch_text(model, node, br, decimals, fname, fvalue)
+                cond = _branch_text(model, node, br, decimals, fname, fvalue, words)
                 cond = cond.split(" ", 1)[1] if " " in cond else cond
                 ax.text((x + cx) / 2, (y + cy) / 2, cond, fontsize=fontsize - 1, ha="center",
                         va="center", color="0.25")

@@ -343,7 +343,9 @@ def test_export_text_and_plot():
     root = model.feature_names_in_[model.tree_.feature[0]]
     assert text.startswith(f"|--- {root}")
     assert text.count("class:") == model.get_n_leaves()
-    assert "class" not in model.export_text(lang="zh").split("\n")[0]
+    zh = model.export_text(lang="zh")
+    assert zh.count("类别:") == model.get_n_leaves() and "class" not in zh
+    assert zh.count("\n") == text.count("\n")
     ax = model.plot()
     assert len(ax.texts) >= model.tree_.node_count
     import matplotlib.pyplot as plt
