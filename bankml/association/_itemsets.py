@@ -84,7 +84,7 @@ class _Table:
 
     ``pos[k]`` holds the sorted item positions of the size-k itemsets, one row each, and
     ``start[k]`` the table index of its first row; ``_keys``/``_order`` find any itemset's
-    table index from its positions (see :meth:`lookup`).
+    table index from its positions (see :meth:`_find`).
     """
 
     items: list
@@ -116,7 +116,6 @@ class _Table:
         # id of an itemset of size k = (id of its first k-1 items) * n_items + last item:
         # unique, fits int64, and lets a query walk down one item at a time.
         m = len(self.items)
-        ids = None
         for k in sorted(self.pos):
             P = self.pos[k]
             if k == 1:
@@ -129,8 +128,6 @@ class _Table:
             order = np.argsort(keys, kind="stable")
             self._keys[k] = keys[order]
             self._order[k] = order + self.start[k]
-            ids = keys
-        return ids
 
     def _find(self, Q: np.ndarray) -> np.ndarray:
         """Table indices of the itemsets whose sorted positions are the rows of Q (-1: absent)."""
