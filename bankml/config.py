@@ -133,6 +133,8 @@ SCHEMA = {
         "enabled": _Leaf(bool, True),
         "n_clusters": _Leaf((str, int), "auto", check=_n_clusters),
         "method": _Leaf(str, "kmeans", choices=("kmeans", "kprototypes")),
+        # rows on which n_clusters="auto" scores each k (silhouette is quadratic in it)
+        "sample_size": _Leaf(int, 3000, check=lambda v: None if v >= 100 else "must be >= 100"),
         "features": _Leaf(list, ["short_term_assets", "long_term_assets", "card_spend",
                                  "tx_count_6m", "digital_logins_6m"], check=_str_list),
         "seed": _Leaf(int, 0),

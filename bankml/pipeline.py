@@ -257,7 +257,8 @@ def segment_customers(df: pd.DataFrame, cfg: dict, star_points, out_dir: Path) -
     CustomerSegmenter = _require("bankml.segment", "CustomerSegmenter")
     sc = cfg["segments"]
     seg = CustomerSegmenter(n_clusters=sc["n_clusters"], method=sc["method"],
-                            features=list(sc["features"]), random_state=sc["seed"])
+                            features=list(sc["features"]), sample_size=sc["sample_size"],
+                            random_state=sc["seed"])
     X = df[list(sc["features"])]
     seg.fit(X)
     value = None if star_points is None else np.asarray(star_points, float)

@@ -1,5 +1,7 @@
 """The main job end to end: stages, metrics, files, MLflow run and registry, failures, CLI."""
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -11,13 +13,13 @@ from bankml.cli import main as cli_main
 from bankml.datasets import make_customers
 from bankml.errors import ConfigError, DataError, SchemaError
 from bankml.persistence import load_model
-from bankml.pipeline import TREE, SKLEARN, run
+from bankml.pipeline import SKLEARN, STARS, TREE, run
 
 
 def test_models_evaluated_on_the_same_test_set(quickstart_run):
     result, _, _ = quickstart_run
     m = result.metrics
-    assert {TREE, SKLEARN} <= set(m.index)
+    assert set(m.index) == {TREE, SKLEARN, STARS}
     for col in ["auc", "lift_top10", "capture_top10", "lift_top20", "capture_top20"]:
         assert m[col].notna().all()
     # the synthetic label depends on the features: a real model ranks far above random
@@ -29,25 +31,28 @@ def test_models_evaluated_on_the_same_test_set(quickstart_run):
 def test_every_stage_recorded(quickstart_run):
     result, _, _ = quickstart_run
     st = result.stages
-    for stage in ["data", "split", "tree", "evaluate", "save", "mlflow_log", "register"]:
-        assert st.loc[stage, "status"] == "ok"
-    # a stage is either ok, disabled, or says plainly which package it is waiting for
-    for status in st["status"]:
-        assert status == "ok" or status.startswith(("not available: bankml.", "skipped"))
+    assert list(st.index) == ["mlflow_setup", *pipeline._STAGE_NAMES]
+    # every package the pipeline calls is in this build: no stage may be skipped
+    assert (st["status"] == "ok").all(), st[st["status"] != "ok"]
     assert (st["seconds"] >= 0).all()
+    assert result.cross_sell["n_rules"] > 0 and result.segments["n_segments"] >= 2
+    assert 0 < result.outliers["share_flagged"] < 0.05
+    assert result.outliers["planted_recall"] > 0.5
 
 
 def test_files_written(quickstart_run):
     result, work, _ = quickstart_run
     rules_dir = work / "outputs" / "rules"
-    if result.stages.loc["rules", "status"] == "ok":
-        for name in ["rules_zh.txt", "rules_en.txt", "rules.md", "rules.csv", "rules.sql",
-                     "rules_zh.html", "rules_en.html"]:
-            assert (rules_dir / name).stat().st_size > 0, name
-        assert "如果" in (rules_dir / "rules_zh.txt").read_text(encoding="utf-8")
-        assert "IF" in (rules_dir / "rules_en.txt").read_text()
-        assert "CASE" in (rules_dir / "rules.sql").read_text().upper()
-    assert (work / "outputs" / "plots" / "gains_lift.png").stat().st_size > 1000
+    for name in ["rules_zh.txt", "rules_en.txt", "rules.md", "rules.csv", "rules.sql",
+                 "rules_zh.html", "rules_en.html"]:
+        assert (rules_dir / name).stat().st_size > 0, name
+    assert "如果" in (rules_dir / "rules_zh.txt").read_text(encoding="utf-8")
+    assert "IF" in (rules_dir / "rules_en.txt").read_text()
+    assert "CASE" in (rules_dir / "rules.sql").read_text().upper()
+    for plot in ["gains_lift.png", "star_distribution.png", "tree.png", "segment_profiles.png"]:
+        assert (work / "outputs" / "plots" / plot).stat().st_size > 1000, plot
+    for name in ["cross_sell_rules.csv", "segments_en.csv", "segments_zh.csv"]:
+        assert (work / "outputs" / name).stat().st_size > 0, name
     card = (work / "models" / "wm_propensity_quickstart.md").read_text()
     assert "infogain_tree" in card and "sklearn_entropy_tree" in card and "bankml version" in card
 
@@ -181,3 +186,27 @@ def test_missing_package_is_reported_not_faked(monkeypatch):
 def test_config_error_before_any_run(store):
     with pytest.raises(ConfigError, match="tree.max_depth"):
         run(_small_cfg(tree={"max_depth": "deep"}), tracking_uri=store, verbose=False)
+
+
+def test_missing_optional_package_is_recorded_and_run_goes_on(store, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "bankml.association", None)  # as if not installed
+    res = run(_small_cfg(association={"enabled": True}), tracking_uri=store, verbose=False)
+    assert res.stages.loc["association", "status"].startswith("not available: bankml.association")
+    assert res.cross_sell is None and res.registered["version"] == 1
+    client, r = _only_run(store)
+    assert r.data.tags["bankml.stage.association"].startswith("not available")
+    assert "association" in (Path(store[len("sqlite:///"):]).parent / "models"
+                             / "wm_propensity.md").read_text()
+
+
+def test_missing_main_model_fails_the_run(store, monkeypatch):
+    import bankml.tree
+
+    monkeypatch.delattr(bankml.tree, "InfoGainTreeClassifier")
+    with pytest.raises(pipeline.StageUnavailable, match="InfoGainTreeClassifier"):
+        run(_small_cfg(), tracking_uri=store, verbose=False)
+    client, r = _only_run(store)
+    assert r.info.status == "FAILED"
+    assert client.search_registered_models() == []
