@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bankml.errors import DataError, SchemaError
 from bankml.schema import HOLDING_FLAGS, ID, STAR_INPUTS
@@ -252,3 +254,26 @@ def test_levels_equal_searchsorted_at_and_around_every_edge(scorer):
     expected = pol.level_of_bin[np.searchsorted(pol.edges, pts, side="right")]
     np.testing.assert_array_equal(scorer.contribution_star(pts).to_numpy(), expected)
     assert scorer.contribution_star(np.array([])).size == 0
+
+
+_amounts = st.lists(st.floats(0, 1e9, allow_nan=False), min_size=8, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_amounts, st.integers(0, 7), st.floats(0, 1e8, allow_nan=False),
+       st.lists(st.booleans(), min_size=6, max_size=6))
+def test_more_business_never_lowers_points_levels_or_service(a, item, extra, flags):
+    scorer = StarScorer()
+    base = table([dict(zip(STAR_INPUTS, a))], flags=True)
+    more = base.copy()
+    more.iloc[0, item] += extra
+    for f, on in zip([u for u, _ in UPGRADES], flags):
+        base.loc[0, f] = more.loc[0, f] = int(on)
+    assert scorer.star_points(more).iloc[0] >= scorer.star_points(base).iloc[0]
+    c0, c1 = scorer.contribution_star(base).iloc[0], scorer.contribution_star(more).iloc[0]
+    assert c1 >= c0
+    s0 = scorer.service_star(base).levels.iloc[0]
+    s1 = scorer.service_star(more).levels.iloc[0]
+    assert s1 >= s0 >= c0
+    expected_floor = max([lv for (f, lv), on in zip(UPGRADES, flags) if on], default=0)
+    assert s0 == max(c0, expected_floor)
