@@ -331,3 +331,45 @@ def test_association_rules_become_a_decision_list_with_the_same_evidence():
     with pytest.raises(DataError, match="consequent="):
         RuleSet.from_association(mixed)
     assert len(RuleSet.from_association(mixed, consequent="d")) == 1
+
+
+def test_random_decision_lists_agree_across_predict_sql_python_and_json(fakes):
+    duckdb = pytest.importorskip("duckdb")
+    rng = np.random.default_rng(9)
+    df = fakes.mixed_frame(3_000, 10, unseen=True)
+    cats = fakes.CATS + ["zzz", "new'one"]
+    rules = []
+    for i in range(40):
+        conds = []
+        for _ in range(rng.integers(2, 5)):
+            miss = bool(rng.random() < 0.3)
+            pick = rng.integers(3)
+            if pick == 0:
+                conds.append(Condition(str(rng.choice(["amount", "score"])),
+                                       str(rng.choice(["<=", "<", ">", ">="])),
+                                       float(rng.normal(0, 3000)), miss))
+            elif pick == 1:
+                vals = list(rng.choice(cats, rng.integers(0, 3), replace=False))
+                conds.append(Condition("city", str(rng.choice(["in", "not in"])), vals, miss))
+            else:
+                conds.append(Condition("tier", str(rng.choice(["==", "!="])),
+                                       str(rng.choice(["t1", "t2"])), miss))
+        rules.append(Rule(conds, f"class {i % 7}'s"))
+    rs = RuleSet(rules, default=None)
+    expected = rs.predict(df)
+    assert len(set(expected)) > 3 and None in set(expected)  # rules and default both used
+    back = RuleSet.from_json(rs.to_json())
+    np.testing.assert_array_equal(back.predict(df), expected)
+    np.testing.assert_array_equal(rs.simplify().predict(df), expected)
+    con = sqlite3.connect(":memory:")
+    df.astype(object).where(df.notna(), None).to_sql("t", con, index=False)
+    got = dict((r[0], r[1]) for r in con.execute(rs.to_sql("t", "id")))
+    np.testing.assert_array_equal([got[i] for i in df["id"]], expected)
+    dcon = duckdb.connect()
+    dcon.register("t", df)
+    res = dcon.execute(rs.to_sql("t", "id", dialect="duckdb")).fetchall()
+    got = dict((r[0], r[1]) for r in res)
+    np.testing.assert_array_equal([got[i] for i in df["id"]], expected)
+    ns = {}
+    exec(rs.to_python(), ns)
+    np.testing.assert_array_equal([ns["predict"](r) for r in df.to_dict("records")], expected)
