@@ -175,7 +175,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes for development")
     args = ap.parse_args(argv)
     if args.quick:
-        ok = run(20_000, (0.01, 0.002), 7, 1, lambda s: s >= 0.01)
+        ok = run(20_000, (0.01, 0.002), 7, 3, lambda s: s >= 0.01)
         wm_report(20_000)
     else:
         # mlxtend's Apriori takes about a minute at 0.002: two interleaved rounds each
