@@ -19,39 +19,10 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from ..errors import DataError
 from ._builder import grow, prune_pessimistic
-from ._encode import CategoricalCoder, NumericCoder, _Columns, resolve_categorical
+from ._encode import CategoricalCoder, NumericCoder, _Columns, count_below, resolve_categorical
 from ._structure import Tree
 
 __all__ = ["InfoGainTreeClassifier"]
-
-
-def _threshold_codes(x, U):
-    """Code j where ``U[j-1] < x <= U[j]`` (``len(U)`` above all, ``len(U) + 1`` missing).
-
-    Equals ``np.searchsorted(U, x)`` but 2-5x faster: short lists count ``x > u`` in place;
-    longer ones run a branch-free binary search, one vectorised step per bit.
-    """
-    tmp = np.empty(x.size, dtype=bool)
-    if U.size <= 96:
-        c = np.zeros(x.size, dtype=np.uint8)
-        for u in U:
-            np.greater(x, u, out=tmp)
-            np.add(c, tmp, out=c)
-    else:
-        width = 1 << int(np.ceil(np.log2(U.size + 1)))
-        padded = np.full(width, np.inf)
-        padded[:U.size] = U
-        c = np.zeros(x.size, dtype=np.intp)
-        cand = np.empty(x.size, dtype=np.intp)
-        step = width // 2
-        while step:
-            np.add(c, step - 1, out=cand)
-            np.less(padded[cand], x, out=tmp)
-            c += tmp * step if step > 1 else tmp
-            step //= 2
-    if not np.isfinite(x.sum()):
-        c[np.isnan(x)] = U.size + 1
-    return c
 
 
 class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
@@ -267,7 +238,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
             if self.categorical_features_[f]:
                 codes[r] = self._coders[f].predict_codes(cols.raw(f))
             else:
-                codes[r] = _threshold_codes(cols.numeric(f, name), t.used_thresholds[int(f)])
+                codes[r] = count_below(t.used_thresholds[int(f)], cols.numeric(f, name))
         return codes
 
     def apply(self, X):

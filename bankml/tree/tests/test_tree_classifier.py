@@ -415,3 +415,20 @@ def test_bad_inputs():
         InfoGainTreeClassifier().fit(X, y[:-1])
     with pytest.raises(ValueError, match="criterion"):
         InfoGainTreeClassifier(criterion="gini").fit(X, y)
+
+
+@pytest.mark.parametrize("max_bins", [2, 16, 1000])
+def test_max_bins_thresholds_are_exact_on_training_rows(max_bins):
+    rng = np.random.default_rng(12)
+    X = pd.DataFrame({"v": rng.normal(size=3000), "w": rng.integers(0, 5000, 3000).astype(float)})
+    y = rng.integers(0, 3, 3000)
+    model = InfoGainTreeClassifier(max_depth=6, max_bins=max_bins).fit(X, y)
+    t = model.tree_
+    for node in range(t.node_count):
+        if not t.is_leaf(node):
+            f = t.feature[node]
+            if max_bins == 2:
+                assert t.n_children[node] == 2
+            # a threshold is a bin edge: at most max_bins - 1 distinct per feature
+            assert np.unique(t.threshold[t.feature == f]).size <= max_bins - 1
+    _brute_force_check(model, X, y)
