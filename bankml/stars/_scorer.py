@@ -424,9 +424,8 @@ class StarScorer:
         else:
             raise DataError(f"customer must be a Series, dict or one-row DataFrame, "
                             f"got {type(customer).__name__}")
-        amounts = np.array([_float_column(frame[c])[0] for c in STAR_INPUTS]
-                           if all(c in frame.columns for c in STAR_INPUTS) else [])
-        points = self._points_array(frame)[0]
+        points = self._points_array(frame)[0]  # validates the inputs first
+        amounts = np.array([_float_column(frame[c])[0] for c in STAR_INPUTS], dtype="float64")
         pol = self.policy
         w = pol.weight_vector
         contrib = amounts * w / pol.unit
