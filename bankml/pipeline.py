@@ -62,6 +62,14 @@ def load_data(cfg: dict, data=None):
     (DataFrame, DataFrame or None, str)
         Customers, ground truth (synthetic only) and a description of the source that
         names no customer.
+
+    Examples
+    --------
+    >>> from bankml.config import validate_config
+    >>> cfg = validate_config({"data": {"synthetic": {"n": 300, "seed": 1}}})
+    >>> df, truth, source = load_data(cfg)
+    >>> len(df), source
+    (300, 'synthetic make_customers(n=300, seed=1)')
     """
     truth = None
     source = data if data is not None else cfg["data"]["path"]
@@ -119,7 +127,17 @@ def score_stars(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
 
 
 def split_customers(df: pd.DataFrame, cfg: dict):
-    """Train/test row positions, split by customer and stratified by the label."""
+    """Train/test row positions, split by customer and stratified by the label.
+
+    Examples
+    --------
+    >>> from bankml.config import validate_config
+    >>> from bankml.datasets import make_customers
+    >>> cfg = validate_config({"data": {"synthetic": {"n": 1000}}, "split": {"test_size": 0.25}})
+    >>> train, test = split_customers(make_customers(1000), cfg)
+    >>> len(train), len(test)
+    (750, 250)
+    """
     from sklearn.model_selection import train_test_split
 
     # ids are unique (validated), so splitting rows splits customers
@@ -193,7 +211,14 @@ def fit_star_baseline(df_train: pd.DataFrame, y, cfg: dict):
 
 
 def evaluate_models(scores: dict, y_test) -> tuple[pd.DataFrame, dict]:
-    """AUC, lift and capture in the top 10%/20% per model; gains curves for the plot."""
+    """AUC, lift and capture in the top 10%/20% per model; gains curves for the plot.
+
+    Examples
+    --------
+    >>> table, curves = evaluate_models({"perfect": [0.9, 0.1, 0.2, 0.8]}, [1, 0, 0, 1])
+    >>> table.loc["perfect", ["auc", "capture_top20"]].tolist()
+    [1.0, 0.5]
+    """
     rows, curves = {}, {}
     for name, s in scores.items():
         rows[name] = ranking_report(y_test, s, _FRACTIONS)

@@ -210,3 +210,19 @@ def test_missing_main_model_fails_the_run(store, monkeypatch):
     client, r = _only_run(store)
     assert r.info.status == "FAILED"
     assert client.search_registered_models() == []
+
+
+def test_load_data_from_parquet_csv_and_bad_suffix(tmp_path):
+    from bankml.config import validate_config
+
+    cfg = validate_config({"data": {"path": "unused.csv"}})
+    df = make_customers(300, seed=8)
+    df.to_parquet(tmp_path / "c.parquet")
+    got, truth, desc = pipeline.load_data(cfg, tmp_path / "c.parquet")
+    assert len(got) == 300 and truth is None and desc == "file c.parquet (300 rows)"
+    assert "C008" not in desc
+    (tmp_path / "c.xlsx").write_text("x")
+    with pytest.raises(DataError, match="expected a .csv or .parquet"):
+        pipeline.load_data(cfg, tmp_path / "c.xlsx")
+    with pytest.raises(DataError, match="does not exist"):
+        pipeline.load_data(validate_config({"data": {"path": str(tmp_path / "no.csv")}}))
