@@ -355,22 +355,31 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
 
 
 def _added_errors(N, e, cf):
-    """C4.5's ``AddErrs``: extra errors of the upper ``cf`` confidence bound on e errors in N."""
+    """C4.5's ``AddErrs``: extra errors of the upper ``cf`` confidence bound on e errors in N.
+
+    Same case split as C4.5 (exact binomial bound for no errors, interpolation below one
+    error, the normal approximation otherwise); the deviate is ``norm.isf(cf)`` where C4.5
+    interpolates a small table (0.674 vs 0.69 at cf = 0.25).
+    """
     N = np.asarray(N, dtype=np.float64)
     e = np.asarray(e, dtype=np.float64)
     z = norm.isf(cf)
     coeff = z * z
+
+    def normal(e_):
+        ep = e_ + 0.5
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inner = np.maximum(coeff * (ep * (1 - ep / N) + coeff / 4), 0.0)
+            pr = (ep + coeff / 2 + np.sqrt(inner)) / (N + coeff)
+        return N * pr - e_
+
+    def general(e_):
+        return np.where(e_ + 0.5 >= N, 0.67 * (N - e_), normal(e_))
+
     with np.errstate(divide="ignore", invalid="ignore"):
         base = N * (1 - np.exp(np.log(cf) / N))
-        n1 = np.maximum(N, 1.0)
-        pr1 = (1 + 0.5 + coeff / 2 + np.sqrt(coeff * (1.5 * (1 - 1.5 / n1) + coeff / 4))) / (n1 + coeff)
-        one = n1 * pr1 - 1
-        ep = e + 0.5
-        pr = (ep + coeff / 2 + np.sqrt(np.maximum(coeff * (ep * (1 - ep / N) + coeff / 4), 0))) / (N + coeff)
-        general = N * pr - e
-    out = np.where(e < 1e-6, base,
-                   np.where(e < 0.9999, base + e * (one - base),
-                            np.where(e + 0.5 >= N, 0.67 * (N - e), general)))
+    one = general(np.ones_like(N))
+    out = np.where(e < 1e-6, base, np.where(e < 0.9999, base + e * (one - base), general(e)))
     return np.where(N > 0, out, 0.0)
 
 

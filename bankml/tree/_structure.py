@@ -39,7 +39,8 @@ class Tree:
     feature : ndarray of int, -1 at leaves
     threshold : ndarray of float, the ``<=`` threshold of numeric splits (NaN elsewhere)
     value : ndarray of shape (node_count, n_classes), weighted training class counts
-    n_node_samples : ndarray of int, training rows reaching each node
+    n_node_samples : ndarray of int, training rows reaching each node (rows with zero
+        sample weight are left out of training and are not counted)
     weighted_n_node_samples : ndarray of float
     impurity : ndarray of float, node entropy in bits
     gain : ndarray of float, information gain of the node's split (0 at leaves)
@@ -48,6 +49,16 @@ class Tree:
     parent : ndarray of int, -1 at the root
     first_child, n_children : ndarray of int, children are ``first_child .. + n_children``
     missing_child : ndarray of int, the child that takes missing values (-1 at leaves)
+    categories : list, per feature the training values of a categorical feature (None if numeric)
+
+    Notes
+    -----
+    The contract with :mod:`bankml.rules`: ``is_leaf(node)``, ``leaf_class_index(node)``
+    and ``branches(node)`` describe exactly the one path ``predict`` sends each row down.
+    A numeric split sends ``x <= threshold`` to its first child and ``x > threshold`` to
+    its second; a multiway split sends each training value seen at the node to its own
+    child and everything else (values unseen there) to the heaviest child, which also
+    takes missing values (``missing_child``).
     """
 
     def __init__(self, nodes, pruned, coders):

@@ -432,3 +432,14 @@ def test_max_bins_thresholds_are_exact_on_training_rows(max_bins):
             # a threshold is a bin edge: at most max_bins - 1 distinct per feature
             assert np.unique(t.threshold[t.feature == f]).size <= max_bins - 1
     _brute_force_check(model, X, y)
+
+
+def test_pessimistic_error_bound_matches_quinlan():
+    # C4.5 book (Quinlan 1993, ch. 4): U_25%(0, 6) = 0.206, U_25%(0, 1) = 0.750, U_25%(1, 16) = 0.157
+    N = np.array([6.0, 1.0, 16.0])
+    e = np.array([0.0, 0.0, 1.0])
+    upper = (e + _builder._added_errors(N, e, 0.25)) / N
+    np.testing.assert_allclose(upper, [0.206, 0.750, 0.157], atol=0.004)
+    # monotone: more errors or a smaller confidence factor raise the bound
+    assert _builder._added_errors(20.0, 3.0, 0.1) > _builder._added_errors(20.0, 3.0, 0.25)
+    assert 3 + _builder._added_errors(20.0, 3.0, 0.25) < 4 + _builder._added_errors(20.0, 4.0, 0.25)
