@@ -99,12 +99,13 @@ class Tree:
         tb = nodes["threshold_bin"][keep]
         self.categories = [getattr(c, "categories", None) for c in coders]
         self._cat_child = {}
-        for i in np.flatnonzero(internal):
-            f = self.feature[i]
-            if coders[f].kind == "num":
-                self.threshold[i] = coders[f].edges[tb[i]]
+        for f, coder in enumerate(coders):
+            at = np.flatnonzero(internal & (self.feature == f))
+            if coder.kind == "num":
+                self.threshold[at] = coder.edges[tb[at]]
             else:
-                self._cat_child[int(i)] = new[nodes["cat_lut"][int(keep[i])]]
+                for i in at:
+                    self._cat_child[int(i)] = new[nodes["cat_lut"][int(keep[i])]]
         self._build_routing()
 
     # ---- the contract used by bankml.rules -------------------------------------------------
