@@ -132,8 +132,19 @@ def _prediction_text(lab, ruleset, pred, lang) -> str:
     if pred is None:
         return "—"
     if ruleset.label_column:
-        return lab.value(ruleset.label_column, pred, lang)
+        text = lab.value(ruleset.label_column, pred, lang)
+        if text == str(pred) and _is_flag_column(ruleset.label_column) and pred in (0, 1):
+            # A product-flag target (cross-sell rules): read it like a flag condition.
+            word = lab.term("rule_yes" if pred == 1 else "rule_no", lang)
+            return f"{lab.column(ruleset.label_column, lang)} = {word}"
+        return text
     return str(pred)
+
+
+def _is_flag_column(name) -> bool:
+    from ..schema import COLUMNS
+    col = COLUMNS.get(name)
+    return col is not None and col.kind == "flag"
 
 
 def _evidence_text(lab, rule, lang) -> str:

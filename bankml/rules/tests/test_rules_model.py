@@ -373,3 +373,11 @@ def test_random_decision_lists_agree_across_predict_sql_python_and_json(fakes):
     ns = {}
     exec(rs.to_python(), ns)
     np.testing.assert_array_equal([ns["predict"](r) for r in df.to_dict("records")], expected)
+
+
+def test_flag_target_reads_as_holding_in_both_languages():
+    rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1, support=10, confidence=0.8)],
+                 default=0, label_column="has_wm_account")
+    zh, en = rs.to_text("zh"), rs.to_text("en")
+    assert "则 持有理财账户 = 是" in zh and "否则 持有理财账户 = 否" in zh
+    assert "THEN holds WM account = yes" in en and "THEN 1" not in en
