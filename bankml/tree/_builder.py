@@ -18,8 +18,7 @@ _EPS = 1e-12
 
 
 def _hist(key, size, w):
-    h = np.bincount(key, weights=w, minlength=size) if w is not None else np.bincount(key, minlength=size)
-    return h
+    return np.bincount(key, weights=w, minlength=size)
 
 
 def _sum_last(a):
@@ -133,9 +132,7 @@ class _Levels:
         self.splits = []    # dict per level of split-node attributes
 
     def finish(self, n_classes):
-        ids = np.concatenate([c[0] for c in self.created])
-        n = ids.size
-        assert np.array_equal(ids, np.arange(n))
+        n = sum(c[0].size for c in self.created)  # ids were handed out in order: 0 .. n-1
         out = {
             "parent": np.concatenate([c[1] for c in self.created]),
             "depth": np.concatenate([c[2] for c in self.created]),
@@ -232,12 +229,10 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
                 k = b - a
                 if k == 0:
                     continue
-                whole = ra == 0 and rb == nid.size
-                nid_c = nid if whole else nid[ra:rb]
-                key = (nid_c - np.int32(a)) * np.int32(nbf * C) + P[f][ra:rb] if not whole \
-                    else nid_c * np.int32(nbf * C) + P[f]
+                nid_c = nid[ra:rb] if a == 0 else nid[ra:rb] - np.int32(a)
+                key = nid_c * np.int32(nbf * C) + P[f][ra:rb]  # int32: k * nbf * C fits the budget
                 size = k * nbf * C
-                H = _hist(key, size, None if unit else (w_act if whole else w_act[ra:rb])).reshape(k, nbf, C)
+                H = _hist(key, size, None if unit else w_act[ra:rb]).reshape(k, nbf, C)
                 Hc = _sum_last(H) if unit else _sum_last(_hist(key, size, None).reshape(k, nbf, C))
                 Wc = W[a:b]
                 if is_cat[f]:
