@@ -353,8 +353,12 @@ def _plot_stars(stars: pd.Series, y, path: Path) -> Path:
 def _plot_tree(model, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(14, 7))
-    model[-1].plot(ax=ax)
+    tree = model[-1]
+    leaves = tree.get_n_leaves() if hasattr(tree, "get_n_leaves") else 16
+    depth = tree.get_depth() if hasattr(tree, "get_depth") else 4
+    # wide enough that leaf boxes do not overlap
+    fig, ax = plt.subplots(figsize=(max(14.0, 1.7 * leaves), max(6.0, 1.6 * (depth + 1))))
+    tree.plot(ax=ax)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
