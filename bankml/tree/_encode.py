@@ -98,6 +98,10 @@ class _Columns:
     def numeric(self, j, name):
         """Column ``j`` as float64 with NaN for missing; a clear error when it is not numeric."""
         col = self.raw(j)
+        kind = getattr(col.dtype, "kind", "")
+        if (kind and kind in "mM") or isinstance(col.dtype, pd.DatetimeTZDtype):
+            raise DataError(f"column {name!r} holds dates/durations (dtype {col.dtype}); convert it to "
+                            "numbers first (e.g. days since an event) so thresholds mean something")
         try:
             if isinstance(col, pd.Series):
                 if _is_text_like(col.dtype) and col.dtype != bool:

@@ -411,6 +411,8 @@ def test_bad_inputs():
         InfoGainTreeClassifier().fit(many, np.arange(300) % 2)
     with pytest.raises(ValueError, match="non-zero|sums to zero"):
         InfoGainTreeClassifier().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(DataError, match="'opened' holds dates"):
+        InfoGainTreeClassifier().fit(pd.DataFrame({"opened": pd.date_range("2020", periods=4)}), [0, 1, 0, 1])
     with pytest.raises(ValueError, match="inconsistent"):
         InfoGainTreeClassifier().fit(X, y[:-1])
     with pytest.raises(ValueError, match="criterion"):
