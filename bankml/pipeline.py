@@ -230,7 +230,8 @@ def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path)
     """IF-THEN rules of the tree, their test precision, and the zh/en/md/csv/sql/html files."""
     RuleSet = _require("bankml.rules", "RuleSet")
     rc = cfg["rules"]
-    rules = RuleSet.from_tree(model[-1], target=rc["target"])
+    # lossless: merges conditions on one feature, never changes a prediction
+    rules = RuleSet.from_tree(model[-1], target=rc["target"], label_column=LABEL).simplify()
     Xb = model[:-1].transform(X_test)
     fired = np.asarray(rules.predict(Xb)) == rc["target"]
     y = np.asarray(y_test)
@@ -250,8 +251,13 @@ def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path)
     held = rules.evaluate(Xb, y_test)
     if isinstance(held, pd.DataFrame):
         held.to_csv(out_dir / "rules_test_evaluation.csv", index=False)
+    frame = rules.to_frame(lang="en")
+    top = frame.sort_values(["confidence", "support"], ascending=False).head(rc["top"])
+    top_md = "\n".join(f"{i}. IF {r.conditions} THEN {r.prediction_label} (support {r.support}, "
+                       f"confidence {r.confidence:.0%}, lift {r.lift:.2f})"
+                       for i, r in enumerate(top.itertuples(index=False), 1))
     return {"ruleset": rules, "precision": precision, "coverage": float(fired.mean()),
-            "n_rules": len(getattr(rules, "rules", rules)), "markdown": files["rules.md"],
+            "n_rules": len(frame), "markdown": files["rules.md"], "top_markdown": top_md,
             "text_en": files["rules_en.txt"], "text_zh": files["rules_zh.txt"]}
 
 
@@ -553,7 +559,7 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> Pi
                 table = [{"model": k, **{c: float(v) for c, v in r.items()}}
                          for k, r in metrics.iterrows()]
                 card = model_card(f"WM propensity ({out['model_name']})", data=data_desc,
-                                  metrics=table, rules=rules["markdown"] if rules else None,
+                                  metrics=table, rules=rules["top_markdown"] if rules else None,
                                   notes=_availability_note(stages))
                 path = Path(out["models_dir"]) / f"{out['model_name']}.joblib"
                 save_model(model, path, card=card)

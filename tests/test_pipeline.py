@@ -226,3 +226,19 @@ def test_load_data_from_parquet_csv_and_bad_suffix(tmp_path):
         pipeline.load_data(cfg, tmp_path / "c.xlsx")
     with pytest.raises(DataError, match="does not exist"):
         pipeline.load_data(validate_config({"data": {"path": str(tmp_path / "no.csv")}}))
+
+
+def test_rule_precision_is_the_tree_precision_on_the_test_set(quickstart_run):
+    # the rules are lossless (one per leaf, simplified without changing predictions), so the
+    # buyer rate among test customers the rules flag equals the tree's own precision there
+    result, _, _ = quickstart_run
+    cfg = result.config
+    df = make_customers(cfg["data"]["synthetic"]["n"], seed=cfg["data"]["synthetic"]["seed"])
+    _, test = pipeline.split_customers(df, cfg)
+    X = df.iloc[test][pipeline._features(cfg)]
+    y = df["wm_buyer"].to_numpy()[test]
+    pred = result.model.predict(X) == 1
+    assert result.metrics.loc[TREE, "rule_precision"] == pytest.approx(y[pred].mean())
+    assert result.rules["coverage"] == pytest.approx(pred.mean())
+    rules = result.rules["ruleset"]
+    np.testing.assert_array_equal(np.asarray(rules.predict(result.model[:-1].transform(X))) == 1, pred)
