@@ -244,7 +244,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     def apply(self, X):
         """Index of the leaf each row of ``X`` ends in."""
         codes = self._codes(X)
-        return self.tree_.route(codes).astype(np.int64)
+        return self.tree_.route(codes)
 
     def decision_path(self, X):
         """Sparse CSR indicator (n_samples, node_count) of the nodes each row passes through."""

@@ -245,11 +245,10 @@ class CategoricalCoder:
             arr = col.array.__arrow_array__()
             if pa_types_string(arr.type):
                 value_set = self._value_set if self._value_set.type == arr.type else self._value_set.cast(arr.type)
-                idx = pc.fill_null(pc.index_in(arr, value_set=value_set), k).to_numpy()
-                idx = idx.astype(np.int64, copy=False)
+                idx = pc.index_in(arr, value_set=value_set)
                 if arr.null_count:
-                    idx[pc.is_null(arr).to_numpy(zero_copy_only=False)] = k + 1
-                return idx
+                    idx = pc.if_else(pc.is_null(arr), k + 1, idx)
+                return pc.fill_null(idx, k).to_numpy()
         if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
             raw = col.cat.codes.to_numpy()
             uniques = col.cat.categories

@@ -203,39 +203,54 @@ class Tree:
         """
         stride, n_rows = codes.shape
         flat = codes.ravel()
-        base = np.arange(n_rows, dtype=np.intp)
-        node = np.zeros(n_rows, dtype=np.intp)
+        # np.take on int32 indices into reused buffers: half the memory traffic of intp
+        # fancy indexing and no fresh pages per level (mode="clip": indices are in range by
+        # construction, and "raise" would buffer every output)
+        small = stride * n_rows < 2**31 and self.table.size < 2**31
+        it = np.int32 if small else np.intp
+        base = np.arange(n_rows, dtype=it)
+        col = (self.code_col * n_rows).astype(it)
+        offset = self.offset.astype(it)
+        table = self.table.astype(it)
         leaf = self.is_leaf_
-        col, offset, table = self.code_col * n_rows, self.offset, self.table
-        depth = self.max_depth
+        node = np.zeros(n_rows, dtype=it)
         if return_path:
-            path_rows, path_nodes = [np.arange(n_rows)], [node.copy()]
-            active = np.arange(n_rows) if not leaf[0] else np.zeros(0, dtype=np.intp)
+            path_rows, path_nodes = [np.arange(n_rows)], [node.astype(np.intp)]
+            active = np.arange(n_rows, dtype=it) if not leaf[0] else np.zeros(0, dtype=it)
         else:
             active = None
+            tmp = np.empty(n_rows, dtype=it)
+            c = np.empty(n_rows, dtype=flat.dtype)
+            done = np.empty(n_rows, dtype=bool)
         first_leaf_depth = int(self.depth[leaf].min())
-        for level in range(depth):
+        for level in range(self.max_depth):
             if active is None:
                 # whole-array steps while most rows are still travelling
-                node = table[offset[node] + flat[base + col[node]]]
+                np.take(col, node, out=tmp, mode="clip")
+                np.add(tmp, base, out=tmp)
+                np.take(flat, tmp, out=c, mode="clip")
+                np.take(offset, node, out=tmp, mode="clip")
+                np.add(tmp, c, out=tmp, casting="unsafe")
+                np.take(table, tmp, out=node, mode="clip")
                 if level + 1 < first_leaf_depth:
                     continue
-                done = leaf[node]
+                np.take(leaf, node, out=done, mode="clip")
                 n_done = np.count_nonzero(done)
                 if n_done == n_rows:
                     break
                 if n_done * 2 > n_rows:
-                    active = np.flatnonzero(~done)
+                    active = np.flatnonzero(~done).astype(it)
                 continue
             if active.size == 0:
                 break
-            nd = node[active]
-            child = table[offset[nd] + flat[base[active] + col[nd]]]
+            nd = np.take(node, active)
+            child = np.take(table, np.take(offset, nd) + np.take(flat, active + np.take(col, nd)))
             node[active] = child
             if return_path:
-                path_rows.append(active)
-                path_nodes.append(child)
-            active = active[~leaf[child]]
+                path_rows.append(active.astype(np.intp))
+                path_nodes.append(child.astype(np.intp))
+            active = active[~np.take(leaf, child)]
+        node = node.astype(np.intp, copy=False)
         if not return_path:
             return node
         rows = np.concatenate(path_rows)
