@@ -93,6 +93,12 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     categories) also go to that majority child. Every row therefore follows exactly one
     root-to-leaf path, so one rule per leaf reproduces ``predict`` exactly.
 
+    Numeric thresholds are searched among the edges of at most ``max_bins`` quantile bins
+    (exactly C4.5's candidates when a feature has fewer distinct values; edges are then
+    midpoints of adjacent values). The tree grows level by level: one weighted
+    ``np.bincount`` per feature and level gives every node's (bin, class) histogram, from
+    which all threshold and multiway gains follow; rows that reach a leaf drop out.
+
     ``predict_proba`` is Laplace-smoothed: ``(w_c + 1) / (w + n_classes)`` from the
     weighted training counts of the leaf; its argmax is ``predict``.
 
