@@ -446,3 +446,23 @@ def test_pessimistic_error_bound_matches_quinlan():
     # monotone: more errors or a smaller confidence factor raise the bound
     assert _builder._added_errors(20.0, 3.0, 0.1) > _builder._added_errors(20.0, 3.0, 0.25)
     assert 3 + _builder._added_errors(20.0, 3.0, 0.25) < 4 + _builder._added_errors(20.0, 4.0, 0.25)
+
+
+def test_categorical_features_by_index_mask_and_name():
+    rng = np.random.default_rng(3)
+    arr = np.column_stack([rng.integers(1, 4, 300), rng.normal(size=300)])
+    y = (arr[:, 0] == 2).astype(int)
+    by_index = InfoGainTreeClassifier(categorical_features=[0], max_depth=1).fit(arr, y)
+    by_mask = InfoGainTreeClassifier(categorical_features=[True, False], max_depth=1).fit(arr, y)
+    for m in (by_index, by_mask):
+        assert m.categorical_features_.tolist() == [True, False]
+        assert m.tree_.n_children[0] == 3  # one branch per code 1, 2, 3
+        assert {v for b in m.tree_.branches(0) if b.op == "in" for v in b.value} <= {1.0, 2.0, 3.0}
+        assert np.array_equal(m.predict(arr), y)
+    df = pd.DataFrame(arr, columns=["tier", "score"])
+    by_name = InfoGainTreeClassifier(categorical_features=["tier"], max_depth=1).fit(df, y)
+    np.testing.assert_array_equal(by_name.tree_.value, by_index.tree_.value)
+    with pytest.raises(ValueError, match="needs 2 entries"):
+        InfoGainTreeClassifier(categorical_features=[True]).fit(arr, y)
+    with pytest.raises(ValueError, match="out of range"):
+        InfoGainTreeClassifier(categorical_features=[5]).fit(arr, y)
