@@ -210,19 +210,30 @@ def fit_star_baseline(df_train: pd.DataFrame, y, cfg: dict):
     return StarBaselineClassifier(policy=_policy(cfg)).fit(df_train[list(STAR_INPUTS)], y)
 
 
-def evaluate_models(scores: dict, y_test) -> tuple[pd.DataFrame, dict]:
+def evaluate_models(scores: dict, y_test, predictions: dict | None = None):
     """AUC, lift and capture in the top 10%/20% per model; gains curves for the plot.
+
+    ``predictions`` (0/1 per model) adds ``precision``: the buyer rate among the customers a
+    model flags, i.e. the precision of its IF-THEN rules (a tree's rules are exactly its
+    leaves; the star baseline's rule is "star points above its threshold"), and
+    ``flagged_share``.
 
     Examples
     --------
-    >>> table, curves = evaluate_models({"perfect": [0.9, 0.1, 0.2, 0.8]}, [1, 0, 0, 1])
-    >>> table.loc["perfect", ["auc", "capture_top20"]].tolist()
-    [1.0, 0.5]
+    >>> table, curves = evaluate_models({"perfect": [0.9, 0.1, 0.2, 0.8]}, [1, 0, 0, 1],
+    ...                                 predictions={"perfect": [1, 0, 1, 1]})
+    >>> table.loc["perfect", ["auc", "capture_top20", "precision"]].round(3).tolist()
+    [1.0, 0.5, 0.667]
     """
     rows, curves = {}, {}
+    y = np.asarray(y_test)
     for name, s in scores.items():
         rows[name] = ranking_report(y_test, s, _FRACTIONS)
         curves[name] = gains_curve(y_test, s)
+        if predictions is not None and name in predictions:
+            flagged = np.asarray(predictions[name]) == 1
+            rows[name]["precision"] = float(y[flagged].mean()) if flagged.any() else float("nan")
+            rows[name]["flagged_share"] = float(flagged.mean())
     return pd.DataFrame(rows).T.rename_axis("model"), curves
 
 
@@ -518,12 +529,14 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> Pi
             base = stages("star_baseline", fit_star_baseline, df.iloc[train], y_train, cfg)
 
             def _evaluate():
-                scores = {TREE: model.predict_proba(X_test)[:, 1]}
+                fitted = {TREE: (model, X_test)}
                 if sk is not None:
-                    scores[SKLEARN] = sk.predict_proba(X_test)[:, 1]
+                    fitted[SKLEARN] = (sk, X_test)
                 if base is not None:
-                    scores[STARS] = base.predict_proba(df.iloc[test][list(STAR_INPUTS)])[:, 1]
-                return evaluate_models(scores, y_test)
+                    fitted[STARS] = (base, df.iloc[test][list(STAR_INPUTS)])
+                scores = {k: m.predict_proba(X)[:, 1] for k, (m, X) in fitted.items()}
+                preds = {k: m.predict(X) for k, (m, X) in fitted.items()}
+                return evaluate_models(scores, y_test, preds)
             metrics, curves = stages("evaluate", _evaluate, optional=False)
 
             rules = stages("rules", extract_rules, model, X_test, y_test, cfg, reports / "rules")

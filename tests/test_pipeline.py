@@ -26,6 +26,9 @@ def test_models_evaluated_on_the_same_test_set(quickstart_run):
     assert (m["auc"] > 0.65).all() and (m["lift_top10"] > 1.5).all()
     assert (m["capture_top20"] >= m["capture_top10"]).all()
     assert 0 < m.loc[TREE, "rule_precision"] <= 1
+    # the extracted rules are lossless: their precision is the tree's own
+    assert m.loc[TREE, "rule_precision"] == pytest.approx(m.loc[TREE, "precision"])
+    assert m["precision"].between(0, 1).all() and m["flagged_share"].between(0, 1).all()
 
 
 def test_every_stage_recorded(quickstart_run):
