@@ -6,55 +6,63 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bankml-installed
 CONFIG ?= configs/wealth_propensity.yaml
 
-.PHONY: run test test-pandas2 test-spark bench venv clean ui
+.PHONY: run test test-main test-pandas2 test-spark bench venv clean ui
 
 # Run pytest with the given interpreter; pytest exits 5 when it collected no test, and
 # that must fail, not pass silently.
 define pytest
-	@$(1) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(1) -m pytest $(2) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests -- failing" >&2; exit 1; fi; \
 	exit $$rc
 endef
 
+# Create a venv if missing and install the package editable with what follows -e; the stamp
+# ($@) makes it happen again only when the package metadata changes.
+define venv
+	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet -e $(2)
+	@touch $@
+endef
+
 $(STAMP): setup.cfg pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	@touch $(STAMP)
+	$(call venv,$(VENV),".[test]")
 
 venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/bankml run $(CONFIG)
 
-test: $(STAMP)
+# The whole suite on pandas 3 (the main venv), again on pandas 2, and the Spark path.
+test: test-main test-pandas2 test-spark
+
+test-main: $(STAMP)
 	$(call pytest,$(BIN)/python)
 
 # The same suite on pandas 2 (the main venv has pandas 3, whose default string dtype differs).
 VENV2  ?= .venv-pandas2
 STAMP2 := $(VENV2)/.bankml-installed
 
+PANDAS2 := "pandas>=2.1,<3"
+
 $(STAMP2): setup.cfg pyproject.toml
-	@test -x $(VENV2)/bin/python || $(PYTHON) -m venv $(VENV2)
-	$(VENV2)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV2)/bin/python -m pip install --quiet -e ".[test]" "pandas>=2.1,<3"
-	@touch $(STAMP2)
+	$(call venv,$(VENV2),".[test]" $(PANDAS2))
 
 test-pandas2: $(STAMP2)
 	$(call pytest,$(VENV2)/bin/python)
 
-# The Spark path (bankml.spark) against local Spark; needs Java 17+. PySpark supports pandas 2.
+# The Spark path (bankml.spark) against local Spark; its tests skip, saying so, without Java 17+.
+# PySpark supports pandas 2 only.
 VENV_SPARK ?= .venv-spark
 STAMP_SPARK := $(VENV_SPARK)/.bankml-installed
 
+SPARK_EXTRAS := ".[test,spark]" $(PANDAS2)
+
 $(STAMP_SPARK): setup.cfg pyproject.toml
-	@test -x $(VENV_SPARK)/bin/python || $(PYTHON) -m venv $(VENV_SPARK)
-	$(VENV_SPARK)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_SPARK)/bin/python -m pip install --quiet -e ".[test,spark]" "pandas>=2.1,<3"
-	@touch $(STAMP_SPARK)
+	$(call venv,$(VENV_SPARK),$(SPARK_EXTRAS))
 
 test-spark: $(STAMP_SPARK)
-	$(call pytest,$(VENV_SPARK)/bin/python) -m spark
+	$(call pytest,$(VENV_SPARK)/bin/python,-m spark)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
