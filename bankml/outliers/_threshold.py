@@ -14,19 +14,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..errors import ConfigError, DataError
 from ..labels import check_lang
+from ..value._config import row_positions as _positions
 from ._base import BaseDetector
 from ._config import fmt_amount, outliers_config, reason_text
 
 __all__ = ["ThresholdDetector"]
 
-_MAX_SHOWN = 5
 _METHODS = ("fixed", "learned")
-
-
-def _positions(mask) -> str:
-    pos = np.flatnonzero(np.asarray(mask))
-    more = "..." if len(pos) > _MAX_SHOWN else ""
-    return f"{len(pos)} row(s), positions {pos[:_MAX_SHOWN].tolist()}{more}"
 
 
 class ThresholdDetector(BaseDetector):

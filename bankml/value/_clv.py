@@ -59,8 +59,9 @@ def customer_lifetime_value(margin, retention, discount, horizon=np.inf):
     Raises
     ------
     DataError
-        Missing values, retention outside [0, 1], negative discount, a horizon that is not
-        a whole number of years, or an infinite value (retention 1, discount 0, horizon inf).
+        Missing values, an infinite margin, retention outside [0, 1], negative discount, a
+        horizon that is not a whole number of years, or an infinite value (retention 1,
+        discount 0, horizon inf).
 
     Examples
     --------
@@ -75,6 +76,9 @@ def customer_lifetime_value(margin, retention, discount, horizon=np.inf):
     r = _array("retention", retention)
     d = _array("discount", discount)
     h = _array("horizon", horizon)
+    if np.isinf(m).any():
+        raise DataError(f"customer_lifetime_value: margin is infinite in {int(np.isinf(m).sum())} "
+                        f"of {m.size} values; give finite yearly margins")
     if ((r < 0) | (r > 1)).any():
         raise DataError("customer_lifetime_value: retention must be a probability in [0, 1]")
     if (d < 0).any() or np.isinf(d).any():

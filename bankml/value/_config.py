@@ -7,11 +7,32 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from .._resources import load_builtin_yaml
 from ..errors import ConfigError
 from ..labels import LANGS
 
 _TIERS = ("high", "middle", "low")
+_MAX_SHOWN = 5
+
+
+def row_positions(mask) -> str:
+    """Where a check failed, as text: the count and the first positions, never ids.
+
+    Shared by bankml.value and bankml.outliers' input checks; positions rather than index
+    labels because an index often holds customer ids, which must not reach messages or logs.
+
+    Examples
+    --------
+    >>> row_positions([False, True, False, True])
+    '2 row(s), positions [1, 3]'
+    >>> row_positions(range(1, 8))
+    '7 row(s), positions [0, 1, 2, 3, 4]...'
+    """
+    pos = np.flatnonzero(np.asarray(mask))
+    more = "..." if len(pos) > _MAX_SHOWN else ""
+    return f"{len(pos)} row(s), positions {pos[:_MAX_SHOWN].tolist()}{more}"
 
 
 def _bilingual(where, leaf):

@@ -12,18 +12,12 @@ import pandas as pd
 
 from ..errors import DataError
 from ..labels import check_lang
+from ._config import row_positions as _positions
 from ._config import value_config
 
 __all__ = ["rfm"]
 
-_MAX_SHOWN = 5
 _REFUNDS = ("error", "net")
-
-
-def _positions(mask) -> str:
-    pos = np.flatnonzero(np.asarray(mask))
-    more = "..." if len(pos) > _MAX_SHOWN else ""
-    return f"{len(pos)} row(s), positions {pos[:_MAX_SHOWN].tolist()}{more}"
 
 
 def _score(x: np.ndarray, bins: int) -> np.ndarray:
@@ -65,9 +59,11 @@ def rfm(transactions, as_of, customer="customer_id", date="date", amount="amount
     -----
     A score is ``ceil(5 * p)`` where ``p`` is the customer's percentile rank (average rank
     / number of customers): with distinct values each score holds a fifth of the customers
-    (10 customers: two per score); tied customers share a score; with fewer than five
-    customers the lowest does not reach score 1 (3 customers score 2, 4, 5). As in the classic grid,
-    the segment follows R and F; M is scored and reported.
+    (10 customers: two per score); tied customers share the score of their average rank,
+    so a large tie group sits mid-scale rather than being split arbitrarily (6 of 10
+    customers with one purchase all score F = 2, and nobody scores 1); with fewer than five
+    customers the lowest does not reach score 1 (3 customers score 2, 4, 5). As in the
+    classic grid, the segment follows R and F; M is scored and reported.
 
     Examples
     --------

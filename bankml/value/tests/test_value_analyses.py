@@ -247,3 +247,39 @@ def test_rfm_any_string_dtype_for_ids(ten_customers):
         out = rfm(tx, "2026-06-30")
         assert out.index.tolist() == ref.index.tolist()
         assert out["RFM"].tolist() == ref["RFM"].tolist()
+
+
+# -- review additions: boundary semantics, ties by hand, infinite margin -----------------------
+def test_abc_customer_crossing_80_percent_is_in_a():
+    # Cumulative shares 50%, 90%, 96%, 100%: the second customer starts at 50% (< 80%) and
+    # crosses 80%, so it is in A and A holds 90%; the third starts at 90% (< 95%): B.
+    classes, summary = abc(pd.Series([40.0, 6.0, 50.0, 4.0], index=list("vwux")))
+    assert classes["abc_class"].to_dict() == {"u": "A", "v": "A", "w": "B", "x": "C"}
+    assert summary.loc["A", "value_share"] == pytest.approx(0.9)
+    # Landing exactly on 80% closes A: the next customer starts at 80%, not below it, so
+    # it is in B (it starts below 95%).
+    classes, _ = abc([50.0, 30.0, 20.0])
+    assert classes["abc_class"].tolist() == ["A", "A", "B"]
+
+
+def test_rfm_tied_scores_by_hand():
+    # Frequencies 1,1,1,1,1,1,2,2,3,4 over ten customers. Average ranks: the six 1s share
+    # rank 3.5 -> percentile 0.35 -> ceil(5 * 0.35) = 2; the two 2s rank 7.5 -> 0.75 -> 4;
+    # 3 ranks 9 -> 0.9 -> 5; 4 ranks 10 -> 1.0 -> 5. Nobody scores F = 1 or 3.
+    freqs = [1, 1, 1, 1, 1, 1, 2, 2, 3, 4]
+    rows = [(f"c{k}", pd.Timestamp("2026-06-01") + pd.Timedelta(days=j), 10.0)
+            for k, f in enumerate(freqs) for j in range(f)]
+    out = rfm(_tx(rows), "2026-06-30")
+    assert out["F"].tolist() == [2, 2, 2, 2, 2, 2, 4, 4, 5, 5]
+    # Last purchases: the six one-timers on 06-01 (recency 29), c6/c7 on 06-02 (28), c8 on
+    # 06-03 (27), c9 on 06-04 (26). R ranks -recency: the 29s share rank 3.5 -> 2, the 28s
+    # rank 7.5 -> 4, 27 -> 5, 26 -> 5.
+    assert out["recency"].tolist() == [29] * 6 + [28, 28, 27, 26]
+    assert out["R"].tolist() == [2, 2, 2, 2, 2, 2, 4, 4, 5, 5]
+    # Monetary 10, 10, ..., 20, 20, 30, 40: the same ranks again.
+    assert out["M"].tolist() == [2, 2, 2, 2, 2, 2, 4, 4, 5, 5]
+
+
+def test_clv_refuses_infinite_margin():
+    with pytest.raises(DataError, match="margin is infinite in 1 of 2 values"):
+        customer_lifetime_value([100.0, np.inf], 0.8, 0.1, 3)
