@@ -153,7 +153,8 @@ class Problem:
 
 def _bad_rows(index: pd.Index, mask: np.ndarray) -> tuple[list, int]:
     pos = np.flatnonzero(mask)
-    return [index[p] for p in pos[:_MAX_ROWS_SHOWN]], int(pos.size)
+    # tolist() gives plain Python labels, so a message reads 11, not np.int64(11)
+    return index[pos[:_MAX_ROWS_SHOWN]].tolist(), int(pos.size)
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -173,6 +174,12 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
         problems.append(Problem(col.name, "missing values (NaN/None)", "no missing values", rows, n))
 
     if col.kind == "id":
+        # Float ids are what a join leaves behind (1 -> 1.0, missing -> NaN); booleans are
+        # not ids. Neither joins reliably with other tables, so only text or integers pass.
+        if not (_is_textual(s) or (pd.api.types.is_integer_dtype(s.dtype)
+                                   and not pd.api.types.is_bool_dtype(s.dtype))):
+            problems.append(Problem(col.name, f"wrong dtype {s.dtype}",
+                                    "text or integer customer ids"))
         dup = s.duplicated(keep=False).to_numpy() & ~isna
         if dup.any():
             rows, n = _bad_rows(idx, dup)

@@ -37,6 +37,8 @@ def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     >>> window_of("2024-06-30")
     (Timestamp('2024-01-01 00:00:00'), Timestamp('2024-06-30 00:00:00'), 182)
     """
+    if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
+        raise DataError(f"months must be an integer >= 1, got {months!r}")
     try:
         end = pd.Timestamp(as_of)
     except (TypeError, ValueError) as exc:
@@ -144,12 +146,19 @@ class _Raw:
             _value_problems(col, a, idx, problems, 0.0, hi, low_text)
         return a
 
-    def check_window(self, lo, hi, window_text):
+    def check_window(self, lo, hi, window_text, gaps=()):
+        """Rows dated before ``lo``, after ``hi`` or inside a gap (``(first, last)`` days
+        between non-adjacent windows) are reported: they would count in no window."""
         problems = self.extra
         if self.dates.size and not np.isnat(self.dates).all():
             days = self.dates
+            out = None
             if days.min() < lo or days.max() > hi:
                 out = (days < lo) | (days > hi)
+            for g_lo, g_hi in gaps:
+                in_gap = (days >= g_lo) & (days <= g_hi)
+                out = in_gap if out is None else out | in_gap
+            if out is not None and out.any():
                 problems.append(Problem("date", "dates outside the rating window", window_text,
                                         *_bad_rows(self.index, out)))
 
@@ -190,10 +199,29 @@ def _check_no_repeated_days(bal, lo, hi):
             "one row per customer, product and day", *_bad_rows(bal.index, dup))])
 
 
+def _id_kind(uniques):
+    if isinstance(uniques.dtype, pd.CategoricalDtype):
+        uniques = uniques.categories
+    kind = pd.api.types.infer_dtype(uniques, skipna=True)
+    return "number" if kind in ("integer", "floating", "decimal") else kind
+
+
+def _check_id_kinds(bal, tx):
+    """Ids stored as numbers in one table and as text in the other never match: every
+    customer would be split in two, each half under-rated, so this is an error."""
+    if len(bal.id_uniques) and len(tx.id_uniques):
+        kb, kt = _id_kind(bal.id_uniques), _id_kind(tx.id_uniques)
+        if kb != kt:
+            tx.extra.append(Problem(ID, f"ids are {kt} here but {kb} in the balances table",
+                                    "the same id type in both tables (convert one, e.g. "
+                                    "with .astype(str))"))
+
+
 class _Prepared:
     """Both raw tables validated, with one shared customer numbering."""
 
-    def __init__(self, balances, transactions, policy, unknown_codes, lo, hi, window_text):
+    def __init__(self, balances, transactions, policy, unknown_codes, lo, hi, window_text,
+                 gaps=()):
         if unknown_codes not in ("raise", "warn"):
             raise ValueError(f"unknown_codes must be 'raise' or 'warn', got {unknown_codes!r}")
         bal = _Raw(balances, BALANCE_COLUMNS, "product", "balance", "balances",
@@ -202,8 +230,9 @@ class _Prepared:
                   policy.businesses, policy, unknown_codes)
         disc = tx._amounts(tx.df, "discount", tx.index, tx.extra, hi=1.0,
                            low_text="discount below 0")
-        bal.check_window(lo, hi, window_text)
-        tx.check_window(lo, hi, window_text)
+        bal.check_window(lo, hi, window_text, gaps)
+        tx.check_window(lo, hi, window_text, gaps)
+        _check_id_kinds(bal, tx)
         bal.finish()
         tx.finish()
         _check_no_repeated_days(bal, lo, hi)
@@ -359,9 +388,18 @@ def rate_months(balances: pd.DataFrame, transactions: pd.DataFrame, months,
     windows = [window_of(e, policy.window_months) for e in ends]
     lo = np.datetime64(windows[0][0].date(), "D")
     hi = np.datetime64(windows[-1][1].date(), "D")
+    # Months far apart leave days between their windows that no rating counts.
+    gaps, covered = [], windows[0][1]
+    for start, stop, _ in windows[1:]:
+        if start > covered + pd.Timedelta(days=1):
+            gaps.append((np.datetime64((covered + pd.Timedelta(days=1)).date(), "D"),
+                         np.datetime64((start - pd.Timedelta(days=1)).date(), "D")))
+        covered = max(covered, stop)
     text = (f"dates from {windows[0][0].date()} to {windows[-1][1].date()} "
             f"(the windows of months {ends[0]:%Y-%m} to {ends[-1]:%Y-%m})")
-    prep = _Prepared(balances, transactions, policy, unknown_codes, lo, hi, text)
+    if gaps:
+        text += ", not " + ", ".join(f"{a} to {b}" for a, b in gaps) + " (in no month's window)"
+    prep = _Prepared(balances, transactions, policy, unknown_codes, lo, hi, text, gaps)
     scorer = StarScorer(policy)
     frames = []
     for end, (start, stop, n_days) in zip(ends, windows):

@@ -38,7 +38,8 @@ def _raise(cls, what, problems):
 
 def _bad_rows(index, mask, limit=5):
     pos = np.flatnonzero(mask)
-    return [index[p] for p in pos[:limit]], int(pos.size)
+    # tolist() gives plain Python labels, so a message reads 11, not np.int64(11)
+    return index[pos[:limit]].tolist(), int(pos.size)
 
 
 def _bin(edges, points, out):
@@ -285,7 +286,13 @@ class StarScorer:
         if dup.any():
             problems.append(Problem(ID, "more than one adjustment for a customer",
                                     "at most one row per customer", *_bad_rows(idx, dup)))
-        pos = pd.Index(df[ID]).get_indexer(manual[ID])
+        scored = pd.Index(df[ID])
+        if not scored.is_unique:  # an adjustment for a repeated id would hit an arbitrary row
+            dup = scored.duplicated(keep=False) & scored.notna()
+            _raise(SchemaError, "manual adjustments need unique customer ids in the scored table",
+                   [Problem(ID, "duplicate customer ids", "each id once",
+                            *_bad_rows(df.index, dup))])
+        pos = scored.get_indexer(manual[ID])
         unknown = (pos < 0) & manual[ID].notna().to_numpy()
         if unknown.any():
             problems.append(Problem(ID, "customer not in the scored table",

@@ -157,3 +157,26 @@ def test_describe_schema_has_every_column(lang):
     table = describe_schema(lang)
     assert list(table.index) == list(COLUMNS)
     assert table["label"].str.len().min() > 0
+
+
+@pytest.mark.parametrize("ids, ok", [
+    (lambda n: np.arange(n, dtype="int64"), True),
+    (lambda n: pd.array(range(n), dtype="Int64"), True),
+    (lambda n: pd.Series([f"c{i}" for i in range(n)], dtype="category"), True),
+    (lambda n: np.arange(n, dtype="float64"), False),       # what a join leaves behind
+    (lambda n: np.arange(n) % 2 == 0, False),
+])
+def test_customer_id_dtype(customers, ids, ok):
+    df = customers.assign(customer_id=ids(len(customers)))
+    if ok:
+        validate_customers(df)
+    else:
+        p = _problems(df).problems[0]
+        assert p.column == "customer_id" and "wrong dtype" in p.check
+
+
+def test_rows_are_named_by_plain_labels(customers):
+    # With an int64 (not range) index a message must read "index 11, 12", not np.int64(11).
+    bad = customers.set_axis(np.arange(len(customers)) + 10)
+    bad.loc[[11, 12], "card_spend"] = -1.0
+    assert "first at index 11, 12" in str(_problems(bad))

@@ -230,3 +230,53 @@ def test_numeric_codes_match_policy_codes_as_text():
     policy = StarPolicy.from_dict(data)
     b = bal([("a", "2024-01-01", 1001, 182_000.0)])
     assert aggregate_half_year(b, NO_TX, AS_OF, policy).loc[0, "short_term_assets"] == 1_000
+
+
+# -- review R1: window edges, gaps between monthly windows, id types ------------------------------
+def test_window_edges_are_inclusive_for_both_tables():
+    # 2024-01-01 and 2024-06-30 are the first and last days of the June window (182 days).
+    b = bal([("a", "2024-01-01", "demand_savings", 182.0), ("a", "2024-06-30", "fund", 364.0)])
+    t = tx([("a", "2024-01-01", "pos_debit", 7.0, 1.0), ("a", "2024-06-30", "remittance", 3.0, 1.0)])
+    out = aggregate_half_year(b, t, AS_OF).set_index(ID)
+    assert out.loc["a", "short_term_assets"] == pytest.approx(1.0)     # 182 / 182
+    assert out.loc["a", "long_term_assets"] == pytest.approx(2.0)      # 364 / 182
+    assert out.loc["a", "card_spend"] == 7.0 and out.loc["a", "settlement_tx"] == 3.0
+    # The July window is 2024-02-01 .. 2024-07-31: January 31 leaves it, February 1 stays.
+    t = tx([("a", "2024-01-31", "pos_debit", 10_000.0, 1.0),
+            ("a", "2024-02-01", "pos_debit", 20_000.0, 1.0)])
+    out = rate_months(NO_BAL, t, ["2024-06", "2024-07"])
+    # June: 30,000 / 10k x 400 = 1,200 points; July: only February's 20,000 -> 800 points.
+    assert out["star_points"].tolist() == pytest.approx([1_200.0, 800.0])
+
+
+def test_rate_months_rows_between_far_apart_windows_are_an_error_not_dropped():
+    # Windows of 2023-12 (2023-07-01..2023-12-31) and 2024-12 (2024-07-01..2024-12-31) leave
+    # the first half of 2024 uncounted: a row there would silently vanish.
+    b = bal([("a", "2023-08-01", "fund", 1.0), ("a", "2024-03-15", "fund", 100.0)])
+    assert rate_months(b.iloc[:1], NO_TX, ["2023-12", "2024-12"])["star_points"].tolist() == [
+        pytest.approx(1.0 / 184 * 100 / 10_000), 0.0]
+    with pytest.raises(DataError, match=r"'date': dates outside the rating window.*"
+                                        r"2024-01-01 to 2024-06-30.*index 1"):
+        rate_months(b, NO_TX, ["2023-12", "2024-12"])
+    # adjacent or overlapping windows have no gap
+    assert len(rate_months(b.iloc[1:], NO_TX, ["2024-03", "2024-06"])) == 2
+
+
+def test_ids_as_numbers_in_one_table_and_text_in_the_other_are_an_error():
+    # 1 and "1" never match, so every customer would be split in two, each half under-rated.
+    b = bal([(1, "2024-01-01", "fund", 10.0)])
+    t = tx([("1", "2024-01-01", "pos_debit", 10.0, 1.0)])
+    with pytest.raises(DataError, match="'customer_id': ids are string here but number"):
+        aggregate_half_year(b, t, AS_OF)
+    t[ID] = t[ID].astype(int)
+    assert aggregate_half_year(b, t, AS_OF)[ID].tolist() == [1]
+    # categorical and plain text ids do match
+    t[ID] = pd.Categorical(["1"])
+    b[ID] = "1"
+    assert aggregate_half_year(b, t, AS_OF)[ID].tolist() == ["1"]
+
+
+def test_window_of_rejects_a_bad_number_of_months():
+    for months in (0, -6, 2.5, True):
+        with pytest.raises(DataError, match="months must be an integer"):
+            window_of(AS_OF, months)

@@ -277,3 +277,11 @@ def test_more_business_never_lowers_points_levels_or_service(a, item, extra, fla
     assert s1 >= s0 >= c0
     expected_floor = max([lv for (f, lv), on in zip(UPGRADES, flags) if on], default=0)
     assert s0 == max(c0, expected_floor)
+
+
+def test_manual_adjustments_with_repeated_scored_ids_name_the_rows(scorer):
+    # Which of two "c1" rows would the adjustment hit? Refuse, naming both rows.
+    df = table([{}, {}, {}], flags=True).set_axis([10, 11, 12])
+    df[ID] = ["c0", "c1", "c1"]
+    with pytest.raises(SchemaError, match="'customer_id': duplicate customer ids.*index 11, 12"):
+        scorer.service_star(df, manual=manual_rows())
