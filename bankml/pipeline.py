@@ -237,12 +237,21 @@ def evaluate_models(scores: dict, y_test, predictions: dict | None = None):
     return pd.DataFrame(rows).T.rename_axis("model"), curves
 
 
-def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path) -> dict:
-    """IF-THEN rules of the tree, their test precision, and the zh/en/md/csv/sql/html files."""
+def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path, *,
+                  X_train=None, y_train=None) -> dict:
+    """IF-THEN rules of the tree, their test precision, and the zh/en/md/csv/sql/html files.
+
+    The support and confidence the exported rules show are counted on ``(X_train, y_train)``
+    without weights (a ``class_weight="balanced"`` tree's own leaf shares are weighted and
+    would overstate the buyer rate); without them the tree's leaf evidence is kept.
+    ``rules_test_evaluation.csv`` holds the same measures on the test set.
+    """
     RuleSet = _require("bankml.rules", "RuleSet")
     rc = cfg["rules"]
     # lossless: merges conditions on one feature, never changes a prediction
     rules = RuleSet.from_tree(model[-1], target=rc["target"], label_column=LABEL).simplify()
+    if X_train is not None:
+        rules = rules.with_evidence(model[:-1].transform(X_train), np.asarray(y_train))
     Xb = model[:-1].transform(X_test)
     fired = np.asarray(rules.predict(Xb)) == rc["target"]
     y = np.asarray(y_test)
@@ -539,7 +548,8 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> Pi
                 return evaluate_models(scores, y_test, preds)
             metrics, curves = stages("evaluate", _evaluate, optional=False)
 
-            rules = stages("rules", extract_rules, model, X_test, y_test, cfg, reports / "rules")
+            rules = stages("rules", extract_rules, model, X_test, y_test, cfg, reports / "rules",
+                           X_train=X_train, y_train=y_train)
             if rules is not None:
                 metrics.loc[TREE, "rule_precision"] = rules["precision"]
             cross = stages("association", mine_cross_sell, df.iloc[train], cfg, reports,

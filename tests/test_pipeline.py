@@ -245,3 +245,31 @@ def test_rule_precision_is_the_tree_precision_on_the_test_set(quickstart_run):
     assert result.rules["coverage"] == pytest.approx(pred.mean())
     rules = result.rules["ruleset"]
     np.testing.assert_array_equal(np.asarray(rules.predict(result.model[:-1].transform(X))) == 1, pred)
+
+
+def test_exported_rule_evidence_is_unweighted_even_with_balanced_tree(store, tmp_path):
+    # a class-weighted tree's leaf "confidence" is a weighted share; the exported rules must
+    # show the plain buyer share among the training customers each rule covers
+    cfg = pipeline.load_config(_small_cfg(tree={"class_weight": "balanced"}))
+    df = make_customers(1500, seed=4)
+    train, test = pipeline.split_customers(df, cfg)
+    feats = pipeline._features(cfg)
+    X, y = df.iloc[train][feats], df["wm_buyer"].to_numpy()[train]
+    model = pipeline.fit_tree(X, y, cfg)
+    out = pipeline.extract_rules(model, df.iloc[test][feats], df["wm_buyer"].to_numpy()[test],
+                                 cfg, tmp_path, X_train=X, y_train=y)
+    rules = out["ruleset"]
+    first = np.asarray(rules.apply(model[:-1].transform(X)))
+    checked = 0
+    for i, rule in enumerate(rules.rules):
+        cover = first == i
+        if not cover.any():
+            continue
+        assert rule.support == int(cover.sum())
+        assert rule.confidence == pytest.approx(float((y[cover] == rule.prediction).mean()))
+        checked += 1
+    assert checked > 0
+    # the balanced tree flags leaves whose plain buyer share is far below 50%
+    assert min(r.confidence for r in rules.rules) < 0.5
+    frame = pd.read_csv(tmp_path / "rules.csv")
+    assert frame["confidence"].tolist() == pytest.approx([r.confidence for r in rules.rules])
