@@ -167,3 +167,55 @@ def test_exhaustive_best_on_a_larger_mixed_table(criterion):
     model = InfoGainTreeClassifier(criterion=criterion, max_depth=4, min_samples_leaf=5).fit(X, y, sample_weight=w)
     assert model.tree_.node_count > 7
     _check_exhaustive(model, X, y, w, min_samples_leaf=5, max_depth=4, criterion=criterion)
+
+
+def _c45_add_errs(N, e, cf):
+    """C4.5's AddErrs (Quinlan's prune.c), scalar, with the deviate z = Phi^-1(1 - cf)."""
+    from statistics import NormalDist
+    coeff = NormalDist().inv_cdf(1 - cf) ** 2
+    if e < 1e-6:
+        return N * (1 - math.exp(math.log(cf) / N))
+    if e < 0.9999:
+        val0 = N * (1 - math.exp(math.log(cf) / N))
+        return val0 + e * (_c45_add_errs(N, 1.0, cf) - val0)
+    if e + 0.5 >= N:
+        return 0.67 * (N - e)
+    pr = (e + 0.5 + coeff / 2 + math.sqrt(coeff * ((e + 0.5) * (1 - (e + 0.5) / N) + coeff / 4))) / (N + coeff)
+    return N * pr - e
+
+
+@pytest.mark.parametrize("confidence", [0.05, 0.25, 0.5])
+def test_pessimistic_pruning_matches_recursive_c45(confidence):
+    rng = np.random.default_rng(5)
+    n = 1500
+    X = pd.DataFrame({"x": rng.normal(size=n), "c": pd.array(rng.choice(list("abcd"), n), dtype="str")})
+    y = (rng.random(n) < 0.2 + 0.4 * (X["x"] > 0.5) + 0.2 * (X["c"] == "a")).astype(int)
+    w = rng.integers(1, 3, n)
+    full = InfoGainTreeClassifier(min_samples_leaf=3).fit(X, y, sample_weight=w).tree_
+    pruned = InfoGainTreeClassifier(min_samples_leaf=3, pruning="pessimistic", confidence=confidence).fit(
+        X, y, sample_weight=w).tree_
+
+    kept = []
+
+    def prune(node):
+        """Estimated errors of the subtree after pruning it (C4.5, no subtree raising)."""
+        kept.append(node)
+        N = float(full.value[node].sum())
+        e = N - float(full.value[node].max())
+        leaf = e + _c45_add_errs(N, e, confidence)
+        if full.is_leaf(node):
+            return leaf
+        start = len(kept)
+        sub = sum(prune(c) for c in full.children(node))
+        if leaf <= sub + 0.1:
+            del kept[start:]  # the subtree becomes a leaf
+            return leaf
+        return sub
+
+    prune(0)
+    kept.sort()
+    assert 1 < len(kept) < full.node_count
+    assert pruned.node_count == len(kept)
+    np.testing.assert_allclose(pruned.value, full.value[kept])
+    np.testing.assert_array_equal(pruned.is_leaf_, [full.is_leaf(k) or k not in set(kept) or
+                                                    not set(full.children(k)) <= set(kept) for k in kept])
