@@ -419,13 +419,18 @@ class PipelineResult:
     outliers: dict | None = None
     artifacts: list = field(default_factory=list)
     mlflow_seconds: float = 0.0
+    data_source: str | None = None
+    reports_dir: Path | None = None
 
     def summary(self) -> str:
         """The model-vs-baseline table and the stage table, as printed by ``bankml run``."""
         fmt = self.metrics.copy()
         st = self.stages.copy()
         st["status"] = st["status"].str.slice(0, 70)
-        lines = ["Model vs baseline on the test set:",
+        lines = []
+        if self.data_source:
+            lines += [f"Data: {self.data_source}", ""]
+        lines += ["Model vs baseline on the test set:",
                  fmt.to_string(float_format=lambda v: f"{v:.3f}"), "",
                  "Stages:", st.to_string(float_format=lambda v: f"{v:.2f}")]
         if self.registered:
@@ -437,7 +442,14 @@ class PipelineResult:
         lines += [f"MLflow time {self.mlflow_seconds:.2f}s of {total:.2f}s in stages "
                   f"({self.mlflow_seconds / total:.0%})" if total else ""]
         if self.run_id:
-            lines += [f"MLflow run {self.run_id} in {self.tracking_uri}"]
+            lines += [f"MLflow run {self.run_id} in {self.tracking_uri} "
+                      "(browse with `bankml ui`)"]
+        if self.reports_dir is not None:
+            lines += [f"Reports (rules, cross-sell, segments, plots): {self.reports_dir.resolve()}"]
+        if self.model_path is not None:
+            card = self.model_path.with_name(self.model_path.stem + ".md")
+            lines += [f"Model: {self.model_path.resolve()} (SHA-256 in {self.model_path.name}"
+                      f".sha256, model card {card.name})"]
         return "\n".join(lines)
 
 
@@ -626,7 +638,8 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> Pi
         config=cfg, metrics=metrics, stages=stages.table(), run_id=rt.run_id,
         tracking_uri=rt.tracking_uri, model=model, model_path=model_path, registered=registered,
         rules=rules, cross_sell=cross, segments=segs, outliers=outl,
-        artifacts=[str(p) for p in plots], mlflow_seconds=rt.seconds)
+        artifacts=[str(p) for p in plots], mlflow_seconds=rt.seconds, data_source=source,
+        reports_dir=reports)
     if verbose:
         print(result.summary())
     return result

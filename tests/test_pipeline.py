@@ -163,6 +163,11 @@ def test_cli_run_with_data_file_and_tracking_uri(store, tmp_path, capsys):
                      "--tracking-uri", store]) == 0
     out = capsys.readouterr().out
     assert "Model vs baseline" in out and TREE in out and "auc" in out
+    # says what it ran on and where everything went
+    assert "Data: file customers.csv (1,200 rows)" in out
+    assert f"Reports (rules, cross-sell, segments, plots): {tmp_path / 'outputs'}" in out
+    assert f"Model: {tmp_path / 'models' / 'wm_propensity.joblib'}" in out
+    assert "wm_propensity.md" in out and "bankml ui" in out
     client, r = _only_run(store)
     assert r.info.status == "FINISHED"
     assert r.data.metrics["data.customers"] == 1200
