@@ -14,7 +14,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..labels import check_lang, column_label
 from ..schema import ACTIVITY_COLUMNS
 from ._base import BaseDetector
@@ -235,7 +235,11 @@ class LocalOutlierDetector(_ScoreDetector):
         ``"auto"`` uses ``max(20, ceil(2.5 * contamination * n_fit))`` (at most
         ``n_fit - 1``): a group of similar anomalies larger than the neighbourhood looks
         like a normal cluster to LOF, so the neighbourhood must outgrow the expected number
-        of anomalies in the fitted sample.
+        of anomalies in the fitted sample. 20 is scikit-learn's default (the floor for
+        small samples); the factor 2.5 leaves room for a sample holding more anomalies than
+        ``contamination`` predicts. With 1% on the default 2,000-row sample this is 50
+        neighbours, where 20 finds under half of ``make_customers``' planted anomalies
+        (``test_lof_neighbourhood_must_outgrow_the_planted_group``).
     max_samples : int or None, default 2000
         LOF is fitted on a random sample of this many rows (``random_state``) and every
         row is scored against it (``novelty=True``); None fits on all rows.
@@ -274,10 +278,14 @@ class LocalOutlierDetector(_ScoreDetector):
             rows = np.random.default_rng(self.random_state).choice(n, int(self.max_samples), replace=False)
             Z = Z[np.sort(rows)]
         n_fit = Z.shape[0]
-        if self.n_neighbors == "auto":
+        if isinstance(self.n_neighbors, str) and self.n_neighbors == "auto":
             k = max(20, math.ceil(2.5 * self._contamination() * n_fit))
-        else:
+        elif (isinstance(self.n_neighbors, (int, np.integer)) and not isinstance(self.n_neighbors, bool)
+              and self.n_neighbors >= 1):
             k = int(self.n_neighbors)
+        else:
+            raise ConfigError(f"LocalOutlierDetector: n_neighbors must be 'auto' or an integer >= 1, "
+                              f"got {self.n_neighbors!r}")
         self.n_neighbors_ = max(1, min(k, n_fit - 1))
         self.model_ = LocalOutlierFactor(n_neighbors=self.n_neighbors_, novelty=True,
                                          n_jobs=self.n_jobs).fit((Z - self.center_) / self.scale_)

@@ -365,6 +365,10 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             idx = np.sort(rng.choice(n, m, replace=False)) if m < n else np.arange(n)
             Zs, Cs = Z[idx], (None if C is None else C[idx])
             kmax = min(k_range[1], m - 1)
+            if kmax < k_range[0]:
+                raise DataError(f"CustomerSegmenter: sample_size={m} rows leave no k of "
+                                f"k_range={k_range} to score (silhouette needs more rows than "
+                                f"k); raise sample_size above {k_range[0]}")
             scores = {}
             for k in range(k_range[0], kmax + 1):
                 model = self._fit_one(k, Zs, Cs, n_init, rng.randint(_SEED_MAX))

@@ -117,3 +117,22 @@ def test_same_random_state_same_flags(customers):
     b = IsolationForestDetector(random_state=3).fit(df.head(3000)).decision_scores_
     c = IsolationForestDetector(random_state=4).fit(df.head(3000)).decision_scores_
     assert a.equals(b) and not a.equals(c)
+
+
+# Seeds no detector setting was chosen on (the tests above and the docstrings use 3, 11, 12).
+HELD_OUT_SEED = 2027
+
+
+@pytest.mark.parametrize("detector", [IsolationForestDetector(), LocalOutlierDetector()])
+def test_planted_anomalies_recovered_on_held_out_seed(detector):
+    df, truth = make_customers(20_000, seed=HELD_OUT_SEED, return_truth=True)
+    planted = truth["planted_anomaly"].to_numpy() == 1
+    flagged = detector.set_params(contamination=ANOMALY_RATE).fit(df).labels_.to_numpy() == 1
+    assert (flagged & planted).sum() / planted.sum() > 0.8
+
+
+@pytest.mark.parametrize("bad", [0, -3, "many", 2.5, True])
+def test_lof_n_neighbors_must_be_auto_or_positive_int(bad):
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="n_neighbors must be 'auto' or an integer >= 1"):
+        LocalOutlierDetector(n_neighbors=bad).fit(X)

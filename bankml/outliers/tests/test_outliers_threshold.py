@@ -170,3 +170,38 @@ def test_row_order_does_not_matter():
         pd.testing.assert_frame_equal(a.thresholds_, b.thresholds_)
     with pytest.raises(DataError, match="same account and date"):
         ThresholdDetector().fit(pd.concat([shuffled, shuffled.iloc[[7]]]))
+
+
+def test_planted_accounts_found_on_held_out_seed():
+    # A seed the configured thresholds (outliers.yaml) were not chosen on.
+    daily, truth = make_daily_transactions(3000, 90, seed=2027, return_truth=True)
+    y = truth.set_index("account_id")["planted_anomaly"]
+    for method in ("fixed", "learned"):
+        flags = ThresholdDetector(method=method).fit(daily).labels_.reindex(y.index, fill_value=0)
+        assert flags[y == 1].mean() > 0.8, method
+
+
+def test_counts_match_an_independent_pandas_count():
+    # The same rule written plainly with pandas on a generated table: per account, the days
+    # above 50,000 yuan or 20 transactions; learned: 5 x the median of the account's days
+    # when it has at least 10 of them.
+    daily = make_daily_transactions(500, 40, seed=21)
+    fixed = ThresholdDetector(amount_threshold=50_000, count_threshold=20, min_days=3).fit(daily)
+    acc = daily["account_id"].astype(object)
+    over_a, over_c = daily["amount"] > 50_000, daily["count"] > 20
+    days = (over_a | over_c).groupby(acc).sum()
+    ex = fixed.exceedances_
+    assert ex["days"].to_dict() == days.to_dict()
+    assert ex["amount_days"].to_dict() == over_a.groupby(acc).sum().to_dict()
+    assert ex["count_days"].to_dict() == over_c.groupby(acc).sum().to_dict()
+    assert fixed.labels_.to_dict() == (days >= 3).astype(int).to_dict()
+
+    learned = ThresholdDetector(method="learned", quantile=0.5, factor=5, min_history=10,
+                                amount_threshold=50_000, count_threshold=20).fit(daily)
+    g = daily.groupby(acc)
+    own = g.size() >= 10
+    th_a = (5 * g["amount"].median()).where(own, 50_000.0)
+    th_c = (5 * g["count"].median()).where(own, 20.0)
+    over = (daily["amount"] > acc.map(th_a)) | (daily["count"] > acc.map(th_c))
+    assert learned.exceedances_["days"].to_dict() == over.groupby(acc).sum().to_dict()
+    np.testing.assert_allclose(learned.thresholds_["amount_threshold"], th_a.sort_index())

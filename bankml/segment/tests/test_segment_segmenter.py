@@ -198,3 +198,33 @@ def test_kprototypes_accepts_every_text_dtype(dtype):
     base = CustomerSegmenter(n_clusters=3, method="kprototypes").fit(df.assign(
         channel=df["channel"].astype(object)))
     np.testing.assert_array_equal(seg.labels_, base.labels_)
+
+
+def test_auto_sample_is_deterministic_and_used():
+    # 1,200 rows, silhouette scored on a 300-row sample: the sample and every fit follow
+    # random_state, so two fits agree exactly; another seed draws another sample.
+    df, _ = _planted()
+    a = CustomerSegmenter(k_range=(2, 5), sample_size=300, random_state=7).fit(df)
+    b = CustomerSegmenter(k_range=(2, 5), sample_size=300, random_state=7).fit(df)
+    pd.testing.assert_series_equal(a.k_scores_, b.k_scores_)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    full = CustomerSegmenter(k_range=(2, 5), sample_size=len(df), random_state=7).fit(df)
+    other = CustomerSegmenter(k_range=(2, 5), sample_size=300, random_state=8).fit(df)
+    assert not np.allclose(a.k_scores_, full.k_scores_)
+    assert not np.allclose(a.k_scores_, other.k_scores_)
+
+
+def test_kprototypes_deterministic_with_random_state():
+    df, truth = _planted(n_per=50)
+    df["channel"] = np.where(truth == 1, "mobile", "branch")
+    fits = [CustomerSegmenter(method="kprototypes", k_range=(2, 4), sample_size=120,
+                              random_state=5).fit(df) for _ in range(2)]
+    np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
+    pd.testing.assert_series_equal(fits[0].k_scores_, fits[1].k_scores_)
+    np.testing.assert_array_equal(fits[0].predict(df), fits[1].predict(df))
+
+
+def test_sample_too_small_for_k_range():
+    df, _ = _planted(n_per=20)
+    with pytest.raises(DataError, match="sample_size=4 rows leave no k of k_range=\\(5, 8\\)"):
+        CustomerSegmenter(k_range=(5, 8), sample_size=4).fit(df)
