@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import hmac
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -130,12 +131,14 @@ def load_model(path):
     expected = parts[0].lower() if parts else ""
     if len(expected) != 64 or any(c not in "0123456789abcdef" for c in expected):
         raise ChecksumError(f"refusing to load {path}: {side.name} holds no SHA-256 digest")
-    actual = sha256_file(path)
+    # hash and unpickle the same bytes, read once: a file swapped after the check is not loaded
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
     if not hmac.compare_digest(actual, expected):
         raise ChecksumError(f"refusing to load {path}: the file does not match its recorded "
                             f"SHA-256 (expected {expected[:12]}..., got {actual[:12]}...); "
                             "it may be corrupt or tampered with")
-    return joblib.load(path)
+    return joblib.load(io.BytesIO(data))
 
 
 def _md_table(rows: list[dict]) -> str:

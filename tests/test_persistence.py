@@ -93,3 +93,20 @@ def test_model_card_content():
 def test_joblib_file_is_plain_joblib(tmp_path):
     save_model({"a": 1}, tmp_path / "m.joblib")
     assert joblib.load(tmp_path / "m.joblib") == {"a": 1}
+
+
+def test_file_swapped_after_the_check_is_not_loaded(tmp_path, fitted, monkeypatch):
+    # the bytes unpickled are the bytes that were hashed: replacing the file between the
+    # checksum check and the load must not get the replacement unpickled
+    model, X = fitted
+    path = tmp_path / "m.joblib"
+    save_model(model, path)
+    real_compare = persistence.hmac.compare_digest
+
+    def compare_then_swap(a, b):
+        ok = real_compare(a, b)
+        joblib.dump({"swapped": True}, path)
+        return ok
+    monkeypatch.setattr(persistence.hmac, "compare_digest", compare_then_swap)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
