@@ -16,7 +16,17 @@ LANGS = ("zh", "en")
 
 
 def check_lang(lang: str) -> str:
-    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``ValueError``."""
+    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``ValueError``.
+
+    Examples
+    --------
+    >>> check_lang("zh")
+    'zh'
+    >>> check_lang("fr")
+    Traceback (most recent call last):
+    ...
+    ValueError: lang must be 'zh' or 'en', got 'fr'
+    """
     if lang not in LANGS:
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     return lang
@@ -96,20 +106,44 @@ class Labels:
 
 @functools.lru_cache(maxsize=1)
 def default_labels() -> Labels:
-    """The labels of ``configs/labels.yaml``, loaded once."""
+    """The labels of ``configs/labels.yaml``, loaded once.
+
+    Examples
+    --------
+    >>> default_labels() is default_labels()
+    True
+    """
     return Labels(load_builtin_yaml("labels.yaml"))
 
 
 def column_label(name, lang: str = "en") -> str:
-    """Shortcut for ``default_labels().column(name, lang)``."""
+    """Shortcut for ``default_labels().column(name, lang)``.
+
+    Examples
+    --------
+    >>> column_label("card_spend", "zh"), column_label("card_spend", "en")
+    ('刷卡消费额', 'card spending')
+    """
     return default_labels().column(name, lang)
 
 
 def value_label(column, value, lang: str = "en") -> str:
-    """Shortcut for ``default_labels().value(column, value, lang)``."""
+    """Shortcut for ``default_labels().value(column, value, lang)``.
+
+    Examples
+    --------
+    >>> value_label("star", 1, "zh"), value_label("star", 1, "en")
+    ('准星级', 'quasi-star')
+    """
     return default_labels().value(column, value, lang)
 
 
 def term(key: str, lang: str = "en") -> str:
-    """Shortcut for ``default_labels().term(key, lang)``."""
+    """Shortcut for ``default_labels().term(key, lang)``.
+
+    Examples
+    --------
+    >>> term("then", "zh")
+    '则'
+    """
     return default_labels().term(key, lang)

@@ -61,6 +61,13 @@ def wm_propensity(df: pd.DataFrame) -> np.ndarray:
     -------
     numpy.ndarray of float
         One probability per row.
+
+    Examples
+    --------
+    >>> df = make_customers(5_000, seed=3)
+    >>> p = wm_propensity(df)
+    >>> bool(((p > 0) & (p < 1)).all()), round(float(p.mean()), 2)
+    (True, 0.17)
     """
     assets = df["short_term_assets"].to_numpy(float) + df["long_term_assets"].to_numpy(float)
     age = df["age"].to_numpy(float)

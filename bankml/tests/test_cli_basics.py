@@ -24,3 +24,11 @@ def test_schema_command(capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "usage" in capsys.readouterr().out
+
+
+def test_console_script_is_declared():
+    # `bankml --help` on the command line goes through this entry point, not `-m bankml.cli`.
+    from importlib.metadata import entry_points
+
+    (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "bankml"]
+    assert ep.value == "bankml.cli:main" and ep.load() is main
