@@ -62,6 +62,13 @@ def _top_k(n, fraction):
     return max(1.0, fraction * n)
 
 
+def _top_share(y_true, y_score, fraction):
+    """Checked labels, expected positives among the top ``fraction`` and that top's size."""
+    y, s = _check(y_true, y_score)
+    k = _top_k(y.size, fraction)
+    return y, _positives_in_top(y, s, k), k
+
+
 def auc(y_true, y_score) -> float:
     """Area under the ROC curve.
 
@@ -84,8 +91,8 @@ def capture_rate_at(y_true, y_score, fraction=0.1) -> float:
     >>> capture_rate_at([1, 0, 0, 1, 0, 0, 0, 0, 0, 0], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], 0.2)
     0.5
     """
-    y, s = _check(y_true, y_score)
-    return float(_positives_in_top(y, s, _top_k(y.size, fraction)) / y.sum())
+    y, found, k = _top_share(y_true, y_score, fraction)
+    return float(found / y.sum())
 
 
 def lift_at(y_true, y_score, fraction=0.1) -> float:
@@ -96,9 +103,8 @@ def lift_at(y_true, y_score, fraction=0.1) -> float:
     >>> lift_at([1, 0, 0, 1, 0, 0, 0, 0, 0, 0], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], 0.2)
     2.5
     """
-    y, s = _check(y_true, y_score)
-    k = _top_k(y.size, fraction)
-    return float((_positives_in_top(y, s, k) / k) / (y.sum() / y.size))
+    y, found, k = _top_share(y_true, y_score, fraction)
+    return float((found / k) / (y.sum() / y.size))
 
 
 def gains_curve(y_true, y_score, n_points=101) -> pd.DataFrame:
