@@ -161,7 +161,10 @@ def generalize(ruleset: RuleSet, X, y, cf: float = 0.25):
     changes : DataFrame
         One row per dropped condition (``rule_id``, ``dropped``, ``error_before``,
         ``error_after``); ``changes.attrs["changed_predictions"]`` counts rows of ``X``
-        whose prediction changed.
+        whose prediction changed and ``changes.attrs["removed_duplicates"]`` maps the id of
+        each rule removed because it became identical to another to the id of the rule kept.
+        A rule that covers no row of ``X`` is kept unchanged (no evidence to generalise on)
+        and ordered last.
 
     Examples
     --------
@@ -200,6 +203,15 @@ def generalize(ruleset: RuleSet, X, y, cf: float = 0.25):
             cov = int(m.sum())
             return _pessimistic_error(cov - int((m & is_pred).sum()), cov, cf)
 
+        full = np.ones(n, dtype=bool)
+        for c in conds:
+            full &= cache[c]
+        if not full.any():
+            # No covered row is no evidence: C4.5's test would accept every drop (an
+            # uncovered rule's error is already 1) and grow it into a catch-all.
+            new_rules.append(rule)
+            errs.append(1.0)
+            continue
         current = err([cache[c] for c in conds])
         while conds:
             best = None
@@ -216,18 +228,21 @@ def generalize(ruleset: RuleSet, X, y, cf: float = 0.25):
         new_rules.append(dataclasses.replace(rule, conditions=tuple(conds)))
         errs.append(current)
     order = np.argsort(np.asarray(errs), kind="stable")
-    seen, ordered = set(), []
+    seen, ordered, duplicates = {}, [], {}
     for i in order:
         r = new_rules[i]
         key = (frozenset(r.conditions), r.prediction)
         if key not in seen:
-            seen.add(key)
+            seen[key] = r.rule_id
             ordered.append(r)
+        else:
+            duplicates[r.rule_id] = seen[key]
     out = RuleSet(ordered, default=ruleset.default, classes=ruleset.classes,
                   label_column=ruleset.label_column,
                   meta=dict(ruleset.meta, simplified=f"lossy C4.5 generalisation (cf={cf})"))
     out = with_evidence(out, X, y)
     report = pd.DataFrame(changes, columns=["rule_id", "dropped", "error_before", "error_after"])
+    report.attrs["removed_duplicates"] = duplicates
     report.attrs["changed_predictions"] = int(
         (np.asarray(ruleset.predict(X), dtype=object) != np.asarray(out.predict(X), dtype=object)).sum())
     return out, report

@@ -113,6 +113,41 @@ def test_generalize_reports_every_dropped_condition_and_changed_rows():
         generalize(rs, X, y, cf=1.5)
 
 
+
+def test_generalize_leaves_a_rule_without_evidence_alone():
+    # before the fix, a rule covering no row had error 1 and was grown into "TRUE THEN 1",
+    # which then flagged every customer
+    X = pd.DataFrame({"age": [60, 70, 65, 80, 20, 25, 30, 35], "city": ["a"] * 8})
+    y = [1, 1, 0, 0, 0, 0, 0, 0]
+    unseen = Rule([Condition("age", ">", 100), Condition("city", "==", "b")], 1)
+    rs = RuleSet([unseen], default=0)
+    g, changes = generalize(rs, X, y)
+    assert g.rules[0].conditions == unseen.conditions
+    assert len(changes) == 0 and changes.attrs["changed_predictions"] == 0
+    assert (g.predict(X) == 0).all()
+
+
+def test_generalize_uses_c45_upper_binomial_limit_and_reports_merged_rules():
+    from scipy.optimize import brentq
+    from scipy.stats import binom
+
+    from bankml.rules._simplify import _pessimistic_error
+
+    for e, n, cf in [(0, 4, 0.25), (1, 10, 0.25), (3, 40, 0.1), (7, 9, 0.25)]:
+        # U_CF(E, N): the p at which seeing at most E errors in N has probability CF
+        expected = brentq(lambda p: binom.cdf(e, n, p) - cf, 1e-12, 1 - 1e-12, xtol=1e-14)
+        assert _pessimistic_error(e, n, cf) == pytest.approx(expected, abs=1e-9)
+    assert _pessimistic_error(0, 4, 0.25) == pytest.approx(1 - 0.25 ** (1 / 4))
+    # two rules that generalise to the same rule: one is removed, and the report says so
+    X = pd.DataFrame({"age": [60, 70, 65, 80, 20, 25], "city": ["a", "b", "a", "b", "a", "b"]})
+    y = [1, 1, 1, 1, 0, 0]
+    rs = RuleSet([Rule([Condition("age", ">", 55), Condition("city", "==", "a")], 1),
+                  Rule([Condition("age", ">", 55), Condition("city", "==", "b")], 1)], default=0)
+    g, changes = generalize(rs, X, y)
+    assert [str(c) for c in g.rules[0].conditions] == ["age > 55"] and len(g) == 1
+    assert changes.attrs["removed_duplicates"] == {2: 1}
+    assert sorted(changes["rule_id"]) == [1, 2]
+
 # -- evidence ---------------------------------------------------------------------------------
 def test_evaluate_measures_support_confidence_lift_coverage():
     rng = np.random.default_rng(2)
