@@ -111,6 +111,8 @@ def _eval_categorical(H, Hc, msl, mwl=0.0):
     (k, n_values) including the missing rows.
     """
     k, nb, C = H.shape
+    if nb < 3:  # fewer than two known values (e.g. a column missing throughout): no split
+        return np.full(k, -np.inf), np.zeros(k, dtype=np.int64), np.zeros((k, nb - 1), dtype=bool), np.zeros((k, nb - 1))
     A = H[:, :-1, :].astype(np.float64)
     Ac = Hc[:, :-1].astype(np.float64)
     maj = np.argmax(_sum_last(A), axis=1)

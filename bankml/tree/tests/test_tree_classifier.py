@@ -466,3 +466,15 @@ def test_categorical_features_by_index_mask_and_name():
         InfoGainTreeClassifier(categorical_features=[True]).fit(arr, y)
     with pytest.raises(ValueError, match="out of range"):
         InfoGainTreeClassifier(categorical_features=[5]).fit(arr, y)
+
+
+def test_categorical_column_missing_throughout_is_never_split():
+    # all-missing text column next to a useful numeric one: ignored, not a crash
+    X = pd.DataFrame({"c": pd.array([None] * 6, dtype="str"), "x": [1.0, 2, 3, 4, 5, 6]})
+    y = [0, 0, 0, 1, 1, 1]
+    model = InfoGainTreeClassifier().fit(X, y)
+    assert model.tree_.feature[0] == 1 and model.get_n_leaves() == 2
+    Xn = X.assign(c=pd.array(["a"] * 6, dtype="str"))
+    assert model.predict(Xn).tolist() == y
+    single = pd.DataFrame({"c": pd.array(["a"] * 6, dtype="str")})
+    assert InfoGainTreeClassifier().fit(single, y).get_n_leaves() == 1
