@@ -278,3 +278,21 @@ def test_exported_rule_evidence_is_unweighted_even_with_balanced_tree(store, tmp
     assert min(r.confidence for r in rules.rules) < 0.5
     frame = pd.read_csv(tmp_path / "rules.csv")
     assert frame["confidence"].tolist() == pytest.approx([r.confidence for r in rules.rules])
+
+
+@pytest.mark.parametrize("where", ["rules", "mlflow_log"])
+def test_late_stage_failure_marks_run_failed_and_registers_nothing(store, monkeypatch, where):
+    # a stage failing after the models are fitted (not just a data error up front)
+    import bankml.tracking
+
+    def boom(*a, **k):
+        raise RuntimeError("stage broke")
+    if where == "rules":
+        monkeypatch.setattr(pipeline, "extract_rules", boom)
+    else:
+        monkeypatch.setattr(bankml.tracking.RunTracker, "log_model", boom)
+    with pytest.raises(RuntimeError, match="stage broke"):
+        run(_small_cfg(), tracking_uri=store, verbose=False)
+    client, r = _only_run(store)
+    assert r.info.status == "FAILED" and r.data.tags["bankml.error"] == "RuntimeError"
+    assert client.search_registered_models() == []
