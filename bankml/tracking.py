@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -209,6 +210,14 @@ class RunTracker:
         from mlflow.models import infer_signature
 
         def _log():
+            with warnings.catch_warnings():
+                # MLflow's generic hint about integer columns and a pandas 3 deprecation
+                # inside MLflow: noise on every run's terminal, nothing the user can act on
+                warnings.filterwarnings("ignore", message=r"Hint: Inferred schema contains integer")
+                warnings.filterwarnings("ignore", message=r"Operation with range is deprecated")
+                return _log_unfiltered()
+
+        def _log_unfiltered():
             example = synthetic_input_example(X_like)
             signature = infer_signature(example, getattr(model, method)(example))
             # explicit requirements: MLflow's inference reloads the model in a subprocess

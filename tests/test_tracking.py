@@ -128,3 +128,16 @@ def test_input_example_handles_categories_and_empty_columns():
     ex = synthetic_input_example(X, 2)
     assert list(ex["band"].cat.categories) == ["a", "b", "c"] and ex["band"].cat.ordered
     assert ex["v"].tolist() == [0.0, 0.0]
+
+
+def test_log_model_keeps_mlflow_noise_off_the_terminal(store, data):
+    import warnings
+
+    X, y = data
+    X = X.assign(age=X["age"].astype("int64"))  # integer columns trigger MLflow's hint
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with RunTracker("exp", tracking_uri=store) as rt:
+            rt.log_model(_model(X, y), X)
+    texts = [str(w.message) for w in seen]
+    assert not [t for t in texts if "Inferred schema contains integer" in t], texts
