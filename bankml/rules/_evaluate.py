@@ -294,6 +294,8 @@ def with_evidence(ruleset: RuleSet, X, y) -> RuleSet:
                                          n_correct=float(row.n_correct),
                                          confidence=_f(row.confidence), lift=_f(row.lift),
                                          coverage=_f(row.coverage)))
-    meta = dict(ruleset.meta, evidence="measured on given data", n_samples=ev.attrs["n_rows"])
+    # the counts are now plain rows of (X, y): no class_weight / sample_weight left in them
+    meta = dict(ruleset.meta, evidence="measured on given data", n_samples=ev.attrs["n_rows"],
+                weighted_evidence=False)
     return RuleSet(rules, default=ruleset.default, classes=ruleset.classes,
                    label_column=ruleset.label_column, meta=meta)

@@ -147,12 +147,18 @@ def _is_flag_column(name) -> bool:
     return col is not None and col.kind == "flag"
 
 
-def _evidence_text(lab, rule, lang) -> str:
+def _confidence_term(ruleset) -> str:
+    # class_weight / sample_weight confidences are not shares of customers: say so
+    return "rule_weighted_confidence" if ruleset.meta.get("weighted_evidence") else "confidence"
+
+
+def _evidence_text(lab, rule, lang, ruleset=None) -> str:
     parts = []
     if rule.support is not None:
         parts.append(f"{lab.term('support', lang)} {rule.support:,} {lab.term('persons', lang)}")
     if rule.confidence is not None:
-        parts.append(f"{lab.term('confidence', lang)} {rule.confidence:.0%}")
+        key = "confidence" if ruleset is None else _confidence_term(ruleset)
+        parts.append(f"{lab.term(key, lang)} {rule.confidence:.0%}")
     if not parts:
         return ""
     if lang == "zh":
@@ -165,7 +171,7 @@ def rule_text(rule, ruleset, lang="zh", labels=None) -> str:
     then = lab.term("then", lang)
     return (f"{lab.term('if', lang)} {_conditions_text(lab, rule, lang)} {then} "
             f"{_prediction_text(lab, ruleset, rule.prediction, lang)}"
-            f"{_evidence_text(lab, rule, lang)}")
+            f"{_evidence_text(lab, rule, lang, ruleset)}")
 
 
 def to_text(ruleset: RuleSet, lang="zh", labels=None) -> str:
@@ -237,7 +243,8 @@ def to_markdown(ruleset: RuleSet, lang="en", labels=None) -> str:
     check_lang(lang)
     lab = _labels(labels)
     t = lambda k: lab.term(k, lang)  # noqa: E731
-    head = ["#", t("if"), t("then"), t("support"), t("confidence"), t("lift"), t("coverage")]
+    head = ["#", t("if"), t("then"), t("support"), t(_confidence_term(ruleset)), t("lift"),
+            t("coverage")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
     for r in ruleset.rules:
@@ -527,8 +534,11 @@ def to_html(ruleset: RuleSet, title=None, lang="zh", labels=None, model_version=
                 "" if r.support is None else f"{r.support:,}", _pct(r.confidence),
                 _num(r.lift), _pct(r.coverage))) + "</tr>")
     head = "".join(f"<th>{e(h)}</th>" for h in (
-        "#", t("if"), t("then"), t("support"), t("confidence"), t("lift"), t("coverage")))
+        "#", t("if"), t("then"), t("support"), t(_confidence_term(ruleset)), t("lift"),
+        t("coverage")))
     n = ruleset.meta.get("n_samples")
+    weighted = (f'<p class="meta">{e(t("rule_weighted_note"))}</p>'
+                if ruleset.meta.get("weighted_evidence") else "")
     evidence = f"{t('rule_evidence')}: {n:,}" if isinstance(n, numbers.Integral) else ""
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)}</title>
@@ -548,5 +558,6 @@ tr {{ page-break-inside: avoid; }}
 </tbody></table>
 <p>{e(t('otherwise'))} {e(_prediction_text(lab, ruleset, ruleset.default, lang))}</p>
 <p class="meta">{e(t('rule_legend'))}</p>
+{weighted}
 </body></html>
 """

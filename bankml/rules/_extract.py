@@ -61,6 +61,19 @@ def _resolve_target(target, classes, label_column):
                     + (f" nor a label of {label_column!r}" if label_column else ""))
 
 
+def _weighted(model, view) -> bool:
+    """Whether the tree's class counts are weighted (class_weight or fit's sample_weight).
+
+    "balanced" weights sum to the row count, so the root alone cannot tell: a node whose
+    weighted total differs from its row count can.
+    """
+    if getattr(model, "class_weight", None) is not None:
+        return True
+    totals = view.counts.sum(axis=1)
+    rows = np.array([view.n_samples(i) for i in range(len(totals))], dtype=float)
+    return not np.allclose(totals, rows, rtol=1e-9, atol=1e-9)
+
+
 class _SklearnView:
     def __init__(self, model):
         t = model.tree_
@@ -203,7 +216,7 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
             "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "n_samples": n_root, "target": target_cls,
             "exact": target_cls is None or len(classes) <= 2,
-            "weighted_evidence": getattr(model, "class_weight", None) is not None}
+            "weighted_evidence": _weighted(model, view)}
     if view.named or hasattr(model, "n_features_in_"):
         meta["feature_names"] = view.names
     return RuleSet(rules, default=default, classes=tuple(classes), label_column=label_column,

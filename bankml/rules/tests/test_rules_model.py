@@ -169,6 +169,33 @@ def test_evaluate_measures_support_confidence_lift_coverage():
         rs.evaluate(X, y[:-1])
 
 
+
+@pytest.mark.parametrize("how", ["class_weight", "sample_weight"])
+def test_weighted_evidence_is_flagged_in_every_export_until_remeasured(how):
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"age": rng.integers(18, 80, 2000).astype(float)})
+    y = ((X["age"] > 55) & (rng.random(2000) < 0.3)).astype(int).to_numpy()
+    if how == "class_weight":
+        tree = DecisionTreeClassifier(max_depth=2, class_weight="balanced", random_state=0).fit(X, y)
+    else:
+        tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(
+            X, y, sample_weight=np.where(y == 1, 4.0, 1.0))
+    rs = RuleSet.from_tree(tree, target=1, label_column="wm_buyer")
+    assert rs.meta["weighted_evidence"]
+    # a weighted confidence is not the share of buyers among the customers a rule covers
+    covered = rs.rules[0]
+    share = y[rs.apply(X) == 0].mean()
+    assert covered.confidence > share + 0.1
+    assert "加权置信度" in rs.to_text("zh") and "weighted confidence" in rs.to_text("en")
+    assert "weighted confidence" in rs.to_markdown() and "with_evidence" in rs.to_html(lang="en")
+    plain = rs.with_evidence(X, y)
+    assert not plain.meta["weighted_evidence"]
+    assert plain.rules[0].confidence == pytest.approx(share)
+    assert "加权" not in plain.to_text("zh") and "with_evidence" not in plain.to_html(lang="en")
+    unweighted = RuleSet.from_tree(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y))
+    assert not unweighted.meta["weighted_evidence"]
+    assert "weighted" not in unweighted.to_text("en")
+
 # -- text -------------------------------------------------------------------------------------
 def _paper_rules():
     return RuleSet([Rule([Condition("deposit", ">", 2500), Condition("age", ">", 55)], 1,
