@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["export_text", "plot_tree"]
 
 
-_ENGLISH = {"class": "class", "or_missing": "or missing", "gain": "gain"}
+_ENGLISH = {"class": "class", "or_missing": "or missing", "gain": "gain", "in": "in", "not_in": "not in"}
 
 
 def _namer(model, lang):
@@ -36,7 +36,8 @@ def _branch_text(model, node, br, decimals, fname, fvalue, words):
         text = f"{fname(f)} {br.op} {_fmt_num(br.value, decimals)}"
     else:
         vals = sorted(br.value, key=lambda v: (str(type(v)), v) if isinstance(v, (int, float, str)) else (str(type(v)), str(v)))
-        text = f"{fname(f)} {br.op} {{{', '.join(fvalue(f, v) for v in vals)}}}"
+        op = words["in"] if br.op == "in" else words["not_in"]
+        text = f"{fname(f)} {op} {{{', '.join(fvalue(f, v) for v in vals)}}}"
     if br.includes_missing:
         text += " " + words["or_missing"]
     return text

@@ -346,6 +346,10 @@ def test_export_text_and_plot():
     zh = model.export_text(lang="zh")
     assert zh.count("类别:") == model.get_n_leaves() and "class" not in zh
     assert zh.count("\n") == text.count("\n")
+    cat = InfoGainTreeClassifier(max_depth=1, categorical_features=["edu"]).fit(X[["edu"]], y)
+    assert " in {" in cat.export_text() and " not in {" in cat.export_text()
+    zh_cat = cat.export_text(lang="zh")
+    assert " 属于 {" in zh_cat and " 不属于 {" in zh_cat and " in " not in zh_cat
     ax = model.plot()
     assert len(ax.texts) >= model.tree_.node_count
     import matplotlib.pyplot as plt
