@@ -1,10 +1,11 @@
-"""Benchmark: segmenting customers with k="auto" (issue 7 target: 1M customers, overhead < 20%
-against calling scikit-learn directly with the same steps).
+"""Benchmark (issue 7): segmenting 1M customers with k="auto" and scoring them with the
+isolation forest, each against calling scikit-learn directly with the same steps (overhead < 20%).
 
 Run: .venv/bin/python benchmarks/bench_segments.py [--quick] [--n N]
 
-Each measurement is one function ``bench_<name>(df, quick) -> list of printed lines``,
-listed in ``BENCHES``; add new measurements (e.g. the isolation forest) the same way.
+Each measurement is one function ``bench_<name>(df, quick, truth) -> list of printed lines``,
+listed in ``BENCHES``. The isolation-forest measurement is the one of
+``benchmarks/bench_outliers.py`` (imported, so both scripts time the same thing).
 """
 
 import os
@@ -13,7 +14,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")       # one core: a fair, quiet co
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
@@ -23,6 +26,9 @@ from sklearn.utils import check_random_state  # noqa: E402
 from bankml.datasets import make_customers  # noqa: E402
 from bankml.segment import CustomerSegmenter  # noqa: E402
 from bankml.segment._config import segment_config  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # the sibling benchmark script
+from bench_outliers import bench_isolation_forest as _iforest  # noqa: E402
 
 OVERHEAD_BUDGET = 0.20
 
@@ -55,7 +61,7 @@ def _timed(fn):
     return (time.process_time() - c0, time.perf_counter() - w0), out
 
 
-def bench_segmenting(df, quick):
+def bench_segmenting(df, quick, truth=None):
     cfg = segment_config()["segmenter"]
     sample = 5_000 if quick else cfg["sample_size"]
     k_range = tuple(cfg["k_range"])
@@ -89,19 +95,24 @@ def bench_segmenting(df, quick):
     ]
 
 
-BENCHES = [bench_segmenting]
+def bench_isolation_forest(df, quick, truth=None):
+    return _iforest(df, truth, repeat=1 if quick else 2)
+
+
+BENCHES = [bench_segmenting, bench_isolation_forest]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--n", type=int, default=None,
+                        help="customers (default 1M; 100k with --quick)")
     parser.add_argument("--quick", action="store_true", help="100k customers, smaller samples")
     args = parser.parse_args(argv)
-    n = 100_000 if args.quick else args.n
-    df = make_customers(n, seed=0)
+    n = args.n if args.n is not None else (100_000 if args.quick else 1_000_000)
+    df, truth = make_customers(n, seed=0, return_truth=True)
     for bench in BENCHES:
         print(f"== {bench.__name__}")
-        for line in bench(df, args.quick):
+        for line in bench(df, args.quick, truth):
             print(line)
 
 
