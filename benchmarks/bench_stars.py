@@ -90,8 +90,11 @@ def bench_scoring(n):
           f"{t_ours / t_bare:.2f}x (target <= 2x)")
     print(f"  row-wise DataFrame.apply   {t_apply:8.1f} s  (timed on {m:,} rows, extrapolated "
           f"x{n / m:g}) -> bankml is {t_apply / t_ours:,.0f}x faster (target >= 100x)")
-    print(f"  peak traced memory while scoring {peak / 2**20:,.0f} MiB vs input arrays "
-          f"{X.nbytes / 2**20:,.0f} MiB -> {peak / X.nbytes:.2f}x (target < 3x)")
+    # The target bounds the whole footprint, so the input itself counts once on top of the
+    # extra memory scoring allocates (what tracemalloc sees).
+    print(f"  peak extra memory while scoring {peak / 2**20:,.0f} MiB; with the input arrays "
+          f"({X.nbytes / 2**20:,.0f} MiB) {(X.nbytes + peak) / 2**20:,.0f} MiB -> "
+          f"{(X.nbytes + peak) / X.nbytes:.2f}x the input (target < 3x)")
 
 
 def bench_aggregation(n_customers, n_tx):

@@ -59,8 +59,17 @@ def make_raw_activity(n_customers: int = 1_000, n_transactions: int = 20_000, *,
     >>> bool(bal.duplicated(["customer_id", "product", "date"]).any())
     False
     """
-    if n_customers < 1 or n_transactions < 0:
-        raise ValueError("n_customers must be >= 1 and n_transactions >= 0")
+    def _whole(name, value, low):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+    _whole("n_customers", n_customers, 1)
+    _whole("n_transactions", n_transactions, 0)
+    _whole("months", months, 1)
+    if not 1 <= holdings_per_customer <= 3:
+        raise ValueError(f"holdings_per_customer must be in [1, 3], got {holdings_per_customer!r}")
+    if not days_per_holding > 0:
+        raise ValueError(f"days_per_holding must be > 0, got {days_per_holding!r}")
     policy = load_builtin_yaml("star_policy.yaml")
     products = np.array(list(policy["products"]))
     prod_cat = [policy["products"][p] for p in products]

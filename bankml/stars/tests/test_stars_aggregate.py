@@ -280,3 +280,23 @@ def test_window_of_rejects_a_bad_number_of_months():
     for months in (0, -6, 2.5, True):
         with pytest.raises(DataError, match="months must be an integer"):
             window_of(AS_OF, months)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"n_customers": 0}, "n_customers"), ({"n_customers": 2.5}, "n_customers"),
+    ({"n_transactions": -1}, "n_transactions"), ({"months": 0}, "months"),
+    ({"holdings_per_customer": 0.5}, "holdings_per_customer"),
+    ({"days_per_holding": 0}, "days_per_holding"),
+])
+def test_make_raw_activity_rejects_bad_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        make_raw_activity(**({"n_customers": 10, "n_transactions": 10} | kw))
+
+
+def test_make_raw_activity_is_deterministic_and_aggregates_without_unknown_codes():
+    a, b = make_raw_activity(40, 300, seed=9), make_raw_activity(40, 300, seed=9)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    pd.testing.assert_frame_equal(a[1], b[1])
+    assert not a[1]["amount"].equals(make_raw_activity(40, 300, seed=8)[1]["amount"])
+    pol = StarPolicy.default()
+    assert set(a[0]["product"]) <= set(pol.products) and set(a[1]["business"]) <= set(pol.businesses)
