@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ._resources import read_yaml
 from .errors import ConfigError
+from .schema import ID, LABEL
 
 __all__ = ["SCHEMA", "load_config", "validate_config", "flatten_config"]
 
@@ -233,6 +234,17 @@ def validate_config(data) -> dict:
         raise ConfigError(f"config key 'features': {sorted(both)} listed as both categorical and numeric")
     if not feats["categorical"] and not feats["numeric"]:
         raise ConfigError("config key 'features': list at least one categorical or numeric feature")
+    # the id as an input would reach the model and MLflow's input example; the label as an
+    # input would leak the answer
+    for section, kind in (("features", "categorical"), ("features", "numeric"),
+                          ("segments", "features"), ("outliers", "features")):
+        banned = {ID: "the customer identifier", LABEL: "the label the model predicts"}
+        if section != "features":
+            banned.pop(LABEL)
+        for col, why in banned.items():
+            if col in cfg[section][kind]:
+                raise ConfigError(f"config key '{section}.{kind}': {col!r} is {why}; "
+                                  "it cannot be a feature")
     stray = [c for c in feats["bands"] if c not in feats["numeric"]]
     if stray:
         raise ConfigError(f"config key 'features.bands.{stray[0]}': banded columns must be "

@@ -105,3 +105,21 @@ def test_flatten_gives_dotted_scalar_keys():
     assert flat["data.synthetic.n"] == 5000
     assert flat["features.bands"] == {"age": [30, 55]}
     assert all(not isinstance(v, dict) or k.endswith("bands") for k, v in flat.items())
+
+
+@pytest.mark.parametrize("key, section, column", [
+    ("features.numeric", "features", "customer_id"),
+    ("features.categorical", "features", "customer_id"),
+    ("features.numeric", "features", "wm_buyer"),
+    ("segments.features", "segments", "customer_id"),
+    ("outliers.features", "outliers", "customer_id"),
+])
+def test_identifier_and_label_are_never_features(key, section, column):
+    # the id would become a model input (and so reach MLflow's input example); the label
+    # as a feature would leak the answer into the model
+    sub = key.split(".")[1]
+    data = {"data": {"synthetic": {"n": 10}}, section: {sub: ["age", column]}}
+    if key == "features.categorical":
+        data["features"]["numeric"] = ["short_term_assets"]
+    with pytest.raises(ConfigError, match=rf"config key '{key}'.*{column}"):
+        validate_config(data)
