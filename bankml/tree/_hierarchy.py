@@ -118,6 +118,9 @@ class ConceptHierarchyBinner(TransformerMixin, BaseEstimator):
             raise DataError(f"ConceptHierarchyBinner: columns {missing} are not in the data")
         out = X.copy()
         for col, cuts in self._cuts.items():
+            if not pd.api.types.is_numeric_dtype(X[col].dtype):
+                raise DataError(f"ConceptHierarchyBinner: column {col!r} must be numeric, "
+                                f"got dtype {X[col].dtype}")
             values = X[col].to_numpy(dtype="float64", na_value=np.nan)
             codes = np.searchsorted(cuts, values, side="left")  # right-closed bands
             codes = np.where(np.isnan(values), -1, codes)

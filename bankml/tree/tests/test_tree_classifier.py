@@ -482,3 +482,12 @@ def test_categorical_column_missing_throughout_is_never_split():
     assert model.predict(Xn).tolist() == y
     single = pd.DataFrame({"c": pd.array(["a"] * 6, dtype="str")})
     assert InfoGainTreeClassifier().fit(single, y).get_n_leaves() == 1
+
+
+def test_concept_hierarchy_binner_transform_checks_and_missing():
+    binner = ConceptHierarchyBinner({"age": [30, 55]}).fit(pd.DataFrame({"age": [20, 40, 60]}))
+    out = binner.transform(pd.DataFrame({"age": [30.0, np.nan, 55.0, 55.5]}))
+    assert out["age"].tolist()[0::2] == ["<=30", "30-55"] and out["age"].isna().tolist() == [False, True, False, False]
+    assert out["age"].iloc[3] == ">55"
+    with pytest.raises(DataError, match="'age' must be numeric, got dtype"):
+        binner.transform(pd.DataFrame({"age": pd.array(["40", "x"], dtype="str")}))
