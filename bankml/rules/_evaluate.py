@@ -230,10 +230,24 @@ def predict(ruleset: RuleSet, X) -> np.ndarray:
     return _prediction_array(ruleset)[idx]  # -1 picks the default appended last
 
 
-def _check_y(y, n):
+def _check_y(y, n, ruleset=None):
     y = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y)
     if y.ndim != 1 or len(y) != n:
         raise DataError(f"y must be 1-D with one label per row of X ({n}), got shape {y.shape}")
+    missing = pd.isna(y)
+    if missing.any():
+        pos = np.flatnonzero(missing)
+        raise DataError(f"y has {pos.size} missing label(s), first at row position(s) "
+                        f"{pos[:5].tolist()}; a missing label would count as a wrong prediction")
+    if ruleset is not None and n:
+        known = [r.prediction for r in ruleset.rules] + [ruleset.default]
+        known += list(ruleset.classes or ())
+        seen = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(y)]
+        if not any(v == k for v in seen[:50] for k in known if k is not None):
+            # e.g. "1" against 1: every rule would look 0% confident
+            raise DataError(f"y holds labels {sorted(seen, key=str)[:5]} but the rules predict "
+                            f"{sorted({k for k in known if k is not None}, key=str)}; pass y with "
+                            "the model's classes (same values and type)")
     return y
 
 
@@ -257,7 +271,7 @@ def evaluate(ruleset: RuleSet, X, y) -> pd.DataFrame:
     """
     X, masks = iter_rule_masks(ruleset, X)
     n = len(X)
-    y = _check_y(y, n)
+    y = _check_y(y, n, ruleset)
     first = np.full(n, -1, dtype=np.int64)
     rows, by_class = [], {}
     for i, (rule, m) in enumerate(zip(ruleset.rules, masks)):

@@ -184,7 +184,7 @@ def generalize(ruleset: RuleSet, X, y, cf: float = 0.25):
         raise DataError(f"cf must be in (0, 1), got {cf!r}")
     X = _as_frame(X, ruleset)
     _check_columns(ruleset, X)
-    y = _check_y(y, len(X))
+    y = _check_y(y, len(X), ruleset)
     cols = _Columns(X)
     cache = {}
     n = len(X)

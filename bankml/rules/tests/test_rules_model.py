@@ -167,6 +167,13 @@ def test_evaluate_measures_support_confidence_lift_coverage():
     assert measured.rules[0].support == ev["support"].iloc[0]
     with pytest.raises(DataError, match="one label per row"):
         rs.evaluate(X, y[:-1])
+    # labels of another type or missing labels would make every rule look wrong, silently
+    with pytest.raises(DataError, match=r"y holds labels \['0', '1'\] but the rules predict"):
+        rs.evaluate(X, y.astype(str))
+    with pytest.raises(DataError, match=r"1 missing label\(s\), first at row position\(s\) \[3\]"):
+        rs.evaluate(X, pd.Series(y, dtype="Int64").where(np.arange(1000) != 3))
+    bools = rs.evaluate(X, y.astype(bool))  # True == 1: the same labels
+    np.testing.assert_array_equal(bools["confidence"], ev["confidence"])
 
 
 
