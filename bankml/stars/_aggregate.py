@@ -29,6 +29,18 @@ _K = len(STAR_INPUTS)
 _DAY = np.timedelta64(1, "D")
 
 
+def _timestamp(value, what):
+    """One date; text must be year first (06/07/2024 is refused rather than guessed)."""
+    try:
+        ts = (pd.to_datetime(value, format="ISO8601") if isinstance(value, str)
+              else pd.Timestamp(value))
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what} must be a date such as 2024-06-30, got {value!r}") from exc
+    if pd.isna(ts):
+        raise DataError(f"{what} must be a date such as 2024-06-30, got {value!r}")
+    return ts
+
+
 def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     """The rating window ending on ``as_of``: first day, last day (inclusive), days.
 
@@ -39,12 +51,7 @@ def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     """
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
         raise DataError(f"months must be an integer >= 1, got {months!r}")
-    try:
-        end = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"as_of must be a date, got {as_of!r}") from exc
-    if pd.isna(end):
-        raise DataError(f"as_of must be a date, got {as_of!r}")
+    end = _timestamp(as_of, "as_of")
     end = end.tz_localize(None).normalize() if end.tzinfo else end.normalize()
     start = end + pd.Timedelta(days=1) - pd.DateOffset(months=months)
     return start, end, int((end - start).days) + 1
@@ -114,12 +121,28 @@ class _Raw:
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             d = s
         else:
-            with warnings.catch_warnings():  # unparseable values are reported below instead
-                warnings.simplefilter("ignore", UserWarning)
-                d = pd.to_datetime(s, errors="coerce")
+            nat = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[D]")
+            if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+                # 20240630 would be read as nanoseconds after 1970, so numbers are refused
+                problems.append(Problem("date", f"wrong dtype {s.dtype}",
+                                        "dates or text such as 2024-06-30"))
+                return nat
+            try:
+                with warnings.catch_warnings():  # unparseable values are reported below
+                    warnings.simplefilter("ignore")
+                    # Year first only: 06/07/2024 (June 7th or July 6th?) is refused, not guessed.
+                    d = pd.to_datetime(s, errors="coerce", format="ISO8601")
+            except (ValueError, TypeError) as exc:
+                d, reason = None, str(exc).split(".")[0]
+            else:
+                reason = None if pd.api.types.is_datetime64_any_dtype(d.dtype) else "mixed time zones"
+            if reason is not None:
+                problems.append(Problem("date", f"dates not readable together ({reason})",
+                                        "dates such as 2024-06-30, all in one time zone"))
+                return nat
             bad = d.isna().to_numpy() & s.notna().to_numpy()
             if bad.any():
-                problems.append(Problem("date", "not a date", "dates such as 2024-06-30",
+                problems.append(Problem("date", "not a date", "year-first dates such as 2024-06-30",
                                         *_bad_rows(idx, bad)))
         if getattr(d.dt, "tz", None) is not None:
             d = d.dt.tz_localize(None)
@@ -379,10 +402,10 @@ def rate_months(balances: pd.DataFrame, transactions: pd.DataFrame, months,
     1 2024-07-31           a        335.0                  3
     """
     policy = StarPolicy.default() if policy is None else policy
-    try:
-        ends = sorted({(pd.Timestamp(m) + pd.offsets.MonthEnd(0)).normalize() for m in months})
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"months must be dates such as '2024-06', got {months!r}") from exc
+    if isinstance(months, (str, pd.Timestamp)) or not np.iterable(months):
+        raise DataError(f"months must be a list of months such as ['2024-06'], got {months!r}")
+    ends = sorted({(_timestamp(m, "each of months") + pd.offsets.MonthEnd(0)).normalize()
+                   for m in months})
     if not ends:
         raise DataError("months is empty; give at least one month to rate")
     windows = [window_of(e, policy.window_months) for e in ends]

@@ -300,3 +300,29 @@ def test_make_raw_activity_is_deterministic_and_aggregates_without_unknown_codes
     assert not a[1]["amount"].equals(make_raw_activity(40, 300, seed=8)[1]["amount"])
     pol = StarPolicy.default()
     assert set(a[0]["product"]) <= set(pol.products) and set(a[1]["business"]) <= set(pol.businesses)
+
+
+def test_ambiguous_numeric_and_mixed_zone_dates_are_refused_not_guessed():
+    # 06/07/2024 is June 7th in one convention and July 6th in another: refuse, name the row.
+    t = tx(GOOD_T).astype({"date": object})
+    t.loc[1, "date"] = "06/07/2024"
+    with pytest.raises(DataError, match="'date': not a date.*index 1"):
+        aggregate_half_year(bal(GOOD_B), t, AS_OF)
+    t.loc[1, "date"] = "2024/06/07"        # year first is unambiguous
+    assert aggregate_half_year(bal(GOOD_B), t, AS_OF)["card_spend"].sum() == 20.0
+    t["date"] = [20240101, 20240201]       # would be nanoseconds after 1970
+    with pytest.raises(DataError, match="'date': wrong dtype int64"):
+        aggregate_half_year(bal(GOOD_B), t, AS_OF)
+    t["date"] = ["2024-01-01", "2024-02-01T00:00:00+08:00"]
+    with pytest.raises(DataError, match="'date': dates not readable together"):
+        aggregate_half_year(bal(GOOD_B), t, AS_OF)
+
+
+def test_as_of_and_months_must_be_unambiguous_dates():
+    with pytest.raises(DataError, match="as_of must be a date"):
+        aggregate_half_year(bal(GOOD_B), tx(GOOD_T), "06/30/2024")
+    with pytest.raises(DataError, match="each of months must be a date"):
+        rate_months(bal(GOOD_B), tx(GOOD_T), ["06/2024"])
+    with pytest.raises(DataError, match="months must be a list"):
+        rate_months(bal(GOOD_B), tx(GOOD_T), "2024-06")   # not iterated letter by letter
+    assert window_of(pd.Timestamp("2024-06-30 13:00")) == window_of("2024-06-30")
