@@ -398,7 +398,12 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         if C is None:
             self.cluster_centers_ = self.model_.cluster_centers_
         self._train_stats = self._stats(Z, C, self.labels_)
-        self._train_value = self._value_sums(X, None, self.labels_)
+        # A star_points column that is not a feature must not stop the segmentation: its
+        # problem (e.g. missing values) is reported when profile() needs it.
+        try:
+            self._train_value, self._train_value_error = self._value_sums(X, None, self.labels_), None
+        except DataError as exc:
+            self._train_value, self._train_value_error = None, str(exc)
         return self
 
     def predict(self, X):
@@ -457,6 +462,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
                 value = col
             else:
                 return None
+        what = f"column {value!r}" if isinstance(value, str) else "value"
         if isinstance(value, str):
             if not isinstance(X, pd.DataFrame) or value not in X.columns:
                 raise DataError(f"profile: value={value!r} names a column, so pass the table with "
@@ -475,8 +481,8 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             raise DataError(f"profile: value has {arr.size} entries but the segmented table has "
                             f"{labels.size} rows")
         if np.isnan(arr).any():
-            raise DataError(f"profile: value has {int(np.isnan(arr).sum())} missing entries; "
-                            "star points must be known for every customer")
+            raise DataError(f"profile: {what} has {int(np.isnan(arr).sum())} missing entries; "
+                            "star points must be known for every customer (or pass value=)")
         return np.bincount(labels, arr, k)
 
     def profile(self, X=None, *, value=None, lang="en"):
@@ -512,6 +518,8 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         check_lang(lang)
         if X is None:
             stats, labels = self._train_stats, self.labels_
+            if value is None and getattr(self, "_train_value_error", None):
+                raise DataError(self._train_value_error)
             vsum = self._train_value if value is None else self._value_sums(None, value, labels)
         else:
             Z, C, _ = self._scaled(X)

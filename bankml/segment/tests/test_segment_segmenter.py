@@ -228,3 +228,17 @@ def test_sample_too_small_for_k_range():
     df, _ = _planted(n_per=20)
     with pytest.raises(DataError, match="sample_size=4 rows leave no k of k_range=\\(5, 8\\)"):
         CustomerSegmenter(k_range=(5, 8), sample_size=4).fit(df)
+
+
+def test_star_points_with_gaps_does_not_stop_fit_but_profile_says_so():
+    # star_points is not a feature: segmenting still works; profile() needs it, so it
+    # names the column there, and an explicit value= still works.
+    df, truth = _planted(n_per=30)
+    feats = list(df.columns)
+    df["star_points"] = np.where(df.index == 4, np.nan, 1.0)
+    seg = CustomerSegmenter(n_clusters=3, features=feats).fit(df)
+    assert seg.labels_.shape == (90,)
+    with pytest.raises(DataError, match="column 'star_points' has 1 missing entries"):
+        seg.profile()
+    prof = seg.profile(value=np.ones(90))
+    assert prof["value_share"].sum() == pytest.approx(1.0)
