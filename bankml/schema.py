@@ -282,6 +282,8 @@ def validate_customers(df: pd.DataFrame, *, require_label: bool = False,
     if len(df) == 0:
         problems.append(Problem(None, "empty table (0 rows)", "at least one customer"))
 
+    if isinstance(required, str):  # required="has_fund" means that column, not its letters
+        required = (required,)
     need = {c.name for c in _COLUMN_LIST if c.required} | set(required)
     if require_label:
         need.add(LABEL)

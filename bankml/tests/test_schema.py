@@ -180,3 +180,8 @@ def test_rows_are_named_by_plain_labels(customers):
     bad = customers.set_axis(np.arange(len(customers)) + 10)
     bad.loc[[11, 12], "card_spend"] = -1.0
     assert "first at index 11, 12" in str(_problems(bad))
+
+
+def test_required_accepts_a_single_name(customers):
+    err = _problems(customers.drop(columns=["has_fund"]), required="has_fund")
+    assert [p.column for p in err.problems] == ["has_fund"]
