@@ -413,7 +413,8 @@ def recommend(rules, customers, k=3, lang="en") -> pd.DataFrame:
 
     A rule fires for a customer who holds every antecedent item and none of the consequent
     items; each consequent item is then a candidate product, scored by its best firing
-    rule (highest confidence, then lift, then the rules table order).
+    rule (highest confidence, then lift, then the rules table order); products that share
+    their best rule come in name order.
 
     Parameters
     ----------
@@ -472,7 +473,8 @@ def recommend(rules, customers, k=3, lang="en") -> pd.DataFrame:
     vocab = {item: j for j, item in enumerate(tx.items)}
     A, C = _onehot(ante, vocab), _onehot(cons, vocab)
     a_size = A.sum(axis=1)
-    products = list(dict.fromkeys(i for s in cons for i in sorted(s, key=str)))
+    # sorted: products tied on one rule (a multi-item consequent) come by name
+    products = sorted({i for s in cons for i in s}, key=str)
     carries = [np.flatnonzero(C[:, vocab[p]] > 0) for p in products]
     none = len(ante)
     Xf = tx.X.astype(np.float32)

@@ -8,15 +8,6 @@ from bankml.association import ENGINES, frequent_itemsets
 from bankml.errors import ConfigError, DataError, EngineNotAvailableError, ResourceLimitError
 
 
-def _random_onehot(seed, n=120, m=7):
-    rng = np.random.default_rng(seed)
-    # correlated items: a latent "affluence" drives several products at once
-    z = rng.random(n)[:, None]
-    p = rng.uniform(0.1, 0.7, size=m)[None, :]
-    X = rng.random((n, m)) < np.clip(p + 0.4 * (z - 0.5), 0.02, 0.98)
-    return pd.DataFrame(X, columns=[f"has_p{j}" for j in range(m)])
-
-
 def _brute_force(onehot, min_support, max_len=None):
     X = onehot.to_numpy()
     n, m = X.shape
@@ -31,8 +22,8 @@ def _brute_force(onehot, min_support, max_len=None):
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("min_support", [0.05, 0.2])
-def test_every_engine_equals_brute_force_count(seed, min_support):
-    onehot = _random_onehot(seed)
+def test_every_engine_equals_brute_force_count(seed, min_support, random_onehot):
+    onehot = random_onehot(seed, n=120, strength=0.4)
     expected = _brute_force(onehot, min_support)
     tables = {e: frequent_itemsets(onehot, min_support, engine=e) for e in ENGINES}
     for engine, table in tables.items():
@@ -44,8 +35,8 @@ def test_every_engine_equals_brute_force_count(seed, min_support):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_max_len_limits_size_on_every_engine(engine):
-    onehot = _random_onehot(11)
+def test_max_len_limits_size_on_every_engine(engine, random_onehot):
+    onehot = random_onehot(11, n=120, strength=0.4)
     table = frequent_itemsets(onehot, 0.05, max_len=2, engine=engine)
     assert dict(zip(table["itemsets"], table["support"])) == _brute_force(onehot, 0.05, max_len=2)
     assert table["itemsets"].map(len).max() == 2
@@ -59,8 +50,8 @@ def test_support_exactly_at_threshold_is_kept_by_every_engine():
         assert frozenset({"a", "b"}) in set(table["itemsets"]), engine
 
 
-def test_order_is_size_then_support_then_items():
-    onehot = _random_onehot(2)
+def test_order_is_size_then_support_then_items(random_onehot):
+    onehot = random_onehot(2, n=120, strength=0.4)
     table = frequent_itemsets(onehot, 0.05)
     sizes = table["itemsets"].map(len).to_numpy()
     assert (np.diff(sizes) >= 0).all()
@@ -68,8 +59,8 @@ def test_order_is_size_then_support_then_items():
         assert (np.diff(table["support"].to_numpy()[sizes == k]) <= 0).all()
 
 
-def test_baskets_and_01_frames_give_the_same_table():
-    onehot = _random_onehot(4)
+def test_baskets_and_01_frames_give_the_same_table(random_onehot):
+    onehot = random_onehot(4, n=120, strength=0.4)
     baskets = [list(onehot.columns[row]) for row in onehot.to_numpy()]
     as_int = onehot.astype("int8")
     reference = frequent_itemsets(onehot, 0.1)
@@ -129,8 +120,8 @@ def test_itemset_explosion_is_refused_up_front_with_a_remedy():
     assert len(table) <= 63
 
 
-def test_fast_engine_on_plain_basket_lists_matches_the_checked_path():
-    onehot = _random_onehot(9)
+def test_fast_engine_on_plain_basket_lists_matches_the_checked_path(random_onehot):
+    onehot = random_onehot(9, n=120, strength=0.4)
     baskets = [list(onehot.columns[row]) for row in onehot.to_numpy()]
     reference = frequent_itemsets(onehot, 0.05, engine="apriori")
     assert frequent_itemsets(baskets, 0.05, engine="fast").equals(reference)

@@ -11,22 +11,14 @@ from bankml.datasets import make_customers
 from bankml.errors import DataError
 
 
-def _random_onehot(seed, n=150, m=7):
-    rng = np.random.default_rng(seed)
-    z = rng.random(n)[:, None]
-    p = rng.uniform(0.1, 0.7, size=m)[None, :]
-    X = rng.random((n, m)) < np.clip(p + 0.5 * (z - 0.5), 0.02, 0.98)
-    return pd.DataFrame(X, columns=[f"has_p{j}" for j in range(m)])
-
-
 def _keyed(rules):
     return {(a, c): row for a, c, row in zip(rules["antecedents"], rules["consequents"],
                                                rules[list(METRICS)].to_numpy())}
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_engines_give_the_same_rules_and_mlxtend_values(seed):
-    onehot = _random_onehot(seed)
+def test_engines_give_the_same_rules_and_mlxtend_values(seed, random_onehot):
+    onehot = random_onehot(seed)
     tables = {e: mine_rules(onehot, 0.05, 0.3, engine=e) for e in ENGINES}
     assert len(tables["fast"]) > 20
     assert tables["fast"].equals(tables["apriori"])
@@ -40,8 +32,8 @@ def test_engines_give_the_same_rules_and_mlxtend_values(seed):
         np.testing.assert_array_equal(row, theirs[key])  # exact, not approximately
 
 
-def test_metrics_match_a_hand_count():
-    onehot = _random_onehot(7)
+def test_metrics_match_a_hand_count(random_onehot):
+    onehot = random_onehot(7)
     X = onehot.to_numpy()
     n = len(X)
     rules = mine_rules(onehot, 0.05, 0.0, engine="fast")
@@ -54,8 +46,8 @@ def test_metrics_match_a_hand_count():
         assert lev == pytest.approx((ha & hc).mean() - ha.mean() * hc.mean(), abs=1e-12)
 
 
-def test_rules_cover_every_split_of_every_frequent_itemset():
-    onehot = _random_onehot(3, m=5)
+def test_rules_cover_every_split_of_every_frequent_itemset(random_onehot):
+    onehot = random_onehot(3, m=5)
     rules = mine_rules(onehot, 0.1, 0.0, engine="fast")
     X = onehot.to_numpy()
     expected = set()
@@ -70,8 +62,8 @@ def test_rules_cover_every_split_of_every_frequent_itemset():
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_filters_and_thresholds(engine):
-    onehot = _random_onehot(5)
+def test_filters_and_thresholds(engine, random_onehot):
+    onehot = random_onehot(5)
     full = mine_rules(onehot, 0.05, 0.4, engine=engine)
     target = mine_rules(onehot, 0.05, 0.4, consequents=["has_p1"], engine=engine)
     assert len(target) and all(c == frozenset({"has_p1"}) for c in target["consequents"])
@@ -84,8 +76,8 @@ def test_filters_and_thresholds(engine):
     assert len(lifted) == int((full["lift"] >= 1.2).sum())
 
 
-def test_order_is_by_confidence_then_lift():
-    rules = mine_rules(_random_onehot(1), 0.05, 0.2)
+def test_order_is_by_confidence_then_lift(random_onehot):
+    rules = mine_rules(random_onehot(1), 0.05, 0.2)
     key = list(zip(-rules["confidence"], -rules["lift"]))
     assert key == sorted(key)
 
@@ -108,8 +100,8 @@ def test_bad_rule_arguments_are_refused():
         mine_rules(baskets, 0.5, 0.5, min_lift=-1)
 
 
-def test_prune_redundant_drops_only_dominated_specialisations():
-    rules = mine_rules(_random_onehot(2), 0.05, 0.2, consequents=["has_p3"])
+def test_prune_redundant_drops_only_dominated_specialisations(random_onehot):
+    rules = mine_rules(random_onehot(2), 0.05, 0.2, consequents=["has_p3"])
     pruned = prune_redundant(rules)
     assert 0 < len(pruned) < len(rules)
     conf = dict(zip(rules["antecedents"], rules["confidence"]))
@@ -119,8 +111,8 @@ def test_prune_redundant_drops_only_dominated_specialisations():
         assert (a not in kept) == dominated
 
 
-def test_evaluate_rules_on_the_same_data_reproduces_the_metrics():
-    onehot = _random_onehot(6)
+def test_evaluate_rules_on_the_same_data_reproduces_the_metrics(random_onehot):
+    onehot = random_onehot(6)
     rules = mine_rules(onehot, 0.05, 0.3)
     again = evaluate_rules(rules, onehot)
     for m in METRICS:
@@ -128,8 +120,8 @@ def test_evaluate_rules_on_the_same_data_reproduces_the_metrics():
     np.testing.assert_array_equal(again["mined confidence"], rules["confidence"])
 
 
-def test_evaluate_rules_on_a_hold_out_month_recounts():
-    train, test = _random_onehot(8), _random_onehot(9)
+def test_evaluate_rules_on_a_hold_out_month_recounts(random_onehot):
+    train, test = random_onehot(8), random_onehot(9)
     rules = mine_rules(train, 0.05, 0.3)
     ev = evaluate_rules(rules, test)
     X = test.to_numpy()
@@ -144,8 +136,8 @@ def test_evaluate_rules_on_a_hold_out_month_recounts():
         evaluate_rules([1, 2], test)
 
 
-def test_recommend_picks_products_not_held_whose_rules_fire():
-    onehot = _random_onehot(4)
+def test_recommend_picks_products_not_held_whose_rules_fire(random_onehot):
+    onehot = random_onehot(4)
     rules = mine_rules(onehot, 0.05, 0.3)
     calls = recommend(rules, onehot, k=2)
     assert len(calls) and calls["rank"].between(1, 2).all()
@@ -165,6 +157,51 @@ def test_recommend_picks_products_not_held_whose_rules_fire():
     for _, g in calls.groupby("customer"):
         assert (np.diff(g["confidence"].to_numpy()) <= 0).all()
 
+
+
+def _recommend_loop(rules, onehot, k):
+    """recommend() as the plain loop a branch analyst would write, one customer at a time."""
+    table = list(rules[["antecedents", "consequents", "confidence", "lift"]].itertuples(index=False))
+    # best rule first: confidence, then lift, then the table order
+    ranked = sorted(range(len(table)), key=lambda i: (-table[i].confidence, -table[i].lift, i))
+    out = []
+    for cust, row in zip(onehot.index, onehot.to_dict("records")):
+        best = {}  # product -> position (in ranked) of its best firing rule
+        for pos, i in enumerate(ranked):
+            a, c = table[i].antecedents, table[i].consequents
+            if all(row[x] for x in a) and not any(row[x] for x in c):
+                for product in c:
+                    best.setdefault(product, pos)
+        # products by their best rule; one rule carrying several products: by product name
+        order = sorted(best, key=lambda p: (best[p], p))[:k]
+        for rank, product in enumerate(order, 1):
+            i = ranked[best[product]]
+            out.append((cust, rank, product, table[i].confidence, table[i].lift,
+                        table[i].antecedents))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_recommend_equals_a_plain_loop_over_customers_and_rules(seed, k, random_onehot):
+    onehot = random_onehot(20 + seed, n=80, m=6)
+    onehot.index = pd.Index([f"row{i}" for i in range(len(onehot))])  # not positions
+    rules = mine_rules(onehot, 0.05, 0.3)
+    assert (rules["consequents"].map(len) > 1).any()  # multi-product rules are exercised
+    calls = recommend(rules, onehot, k=k)
+    got = list(calls[["customer", "rank", "product", "confidence", "lift",
+                      "antecedents"]].itertuples(index=False, name=None))
+    assert got == _recommend_loop(rules, onehot, k)
+
+
+def test_recommend_orders_products_tied_on_one_rule_by_name():
+    rules = pd.DataFrame({"antecedents": [frozenset({"x"}), frozenset({"y"})],
+                          "consequents": [frozenset({"b"}), frozenset({"a", "b"})],
+                          "confidence": [0.9, 0.8], "lift": [2.0, 2.0]})
+    customers = pd.DataFrame({"x": [0, 1], "y": [1, 1], "a": [0, 0], "b": [0, 0]})
+    calls = recommend(rules, customers, k=2)
+    assert list(zip(calls["customer"], calls["product"], calls["confidence"])) == [
+        (0, "a", 0.8), (0, "b", 0.8), (1, "b", 0.9), (1, "a", 0.8)]
 
 def test_recommend_on_the_customer_table_keeps_ids_and_speaks_chinese():
     df = make_customers(3000, seed=2)
@@ -193,8 +230,8 @@ def test_to_ruleset_predicts_like_the_rules_fire():
         to_ruleset(mine_rules(tx, 0.05, 0.3))
 
 
-def test_fast_engine_rules_from_basket_lists_equal_the_frame_path():
-    onehot = _random_onehot(12)
+def test_fast_engine_rules_from_basket_lists_equal_the_frame_path(random_onehot):
+    onehot = random_onehot(12)
     baskets = [list(onehot.columns[row]) for row in onehot.to_numpy()]
     for kwargs in ({}, {"consequents": ["has_p2"]}, {"antecedents": ["has_p0", "has_p1", "has_p4"]}):
         from_lists = mine_rules(baskets, 0.05, 0.3, engine="fast", **kwargs)
