@@ -69,7 +69,16 @@ class _ScoreDetector(BaseDetector):
                 raise DataError(f"{type(self).__name__}: column {c!r} is missing in {what} "
                                 f"(row positions {pos[:_MAX_SHOWN].tolist()}{more}); fill or "
                                 f"drop them before scoring")
-        return sub.astype(float)
+        sub = sub.astype(float)
+        for c in cols:
+            inf = np.isinf(sub[c].to_numpy())
+            if inf.any():
+                pos = np.flatnonzero(inf)
+                more = "..." if len(pos) > _MAX_SHOWN else ""
+                raise DataError(f"{type(self).__name__}: column {c!r} is infinite in {len(pos)} of "
+                                f"{len(inf)} rows (row positions {pos[:_MAX_SHOWN].tolist()}{more}); "
+                                f"amounts and counts must be finite")
+        return sub
 
     def _prepare(self, X, fitting):
         sub = self._select(X, fitting)

@@ -136,3 +136,12 @@ def test_lof_n_neighbors_must_be_auto_or_positive_int(bad):
     X = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(ValueError, match="n_neighbors must be 'auto' or an integer >= 1"):
         LocalOutlierDetector(n_neighbors=bad).fit(X)
+
+
+def test_infinite_values_are_named_by_column():
+    df = pd.DataFrame({"a": np.arange(10.0), "b": np.r_[np.arange(9.0), np.inf]})
+    with pytest.raises(DataError, match=r"column 'b' is infinite in 1 of 10 rows \(row positions \[9\]\)"):
+        IsolationForestDetector().fit(df)
+    det = LocalOutlierDetector().fit(df.iloc[:9])
+    with pytest.raises(DataError, match="column 'b' is infinite"):
+        det.decision_function(df)
