@@ -115,3 +115,30 @@ def test_zero_weight_allowed_and_scorer_rejects_other_policies(data):
     assert pol.weights["card_spend"] == 0
     with pytest.raises(PolicyError, match="StarPolicy"):
         StarScorer({"unit": 1})
+
+
+def test_default_codes_follow_the_published_item_lists():
+    # DOMAIN.md section 1, item by item: which balance or business counts where.
+    pol = StarPolicy.default()
+    published_products = {
+        "short_term_assets": ["demand_savings", "custody_cash", "overnight_wm",
+                              "money_market_fund", "credit_card_deposit"],
+        "long_term_assets": ["time_deposit", "flexible_deposit", "provident_fund", "wm_product",
+                             "fund", "treasury_bond", "insurance", "gold_paper", "gold_physical",
+                             "gold_branded"],
+        "mortgage_loans": ["housing_mortgage"],
+        "other_loans": ["consumer_loan", "business_loan"],
+        "card_overdraft": ["card_overdraft"],
+    }
+    published_businesses = {
+        "investment_tx": ["fund_subscription", "fund_redemption", "wm_purchase", "bond_trade",
+                          "insurance_trade", "gold_trade", "fx_trade"],
+        "card_spend": ["pos_debit", "pos_wealth", "pos_credit"],
+        "settlement_tx": ["offsite_deposit", "offsite_withdrawal", "remittance",
+                          "interbank_transfer", "express_transfer"],
+    }
+    assert dict(pol.products) == {p: c for c, ps in published_products.items() for p in ps}
+    assert dict(pol.businesses) == {b: c for c, bs in published_businesses.items() for b in bs}
+    # overnight WM and money-market funds are short-term even though WM and funds are not
+    assert pol.products["overnight_wm"] != pol.products["wm_product"]
+    assert pol.products["money_market_fund"] != pol.products["fund"]
