@@ -283,6 +283,11 @@ class LocalOutlierDetector(_ScoreDetector):
         n = Z.shape[0]
         if n < 2:
             raise DataError(f"LocalOutlierDetector needs at least 2 rows, got {n} sample")
+        if self.max_samples is not None and (
+                isinstance(self.max_samples, bool) or not isinstance(self.max_samples, (int, np.integer))
+                or self.max_samples < 2):
+            raise ConfigError(f"LocalOutlierDetector: max_samples must be None or an integer >= 2, "
+                              f"got {self.max_samples!r}")
         if self.max_samples is not None and self.max_samples < n:
             rows = np.random.default_rng(self.random_state).choice(n, int(self.max_samples), replace=False)
             Z = Z[np.sort(rows)]

@@ -145,3 +145,10 @@ def test_infinite_values_are_named_by_column():
     det = LocalOutlierDetector().fit(df.iloc[:9])
     with pytest.raises(DataError, match="column 'b' is infinite"):
         det.decision_function(df)
+
+
+@pytest.mark.parametrize("bad", [0, 1, -5, 0.5, "all"])
+def test_lof_max_samples_must_be_none_or_int_of_two_or_more(bad):
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="max_samples must be None or an integer >= 2"):
+        LocalOutlierDetector(max_samples=bad).fit(X)
