@@ -51,8 +51,18 @@ def _weights(sample_weight, n):
 
 
 def _codes(name, a):
+    """Value codes in the tree's order (category order, else sorted), -1 for missing.
+
+    The order matters only for ties of the missing-value majority rule, which must break
+    the same way as in :class:`InfoGainTreeClassifier` (first value in this order).
+    """
+    if isinstance(a, pd.Series) and isinstance(a.dtype, pd.CategoricalDtype):
+        return a.cat.codes.to_numpy().astype(np.int64)
     a = _as_1d(name, a)
-    codes, _ = pd.factorize(a, use_na_sentinel=True)
+    try:
+        codes, _ = pd.factorize(a, sort=True, use_na_sentinel=True)
+    except TypeError:  # mixed types that do not sort (the tree falls back the same way)
+        codes, _ = pd.factorize(a, sort=False, use_na_sentinel=True)
     return codes
 
 

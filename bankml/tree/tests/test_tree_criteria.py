@@ -51,3 +51,19 @@ def test_gain_non_negative_and_ratio_in_unit_interval(rows):
     assert g >= 0
     assert g <= entropy(y, sample_weight=w) + 1e-12
     assert 0 <= r <= 1
+
+
+def test_missing_tie_breaks_like_the_tree():
+    # three equally heavy values: missing joins the first in the tree's order (sorted /
+    # category order), so the public functions and the fitted root agree
+    import pandas as pd
+
+    from bankml.tree import InfoGainTreeClassifier
+    y = np.array([0, 1, 1, 0, 0])
+    w = np.array([1.0, 1.0, 1.0, 0.5, 0.5])
+    for x in (pd.Series(pd.array(["b", "a", None, "c", "c"], dtype="str")),
+              pd.Series(["b", "a", None, "c", "c"], dtype=object),
+              pd.Series(pd.Categorical(["b", "a", None, "c", "c"], categories=["c", "b", "a"]))):
+        t = InfoGainTreeClassifier(max_depth=1).fit(x.to_frame("x"), y, sample_weight=w).tree_
+        assert information_gain(x, y, sample_weight=w) == pytest.approx(t.gain[0])
+        assert gain_ratio(x, y, sample_weight=w) == pytest.approx(t.gain[0] / t.split_info[0])
