@@ -296,3 +296,26 @@ def test_late_stage_failure_marks_run_failed_and_registers_nothing(store, monkey
     client, r = _only_run(store)
     assert r.info.status == "FAILED" and r.data.tags["bankml.error"] == "RuntimeError"
     assert client.search_registered_models() == []
+
+
+def test_summary_table_scores_all_three_on_the_same_test_customers(quickstart_run):
+    # recompute each model's AUC by hand on the test split: the star baseline from the raw
+    # star points, the two trees refitted on the training split
+    from sklearn.metrics import roc_auc_score
+
+    from bankml.stars import StarScorer
+
+    result, _, _ = quickstart_run
+    cfg = result.config
+    df = make_customers(cfg["data"]["synthetic"]["n"], seed=cfg["data"]["synthetic"]["seed"])
+    train, test = pipeline.split_customers(df, cfg)
+    feats = pipeline._features(cfg)
+    y = df["wm_buyer"].to_numpy()
+    points = StarScorer().star_points(df.iloc[test]).to_numpy(float)
+    m = result.metrics
+    assert m.loc[STARS, "auc"] == pytest.approx(roc_auc_score(y[test], points))
+    cart = pipeline.fit_sklearn_tree(df.iloc[train][feats], y[train], cfg)
+    assert m.loc[SKLEARN, "auc"] == pytest.approx(
+        roc_auc_score(y[test], cart.predict_proba(df.iloc[test][feats])[:, 1]))
+    assert m.loc[TREE, "auc"] == pytest.approx(
+        roc_auc_score(y[test], result.model.predict_proba(df.iloc[test][feats])[:, 1]))
