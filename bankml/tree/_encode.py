@@ -31,11 +31,12 @@ def count_below(U, x):
     step per bit.
     """
     tmp = np.empty(x.size, dtype=bool)
-    if U.size <= 96:
+    if U.size <= 128:
         c = np.zeros(x.size, dtype=np.uint8)
+        step = tmp.view(np.uint8)  # adding uint8 to uint8 skips a bool -> uint8 cast per pass
         for u in U:
             np.greater(x, u, out=tmp)
-            np.add(c, tmp, out=c)
+            np.add(c, step, out=c)
     else:
         width = 1 << int(np.ceil(np.log2(U.size + 1)))
         padded = np.full(width, np.inf)

@@ -491,3 +491,16 @@ def test_concept_hierarchy_binner_transform_checks_and_missing():
     assert out["age"].iloc[3] == ">55"
     with pytest.raises(DataError, match="'age' must be numeric, got dtype"):
         binner.transform(pd.DataFrame({"age": pd.array(["40", "x"], dtype="str")}))
+
+
+@pytest.mark.parametrize("k", [0, 1, 10, 128, 129, 300])
+def test_count_below_equals_searchsorted(k):
+    from bankml.tree._encode import count_below
+    rng = np.random.default_rng(k)
+    x = rng.normal(size=5000)
+    U = np.unique(rng.choice(x, k, replace=False)) if k else np.zeros(0)
+    x[:50] = np.nan
+    x[50:50 + U.size] = U  # values equal to a threshold are "<=" it
+    got = count_below(U, x)
+    want = np.where(np.isnan(x), U.size + 1, np.searchsorted(U, x, side="left"))
+    np.testing.assert_array_equal(got, want)
