@@ -147,7 +147,9 @@ def _md_table(rows: list[dict]) -> str:
     cols = list(rows[0])
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in r.values()]
+        # a metric a model does not have (NaN) reads as "-", not "nan"
+        cells = [("-" if v != v else f"{v:.4f}") if isinstance(v, float) else str(v)
+                 for v in r.values()]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 

@@ -431,7 +431,7 @@ class PipelineResult:
         if self.data_source:
             lines += [f"Data: {self.data_source}", ""]
         lines += ["Model vs baseline on the test set:",
-                 fmt.to_string(float_format=lambda v: f"{v:.3f}"), "",
+                 fmt.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"), "",
                  "Stages:", st.to_string(float_format=lambda v: f"{v:.2f}")]
         if self.registered:
             r = self.registered

@@ -110,3 +110,10 @@ def test_file_swapped_after_the_check_is_not_loaded(tmp_path, fitted, monkeypatc
     monkeypatch.setattr(persistence.hmac, "compare_digest", compare_then_swap)
     loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_model_card_shows_missing_metric_as_dash():
+    card = model_card("WM", data={}, metrics=[{"model": "tree", "auc": 0.8, "rule_precision": 0.5},
+                                              {"model": "stars", "auc": 0.7,
+                                               "rule_precision": float("nan")}])
+    assert "| stars | 0.7000 | - |" in card and "nan" not in card

@@ -319,3 +319,11 @@ def test_summary_table_scores_all_three_on_the_same_test_customers(quickstart_ru
         roc_auc_score(y[test], cart.predict_proba(df.iloc[test][feats])[:, 1]))
     assert m.loc[TREE, "auc"] == pytest.approx(
         roc_auc_score(y[test], result.model.predict_proba(df.iloc[test][feats])[:, 1]))
+
+
+def test_summary_shows_no_nan(quickstart_run):
+    # rule_precision exists only for the tree: the other rows show "-", not NaN
+    result, _, _ = quickstart_run
+    text = result.summary()
+    assert "NaN" not in text and "nan" not in text
+    assert "Model vs baseline on the test set:" in text and "Registered version 1" in text
