@@ -20,6 +20,8 @@ from bankml.association import (evaluate_rules, frequent_itemsets, mine_rules, p
 from bankml.association._itemsets import _min_count
 from bankml.datasets import make_customers
 
+from _common import best_of  # benchmarks/ is on sys.path when run as a script
+
 MIN_CONFIDENCE = 0.5
 
 
@@ -48,16 +50,6 @@ def make_baskets(n, n_products=60, seed=0):
     names = [f"p{j:02d}_{['card', 'dep', 'fund', 'ins', 'loan', 'gold'][j % 6]}"
              for j in range(n_products)]
     return pd.DataFrame(X, columns=pd.Index(names, dtype=object))
-
-
-def best_of(fn, repeat):
-    """Best-of-``repeat`` time of one call, and its result."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def _fim_alone(baskets, min_count):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-import time
 
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
@@ -19,21 +18,14 @@ from sklearn.tree import DecisionTreeClassifier
 from bankml.datasets import make_customers
 from bankml.rules import RuleSet
 
-
-def _timed(fn, repeat=3):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+from _common import best_of  # benchmarks/ is on sys.path when run as a script
 
 
 def _bench(name, model, df, features, python_rows):
     rs = RuleSet.from_tree(model, label_column="wm_buyer").simplify()
     X = df[features]
-    t_model, expected = _timed(lambda: model.predict(X))
-    t_rules, got = _timed(lambda: rs.predict(X))
+    t_model, expected = best_of(lambda: model.predict(X))
+    t_rules, got = best_of(lambda: rs.predict(X))
     assert (np.asarray(got) == np.asarray(expected)).all(), f"{name}: RuleSet.predict differs"
     print(f"{name}: {len(rs)} rules, {len(df):,} rows")
     print(f"  model.predict          {t_model * 1e3:8.1f} ms")
@@ -42,7 +34,7 @@ def _bench(name, model, df, features, python_rows):
     con = sqlite3.connect(":memory:")
     df[["id"] + features].to_sql("customers", con, index=False)
     sql = rs.to_sql("customers", "id", dialect="sqlite")
-    t_sql, rows = _timed(lambda: con.execute(sql).fetchall(), repeat=1)
+    t_sql, rows = best_of(lambda: con.execute(sql).fetchall(), repeat=1)
     pred = np.array([r[1] for r in rows])
     assert (pred == np.asarray(expected)).all(), f"{name}: SQLite differs"
     print(f"  SQLite query           {t_sql * 1e3:8.1f} ms   ratio {t_sql / t_model:6.2f}x")
@@ -51,7 +43,7 @@ def _bench(name, model, df, features, python_rows):
         dcon = duckdb.connect()
         dcon.register("customers", df[["id"] + features])
         dsql = rs.to_sql("customers", "id", dialect="duckdb")
-        t_duck, res = _timed(lambda: dcon.execute(dsql + ' ORDER BY "id"').fetchnumpy(), repeat=1)
+        t_duck, res = best_of(lambda: dcon.execute(dsql + ' ORDER BY "id"').fetchnumpy(), repeat=1)
         assert (res["prediction"] == np.asarray(expected)).all(), f"{name}: DuckDB differs"
         print(f"  DuckDB query           {t_duck * 1e3:8.1f} ms   ratio {t_duck / t_model:6.2f}x")
     except ImportError:
@@ -60,7 +52,7 @@ def _bench(name, model, df, features, python_rows):
     ns = {}
     exec(rs.to_python(), ns)
     records = X.iloc[:python_rows].to_dict("records")
-    t_py, py = _timed(lambda: [ns["predict"](r) for r in records], repeat=1)
+    t_py, py = best_of(lambda: [ns["predict"](r) for r in records], repeat=1)
     assert (np.asarray(py) == np.asarray(expected[:python_rows])).all(), f"{name}: python differs"
     print(f"  to_python, per row     {t_py / python_rows * 1e6:8.2f} us")
 

@@ -208,9 +208,10 @@ def _guard(tx: _Tx, min_support: float, min_count: int, max_len, max_itemsets) -
     hints = []
     s = min_support
     for _ in range(30):
-        s = min(1.0, s * 1.5)
+        # check the value as printed, so the suggestion passes when the user types it
+        s = float(f"{min(1.0, s * 1.5):.3g}")
         if _estimate(tx, _min_count(s, tx.n), max_len) <= max_itemsets or s == 1.0:
-            hints.append(f"min_support={s:.3g}")
+            hints.append(f"min_support={s:g}")
             break
     for L in range((max_len or tx.X.shape[1]) - 1, 0, -1):
         if _estimate(tx, min_count, L) <= max_itemsets:

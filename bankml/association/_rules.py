@@ -106,13 +106,13 @@ def _rules_fast(table: _Table, min_confidence, ante_ok, cons_ok):
                 A, C, T = A[keep], C[keep], T[keep]
             if not len(T):
                 continue
-            ai, ci = table._find(A), table._find(C)
+            ai = table._find(A)
             sAC, sA = support[T], support[ai]
             zero = np.zeros_like(sAC)
             confidence = sAC * (n - zero) / (sA * (n - zero) - zero)
             keep = confidence >= min_confidence
             out_a.append(ai[keep])
-            out_c.append(ci[keep])
+            out_c.append(table._find(C[keep]))  # only the consequents of kept rules
             out_ac.append(T[keep])
     if not out_a:
         return (np.zeros(0, dtype=np.int64),) * 3, None

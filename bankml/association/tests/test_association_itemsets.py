@@ -1,3 +1,4 @@
+import re
 from itertools import combinations
 
 import numpy as np
@@ -119,6 +120,27 @@ def test_itemset_explosion_is_refused_up_front_with_a_remedy():
     table = frequent_itemsets(small, 0.5, max_itemsets=63)
     assert len(table) <= 63
 
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("min_support", [0.01, 0.05, 0.2])
+@pytest.mark.parametrize("max_len", [None, 2])
+def test_memory_guard_estimate_never_undercounts(seed, min_support, max_len, random_onehot):
+    from bankml.association._itemsets import _estimate, _min_count
+    from bankml.association._transactions import _as_tx
+
+    onehot = random_onehot(seed, n=100, m=8, strength=0.8)
+    tx = _as_tx(onehot)
+    actual = len(_brute_force(onehot, min_support, max_len))
+    estimate = _estimate(tx, _min_count(min_support, tx.n), max_len)
+    assert actual <= estimate
+    # refused exactly when the bound is above the limit; the suggested remedy then passes
+    limit = max(1, actual - 1)
+    if estimate > limit:
+        with pytest.raises(ResourceLimitError, match=r"min_support=([\d.e-]+)") as err:
+            frequent_itemsets(onehot, min_support, max_len=max_len, max_itemsets=limit)
+        hint = float(re.search(r"Try min_support=([\d.e-]+)", str(err.value))[1])
+        assert len(frequent_itemsets(onehot, hint, max_len=max_len, max_itemsets=limit)) <= limit
 
 def test_fast_engine_on_plain_basket_lists_matches_the_checked_path(random_onehot):
     onehot = random_onehot(9, n=120, strength=0.4)
