@@ -80,6 +80,7 @@ class ConceptHierarchyBinner(TransformerMixin, BaseEstimator):
         self.keep_original = keep_original
 
     def fit(self, X, y=None):
+        """Check the configured columns, cut points and labels against ``X``; returns self."""
         if not isinstance(X, pd.DataFrame):
             raise DataError("ConceptHierarchyBinner needs a pandas DataFrame with named columns, "
                             f"got {type(X).__name__}")
@@ -110,6 +111,7 @@ class ConceptHierarchyBinner(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        """A copy of ``X`` with each configured column replaced (or joined) by its band."""
         check_is_fitted(self, "feature_names_in_")
         if not isinstance(X, pd.DataFrame):
             raise DataError(f"ConceptHierarchyBinner needs a DataFrame, got {type(X).__name__}")
