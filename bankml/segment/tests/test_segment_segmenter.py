@@ -110,6 +110,9 @@ def test_kprototypes_mixed_data():
     prof = seg.profile()
     assert "smd_channel=mobile" in prof.columns
     assert prof["name"].str.contains("mostly").any()
+    # the same segments named in Chinese: "<value>为主" for a dominant category
+    zh = seg.profile(lang="zh")
+    assert (zh["name"].str.contains("为主") == prof["name"].str.contains("mostly")).all()
     np.testing.assert_array_equal(seg.predict(df), seg.labels_)
 
 
