@@ -305,7 +305,10 @@ def test_decision_list_agrees_across_predict_sql_and_python():
     X = pd.DataFrame({"id": [1, 2, 3, 4], "has_fund": [1, 1, 0, None], "age": [60, 20, 70, 80]})
     assert rs.predict(X).tolist() == ["A", "B", "C", "C"]
     con = sqlite3.connect(":memory:")
-    X.astype(object).where(X.notna(), None).to_sql("t", con, index=False)
+    # numeric columns stay REAL/INTEGER with NaN as NULL (an object column became TEXT '1.0'
+    # under pandas 2, so has_fund = 1 never held)
+    X.to_sql("t", con, index=False)
+    assert [r[0] for r in con.execute('SELECT typeof("has_fund") FROM t')] == ["real"] * 3 + ["null"]
     assert [r[1] for r in con.execute(rs.to_sql("t", "id")).fetchall()] == ["A", "B", "C", "C"]
     ns = {}
     exec(rs.to_python("score"), ns)
