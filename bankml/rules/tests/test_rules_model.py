@@ -203,6 +203,20 @@ def test_weighted_evidence_is_flagged_in_every_export_until_remeasured(how):
     assert not unweighted.meta["weighted_evidence"]
     assert "weighted" not in unweighted.to_text("en")
 
+
+def test_infogain_tree_weighted_evidence_flag():
+    from bankml.tree import InfoGainTreeClassifier
+
+    rng = np.random.default_rng(6)
+    X = pd.DataFrame({"age": rng.integers(18, 80, 1500).astype(float),
+                      "city": rng.choice(["a", "b", "c"], 1500)})
+    y = ((X["age"] > 55) & (rng.random(1500) < 0.3)).astype(int).to_numpy()
+    plain = InfoGainTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    assert not RuleSet.from_tree(plain).meta["weighted_evidence"]
+    weighted = InfoGainTreeClassifier(max_depth=2, random_state=0).fit(
+        X, y, sample_weight=np.where(y == 1, 3.0, 1.0))
+    assert RuleSet.from_tree(weighted).meta["weighted_evidence"]
+
 # -- text -------------------------------------------------------------------------------------
 def _paper_rules():
     return RuleSet([Rule([Condition("deposit", ">", 2500), Condition("age", ">", 55)], 1,
