@@ -288,7 +288,9 @@ def register_and_promote(model_uri: str, name: str, test_auc: float, tracking_ur
     client = MlflowClient(uri)
     mlflow.set_tracking_uri(uri)
     mv = mlflow.register_model(model_uri, name)
-    client.set_model_version_tag(name, mv.version, AUC_TAG, f"{test_auc:.10f}")
+    # repr round-trips the float exactly: a rounded tag would make a re-run of the same
+    # model look strictly better than the champion it ties with
+    client.set_model_version_tag(name, mv.version, AUC_TAG, repr(float(test_auc)))
     client.set_registered_model_alias(name, CANDIDATE, mv.version)
     champ, champ_auc = _champion_auc(client, name)
     promoted = champ is None or champ_auc is None or test_auc > champ_auc

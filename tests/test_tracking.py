@@ -141,3 +141,16 @@ def test_log_model_keeps_mlflow_noise_off_the_terminal(store, data):
             rt.log_model(_model(X, y), X)
     texts = [str(w.message) for w in seen]
     assert not [t for t in texts if "Inferred schema contains integer" in t], texts
+
+
+def test_same_auc_again_is_a_tie_at_full_precision(store, data):
+    # an AUC such as 1/3 must be recorded exactly: rounding it when stored would make the
+    # same model, registered again, look strictly better than itself
+    X, y = data
+    with RunTracker("exp", tracking_uri=store) as rt:
+        uri = rt.log_model(_model(X, y), X).model_uri
+    auc = 1 / 3
+    assert register_and_promote(uri, "wm", auc, tracking_uri=store)["promoted"]
+    again = register_and_promote(uri, "wm", auc, tracking_uri=store)
+    assert not again["promoted"] and again["previous_auc"] == auc
+    assert str(MlflowClient(store).get_model_version_by_alias("wm", CHAMPION).version) == "1"
