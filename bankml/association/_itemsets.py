@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError, EngineNotAvailableError, ResourceLimitError
-from ._transactions import _as_tx, _check_some_items, _Tx
+from ._transactions import _as_tx, _check_some_items, _is_missing_label, _Tx
 
 __all__ = ["frequent_itemsets", "ENGINES"]
 
@@ -355,6 +355,8 @@ def _mine_rows(rows: list, min_count: int, max_len, max_itemsets):
             sets, counts = zip(*found) if found else ((), ())
             labels = sorted({s[0] for s in sets if len(s) == 1})
         except (TypeError, ValueError):  # unhashable/unsortable labels: the checked path says which
+            return None
+        if any(map(_is_missing_label, labels)):  # a None/NaN item: the checked path refuses it
             return None
         lookup = {item: j for j, item in enumerate(labels)}
         pos, cnt = _group(sets, counts, lookup.__getitem__) if sets else ({}, {})

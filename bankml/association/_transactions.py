@@ -84,6 +84,19 @@ class _Tx:
         return np.fromiter((lookup[name] for name in names), dtype=np.intp, count=len(names))
 
 
+def _is_missing_label(item) -> bool:
+    return item is None or item is pd.NA or (isinstance(item, float) and item != item)
+
+
+def _check_no_missing_label(distinct, rows, what: str) -> None:
+    """A None/NaN item is a hole in the source data, never a product: refuse it."""
+    if any(_is_missing_label(i) for i in distinct):
+        where = [i for i, b in enumerate(rows) if any(_is_missing_label(x) for x in b)]
+        raise DataError(f"{what}: {len(where)} basket(s) hold a missing item label (None/NaN), "
+                        f"first at position(s) {where[:_MAX_SHOWN]}; drop the missing values "
+                        "before building baskets")
+
+
 def _baskets_to_tx(baskets, items=None, what="transactions") -> _Tx:
     if isinstance(baskets, (str, bytes)) or not hasattr(baskets, "__iter__"):
         raise DataError(f"{what}: expected a one-hot DataFrame or a list of baskets "
@@ -110,6 +123,7 @@ def _baskets_to_tx(baskets, items=None, what="transactions") -> _Tx:
             bad = next(i for i in flat if not isinstance(i, Hashable))
             raise DataError(f"{what}: item labels must be hashable (str, int ...), got "
                             f"{type(bad).__name__} {bad!r}") from None
+        _check_no_missing_label(distinct, rows, what)
         try:
             items = sorted(distinct)
         except TypeError:  # mixed label types: keep first-seen order instead

@@ -168,6 +168,15 @@ def test_fast_engine_on_lists_refuses_bad_baskets_clearly():
     assert frequent_itemsets(mixed, 0.5, engine="fast").equals(frequent_itemsets(mixed, 0.5))
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA])
+def test_a_missing_item_label_is_refused_not_mined(engine, missing):
+    # before: None / NaN became an item of its own, with support and rules
+    baskets = [["has_fund", missing], ["has_fund"], ["has_fund", missing]]
+    with pytest.raises(DataError, match=r"2 basket\(s\) hold a missing item label .* \[0, 2\]"):
+        frequent_itemsets(baskets, 0.5, engine=engine)
+
+
 def test_guard_also_protects_the_basket_list_path():
     rng = np.random.default_rng(1)
     dense = [[f"i{j}" for j in np.flatnonzero(row)] for row in rng.random((200, 30)) < 0.9]

@@ -67,3 +67,8 @@ def test_basket_item_not_in_items_is_refused():
         to_onehot([["a"], ["z"]], items=["a", "b"])
     with pytest.raises(DataError, match="basket 1"):
         to_onehot([["a"], "ab"])
+
+
+def test_to_onehot_refuses_a_missing_item_label():
+    with pytest.raises(DataError, match=r"missing item label .* position\(s\) \[1\]"):
+        to_onehot([["has_fund"], ["has_gold", None]])
