@@ -327,3 +327,12 @@ def test_summary_shows_no_nan(quickstart_run):
     text = result.summary()
     assert "NaN" not in text and "nan" not in text
     assert "Model vs baseline on the test set:" in text and "Registered version 1" in text
+
+
+def test_same_config_twice_keeps_the_first_champion(store):
+    first = run(_small_cfg(), tracking_uri=store, verbose=False)
+    second = run(_small_cfg(), tracking_uri=store, verbose=False)
+    assert second.metrics.loc[TREE, "auc"] == first.metrics.loc[TREE, "auc"]  # deterministic
+    assert second.registered == {"version": 2, "promoted": False, "previous_champion": 1,
+                                 "previous_auc": first.metrics.loc[TREE, "auc"]}
+    assert "@champion stays version 1" in second.summary()
