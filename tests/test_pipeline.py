@@ -278,6 +278,9 @@ def test_exported_rule_evidence_is_unweighted_even_with_balanced_tree(store, tmp
     assert min(r.confidence for r in rules.rules) < 0.5
     frame = pd.read_csv(tmp_path / "rules.csv")
     assert frame["confidence"].tolist() == pytest.approx([r.confidence for r in rules.rules])
+    # the files do not call these plain shares "weighted"
+    assert "weighted" not in (tmp_path / "rules_en.txt").read_text(encoding="utf-8")
+    assert "加权" not in (tmp_path / "rules_zh.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("where", ["rules", "mlflow_log"])
