@@ -20,7 +20,7 @@ def _cmd_schema(args) -> int:
 def _cmd_run(args) -> int:
     from . import pipeline
 
-    pipeline.main(args.config, data=args.data, tracking_uri=args.tracking_uri)
+    pipeline.main(args.config, data=args.data, tracking_uri=args.tracking_uri, lang=args.lang)
     return 0
 
 
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", help="CSV or Parquet customer table to use instead of the config's source")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or "
                                             "sqlite:///mlflow.db in the working directory)")
+    run.add_argument("--lang", choices=("zh", "en"), default="en",
+                     help="language of the printed summary (default en)")
     run.set_defaults(func=_cmd_run)
 
     ui = sub.add_parser("ui", help="open the MLflow UI on the runs' store (localhost only)")

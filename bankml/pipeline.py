@@ -422,34 +422,46 @@ class PipelineResult:
     data_source: str | None = None
     reports_dir: Path | None = None
 
-    def summary(self) -> str:
-        """The model-vs-baseline table and the stage table, as printed by ``bankml run``."""
-        fmt = self.metrics.copy()
+    def summary(self, lang: str = "en") -> str:
+        """The model-vs-baseline table and the stage table, as printed by ``bankml run``.
+
+        ``lang="zh"`` gives the headings, model names and metric names in Chinese.
+        """
+        from .labels import check_lang, term
+
+        check_lang(lang)
+
+        def t(key, **values):
+            return term(f"pipeline_{key}", lang).format(**values)
+        fmt = self.metrics.rename(index=lambda k: t(k), columns=lambda k: t(k))
+        fmt.index.name = t("model")
         st = self.stages.copy()
         st["status"] = st["status"].str.slice(0, 70)
         lines = []
         if self.data_source:
-            lines += [f"Data: {self.data_source}", ""]
-        lines += ["Model vs baseline on the test set:",
-                 fmt.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"), "",
-                 "Stages:", st.to_string(float_format=lambda v: f"{v:.2f}")]
+            lines += [t("data", source=self.data_source), ""]
+        # Chinese characters are two columns wide on a terminal
+        with pd.option_context("display.unicode.east_asian_width", lang == "zh"):
+            table = fmt.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
+        lines += [t("vs_baseline"), table, "",
+                  t("stages"), st.to_string(float_format=lambda v: f"{v:.2f}")]
         if self.registered:
             r = self.registered
-            lines += ["", f"Registered version {r['version']} as @candidate"
-                          + (" and promoted to @champion" if r["promoted"] else
-                             f"; @champion stays version {r['previous_champion']}")]
+            lines += ["", t("registered", version=r["version"])
+                      + (t("promoted") if r["promoted"] else
+                         t("not_promoted", previous=r["previous_champion"]))]
         total = float(self.stages["seconds"].sum())
-        lines += [f"MLflow time {self.mlflow_seconds:.2f}s of {total:.2f}s in stages "
-                  f"({self.mlflow_seconds / total:.0%})" if total else ""]
+        if total:
+            lines += [t("mlflow_time", mlflow=self.mlflow_seconds, total=total,
+                        share=self.mlflow_seconds / total)]
         if self.run_id:
-            lines += [f"MLflow run {self.run_id} in {self.tracking_uri} "
-                      "(browse with `bankml ui`)"]
+            lines += [t("mlflow_run", run_id=self.run_id, uri=self.tracking_uri)]
         if self.reports_dir is not None:
-            lines += [f"Reports (rules, cross-sell, segments, plots): {self.reports_dir.resolve()}"]
+            lines += [t("reports", path=self.reports_dir.resolve())]
         if self.model_path is not None:
             card = self.model_path.with_name(self.model_path.stem + ".md")
-            lines += [f"Model: {self.model_path.resolve()} (SHA-256 in {self.model_path.name}"
-                      f".sha256, model card {card.name})"]
+            lines += [t("model_file", path=self.model_path.resolve(),
+                        checksum=self.model_path.name + ".sha256", card=card.name)]
         return "\n".join(lines)
 
 
@@ -497,7 +509,8 @@ _STAGE_NAMES = ("data", "stars", "split", "tree", "sklearn_tree", "star_baseline
                 "register")
 
 
-def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> PipelineResult:
+def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
+        lang="en") -> PipelineResult:
     """Run the WM-propensity pipeline end to end and track it in MLflow.
 
     Parameters
@@ -512,6 +525,8 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> Pi
         Show the tqdm bar (default: the config's ``output.progress``).
     verbose : bool
         Print the summary table at the end.
+    lang : {"en", "zh"}
+        Language of the printed summary.
 
     Returns
     -------
@@ -528,6 +543,9 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> Pi
     from .persistence import model_card, save_model
     from .tracking import RunTracker, register_and_promote
 
+    from .labels import check_lang
+
+    check_lang(lang)
     cfg = load_config(config)
     out = cfg["output"]
     reports = Path(out["reports_dir"])
@@ -641,7 +659,7 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True) -> Pi
         artifacts=[str(p) for p in plots], mlflow_seconds=rt.seconds, data_source=source,
         reports_dir=reports)
     if verbose:
-        print(result.summary())
+        print(result.summary(lang))
     return result
 
 
@@ -650,6 +668,6 @@ def _availability_note(stages) -> str | None:
     return "\n".join(missing) if missing else None
 
 
-def main(config_path, data=None, tracking_uri=None) -> PipelineResult:
+def main(config_path, data=None, tracking_uri=None, lang="en") -> PipelineResult:
     """Entry point of ``bankml run``."""
-    return run(config_path, data=data, tracking_uri=tracking_uri)
+    return run(config_path, data=data, tracking_uri=tracking_uri, lang=lang)

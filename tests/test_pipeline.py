@@ -339,3 +339,27 @@ def test_same_config_twice_keeps_the_first_champion(store):
     assert second.registered == {"version": 2, "promoted": False, "previous_champion": 1,
                                  "previous_auc": first.metrics.loc[TREE, "auc"]}
     assert "@champion stays version 1" in second.summary()
+
+
+def test_summary_in_chinese(quickstart_run):
+    result, _, _ = quickstart_run
+    zh, en = result.summary("zh"), result.summary()
+    for text in ["测试集上模型与星级基线对比", "信息增益决策树", "星级基线", "前10%提升度",
+                 "已注册版本 1 为 @candidate，并晋升为 @champion", "报告（规则、交叉销售、客群、图表）",
+                 "模型卡 wm_propensity_quickstart.md"]:
+        assert text in zh and text not in en
+    assert "Model vs baseline" not in zh and "Model vs baseline on the test set:" in en
+    # the numbers are the same in both languages
+    assert f"{result.metrics.loc[TREE, 'auc']:.3f}" in zh
+    with pytest.raises(ValueError, match="lang"):
+        result.summary("fr")
+
+
+def test_cli_run_lang_zh(store, tmp_path, capsys):
+    import yaml
+
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(_small_cfg()))
+    assert cli_main(["run", str(tmp_path / "cfg.yaml"), "--tracking-uri", store,
+                     "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "测试集上模型与星级基线对比" in out and "信息增益决策树" in out
