@@ -7,6 +7,8 @@ outliers, plots); :func:`run` chains them, times them, and logs everything to ML
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -552,6 +554,7 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
     reports.mkdir(parents=True, exist_ok=True)
     progress = out["progress"] if progress is None else progress
     stages = _Stages(_STAGE_NAMES, progress)
+    staging = None
     try:
         with RunTracker(cfg["mlflow"]["experiment"], tracking_uri=tracking_uri,
                         run_name=out["model_name"], tags={"bankml.pipeline": "wm_propensity"}) as rt:
@@ -614,9 +617,12 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
                 card = model_card(f"WM propensity ({out['model_name']})", data=data_desc,
                                   metrics=table, rules=rules["top_markdown"] if rules else None,
                                   notes=_availability_note(stages))
-                path = Path(out["models_dir"]) / f"{out['model_name']}.joblib"
+                # Saved beside models/ first and published only once the run has succeeded,
+                # so a failed run never replaces the model a branch is using.
+                path = staging / f"{out['model_name']}.joblib"
                 save_model(model, path, card=card)
                 return path
+            staging = Path(out["models_dir"]) / f".staging-{rt.run_id}"
             model_path = stages("save", _save, optional=False)
 
             def _log():
@@ -650,8 +656,11 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
                                     optional=False)
                 rt.seconds += stages.rows[-1]["seconds"]  # registry calls are MLflow time too
             rt.log_metrics({"time.mlflow_s": rt.seconds})
+            model_path = _publish(model_path, Path(out["models_dir"]))
     finally:
         stages.close()
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
     result = PipelineResult(
         config=cfg, metrics=metrics, stages=stages.table(), run_id=rt.run_id,
         tracking_uri=rt.tracking_uri, model=model, model_path=model_path, registered=registered,
@@ -661,6 +670,22 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
     if verbose:
         print(result.summary(lang))
     return result
+
+
+def _publish(staged: Path, models_dir: Path) -> Path:
+    """Move a staged model, its checksum and card into ``models_dir``; return the model path.
+
+    Each move is an atomic rename. The checksum moves before the model, so a reader in between
+    sees a mismatch and :func:`bankml.load_model` refuses the file; never a wrong model.
+    """
+    from .persistence import _card_path, _checksum_path
+
+    target = models_dir / staged.name
+    for src, dst in ((_card_path(staged), _card_path(target)),
+                     (_checksum_path(staged), _checksum_path(target)), (staged, target)):
+        if src.exists():
+            os.replace(src, dst)
+    return target
 
 
 def _availability_note(stages) -> str | None:

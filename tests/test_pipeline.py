@@ -363,3 +363,28 @@ def test_cli_run_lang_zh(store, tmp_path, capsys):
                      "--lang", "zh"]) == 0
     out = capsys.readouterr().out
     assert "测试集上模型与星级基线对比" in out and "信息增益决策树" in out
+
+
+@pytest.mark.parametrize("where", ["mlflow_log", "register"])
+def test_failed_run_never_replaces_the_published_model(store, tmp_path, monkeypatch, where):
+    import bankml.tracking
+    from bankml.persistence import load_model
+
+    first = run(_small_cfg(), tracking_uri=store, verbose=False)
+    models = tmp_path / "models"
+    before = {p.name: p.read_bytes() for p in models.iterdir()}
+    assert first.model_path.parent.resolve() == models.resolve()
+    assert sorted(before) == sorted([first.model_path.name, first.model_path.name + ".sha256",
+                                     first.model_path.stem + ".md"])
+
+    def boom(*a, **k):
+        raise RuntimeError("stage broke")
+    if where == "register":
+        monkeypatch.setattr(bankml.tracking, "register_and_promote", boom)
+    else:
+        monkeypatch.setattr(bankml.tracking.RunTracker, "log_model", boom)
+    with pytest.raises(RuntimeError, match="stage broke"):
+        run(_small_cfg(tree={"max_depth": 2}), tracking_uri=store, verbose=False)
+    # same files, same bytes, no staging folder left behind; the old model still loads
+    assert {p.name: p.read_bytes() for p in models.iterdir()} == before
+    load_model(first.model_path)
