@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ._version import __version__
-from .errors import BankmlError
+from .errors import BankmlError, ConfigError
 
 
 def _cmd_schema(args) -> int:
@@ -29,6 +29,10 @@ def _ui_command(args) -> list[str]:
     from .tracking import _artifact_root, resolve_tracking_uri
 
     uri = resolve_tracking_uri(args.tracking_uri)
+    if uri.split(":", 1)[0].lower() in ("http", "https", "databricks"):
+        # A tracking server already has its own UI; `mlflow ui` needs the store behind it.
+        raise ConfigError(f"bankml ui serves a local store (sqlite:///..., a folder); {uri!r} "
+                          "is a tracking server: open it in a browser instead")
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(args.port)]
     root = _artifact_root(uri)

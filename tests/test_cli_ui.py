@@ -23,9 +23,16 @@ def test_ui_uses_default_store_in_cwd_and_localhost(tmp_path, monkeypatch):
 def test_ui_follows_env_and_flag(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////data/env.db")
     assert "sqlite:////data/env.db" in _cmd(["ui", "--port", "5055"])
-    cmd = _cmd(["ui", "--tracking-uri", "http://127.0.0.1:9999"])
-    assert "http://127.0.0.1:9999" in cmd and "--default-artifact-root" not in cmd
+    cmd = _cmd(["ui", "--tracking-uri", "sqlite:////data/flag.db"])
+    assert "sqlite:////data/flag.db" in cmd
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+
+
+def test_ui_refuses_a_tracking_server(monkeypatch, capsys):
+    called = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd: called.append(cmd) or 0)
+    assert cli.main(["ui", "--tracking-uri", "http://127.0.0.1:9999"]) == 1
+    assert "is a tracking server" in capsys.readouterr().err and called == []
 
 
 def test_ui_command_runs_the_subprocess(monkeypatch, capsys):
