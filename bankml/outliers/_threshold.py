@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..errors import ConfigError, DataError
 from ..labels import check_lang
-from ..value._config import row_positions as _positions
+from .._messages import row_positions as _positions
 from ._base import BaseDetector
 from ._config import fmt_amount, outliers_config, reason_text
 

@@ -1,4 +1,4 @@
-"""Defaults and bilingual names of bankml.value, read from the ``value`` section of outliers.yaml.
+"""Defaults and bilingual names of bankml.value, read from configs/value.yaml.
 
 Loaded once per process and validated here, so a typo in the file fails loudly.
 """
@@ -7,38 +7,18 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
 
 from .._resources import load_builtin_yaml
 from ..errors import ConfigError
 from ..labels import LANGS
 
 _TIERS = ("high", "middle", "low")
-_MAX_SHOWN = 5
-
-
-def row_positions(mask) -> str:
-    """Where a check failed, as text: the count and the first positions, never ids.
-
-    Shared by bankml.value and bankml.outliers' input checks; positions rather than index
-    labels because an index often holds customer ids, which must not reach messages or logs.
-
-    Examples
-    --------
-    >>> row_positions([False, True, False, True])
-    '2 row(s), positions [1, 3]'
-    >>> row_positions(range(1, 8))
-    '7 row(s), positions [0, 1, 2, 3, 4]...'
-    """
-    pos = np.flatnonzero(np.asarray(mask))
-    more = "..." if len(pos) > _MAX_SHOWN else ""
-    return f"{len(pos)} row(s), positions {pos[:_MAX_SHOWN].tolist()}{more}"
 
 
 def _bilingual(where, leaf):
     if not isinstance(leaf, dict) or set(leaf) != set(LANGS) or not all(
             isinstance(leaf[k], str) and leaf[k] for k in LANGS):
-        raise ConfigError(f"outliers.yaml: {where} must map exactly zh and en to text, got {leaf!r}")
+        raise ConfigError(f"value.yaml: {where} must map exactly zh and en to text, got {leaf!r}")
     return leaf
 
 
@@ -57,29 +37,29 @@ def validate_value_config(data: dict) -> dict:
     """Check the ``value`` section and return it with typed values."""
     v = data.get("value")
     if not isinstance(v, dict):
-        raise ConfigError("outliers.yaml: missing the 'value' mapping")
+        raise ConfigError("value.yaml: missing the 'value' mapping")
     out = {"abc_cuts": check_cuts(v.get("abc_cuts"), "value.abc_cuts"),
            "pyramid_shares": check_cuts(v.get("pyramid_shares"), "value.pyramid_shares")}
     tiers = v.get("tiers")
     if not isinstance(tiers, dict) or set(tiers) != set(_TIERS):
-        raise ConfigError(f"outliers.yaml: value.tiers must have exactly the keys {list(_TIERS)}")
+        raise ConfigError(f"value.yaml: value.tiers must have exactly the keys {list(_TIERS)}")
     out["tiers"] = {k: _bilingual(f"value.tiers.{k}", tiers[k]) for k in _TIERS}
     bins = v.get("rfm_bins")
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
-        raise ConfigError(f"outliers.yaml: value.rfm_bins must be an integer >= 2, got {bins!r}")
+        raise ConfigError(f"value.yaml: value.rfm_bins must be an integer >= 2, got {bins!r}")
     out["rfm_bins"] = bins
     names = v.get("rfm_segments")
     if not isinstance(names, dict) or not names:
-        raise ConfigError("outliers.yaml: value.rfm_segments must map segment keys to zh/en names")
+        raise ConfigError("value.yaml: value.rfm_segments must map segment keys to zh/en names")
     out["rfm_segments"] = {str(k): _bilingual(f"value.rfm_segments.{k}", leaf) for k, leaf in names.items()}
     grid = v.get("rfm_grid")
     if (not isinstance(grid, list) or len(grid) != bins
             or not all(isinstance(row, list) and len(row) == bins for row in grid)):
-        raise ConfigError(f"outliers.yaml: value.rfm_grid must be {bins} rows of {bins} segment keys "
+        raise ConfigError(f"value.yaml: value.rfm_grid must be {bins} rows of {bins} segment keys "
                           f"(recency score 1..{bins} by frequency score 1..{bins})")
     unknown = sorted({str(k) for row in grid for k in row} - set(out["rfm_segments"]))
     if unknown:
-        raise ConfigError(f"outliers.yaml: value.rfm_grid names segments {unknown} that have no "
+        raise ConfigError(f"value.yaml: value.rfm_grid names segments {unknown} that have no "
                           f"entry in value.rfm_segments")
     out["rfm_grid"] = [[str(k) for k in row] for row in grid]
     return out
@@ -87,5 +67,5 @@ def validate_value_config(data: dict) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def value_config() -> dict:
-    """The validated ``value`` section of the built-in configs/outliers.yaml."""
-    return validate_value_config(load_builtin_yaml("outliers.yaml"))
+    """The validated ``value`` section of the built-in configs/value.yaml."""
+    return validate_value_config(load_builtin_yaml("value.yaml"))

@@ -83,7 +83,7 @@ def abc(values, cuts=None) -> ABCResult:
         One non-negative value per customer (profit, star points, balance). The index is kept.
     cuts : (float, float), optional
         Cumulative value shares closing A and B, ``0 < a < b <= 1``. Default (0.8, 0.95)
-        from configs/outliers.yaml.
+        from configs/value.yaml.
     Returns
     -------
     ABCResult
@@ -162,7 +162,7 @@ def pyramid(values, shares=None, lang: str = "en") -> PyramidResult:
         One value per customer; the index is kept.
     shares : (float, float), optional
         Customer shares closing the high and the middle tier, ``0 < a < b <= 1``.
-        Default (0.2, 0.5) from configs/outliers.yaml.
+        Default (0.2, 0.5) from configs/value.yaml.
     lang : {"en", "zh"}
         Language of ``tier_name``.
 

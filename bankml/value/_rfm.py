@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..labels import check_lang
-from ._config import row_positions as _positions
+from .._messages import row_positions as _positions
 from ._config import value_config
 
 __all__ = ["rfm"]
@@ -53,7 +53,7 @@ def rfm(transactions, as_of, customer="customer_id", date="date", amount="amount
         ``recency`` (days since the last purchase), ``frequency`` (purchases), ``monetary``
         (total amount), the scores ``R``, ``F``, ``M`` (1..5, 5 best: most recent, most
         frequent, highest amount), ``RFM`` (e.g. "545"), ``segment`` (key of the classic
-        R x F grid in configs/outliers.yaml) and ``segment_name``.
+        R x F grid in configs/value.yaml) and ``segment_name``.
 
     Notes
     -----

@@ -1,4 +1,4 @@
-"""configs/outliers.yaml is validated: both sections, with errors that name the key."""
+"""configs/outliers.yaml and configs/value.yaml are validated, with errors naming the key."""
 
 import copy
 
@@ -10,8 +10,8 @@ from bankml.outliers._config import fmt_amount, outliers_config, validate_outlie
 from bankml.value._config import validate_value_config, value_config
 
 
-def _raw():
-    return copy.deepcopy(load_builtin_yaml("outliers.yaml"))
+def _raw(name="outliers.yaml"):
+    return copy.deepcopy(load_builtin_yaml(name))
 
 
 def test_builtin_file_is_valid():
@@ -48,7 +48,7 @@ def test_bad_outliers_section(edit, match):
     (lambda d: d["value"]["rfm_segments"]["loyal"].update(en=""), "rfm_segments.loyal"),
 ])
 def test_bad_value_section(edit, match):
-    data = _raw()
+    data = _raw("value.yaml")
     edit(data)
     with pytest.raises(ConfigError, match=match):
         validate_value_config(data)
