@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 
-
 from .._resources import load_builtin_yaml
 from ..errors import ConfigError
 from ..labels import LANGS
