@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -438,10 +439,12 @@ class PipelineResult:
         fmt = self.metrics.rename(index=lambda k: t(k), columns=lambda k: t(k))
         fmt.index.name = t("model")
         st = self.stages.copy()
-        st["status"] = st["status"].str.slice(0, 70)
+        st["status"] = st["status"].map(lambda s: _status_text(s, t)).str.slice(0, 70)
+        st = st.rename(columns={"status": t("status"), "seconds": t("seconds")})
+        st.index.name = t("stage")
         lines = []
         if self.data_source:
-            lines += [t("data", source=self.data_source), ""]
+            lines += [t("data", source=_source_text(self.data_source, t)), ""]
         # Chinese characters are two columns wide on a terminal
         with pd.option_context("display.unicode.east_asian_width", lang == "zh"):
             table = fmt.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
@@ -467,6 +470,32 @@ class PipelineResult:
         return "\n".join(lines)
 
 
+_SKIPPED = "skipped (disabled in config)"
+_UNAVAILABLE = "not available: "
+
+
+def _status_text(status, t):
+    """A stage's status in the summary's language (the MLflow tags keep the English)."""
+    if status == "ok":
+        return t("status_ok")
+    if status == _SKIPPED:
+        return t("status_skipped")
+    if status.startswith(_UNAVAILABLE):
+        return t("status_unavailable", reason=status[len(_UNAVAILABLE):])
+    return status
+
+
+def _source_text(desc, t):
+    """The data description from :func:`load_data` in the summary's language."""
+    m = re.fullmatch(r"synthetic (make_customers\(.*\))", desc)
+    if m:
+        return t("source_synthetic", call=m.group(1))
+    m = re.fullmatch(r"file (.+) \(([\d,]+) rows\)", desc)
+    if m:
+        return t("source_file", name=m.group(1), rows=m.group(2))
+    return desc
+
+
 class _Stages:
     """Runs stages under one tqdm bar, timing each; an unavailable optional stage is recorded."""
 
@@ -483,13 +512,13 @@ class _Stages:
         out, status = None, "ok"
         try:
             if not enabled:
-                status = "skipped (disabled in config)"
+                status = _SKIPPED
             else:
                 out = fn(*args, **kwargs)
         except StageUnavailable as exc:
             if not optional:
                 raise
-            status = f"not available: {exc}"
+            status = f"{_UNAVAILABLE}{exc}"
         finally:
             self.rows.append({"stage": name, "status": status,
                               "seconds": time.perf_counter() - t0})

@@ -355,6 +355,30 @@ def test_summary_in_chinese(quickstart_run):
         result.summary("fr")
 
 
+def test_summary_in_chinese_has_no_english_stage_table_or_source(quickstart_run):
+    result, _, _ = quickstart_run
+    zh, en = result.summary("zh"), result.summary()
+    assert "合成数据 make_customers(n=" in zh and "synthetic" not in zh
+    assert "synthetic make_customers(n=" in en
+    stage_table = zh.split("各阶段：")[1].split("\n\n")[0]
+    assert "状态" in stage_table and "耗时（秒）" in stage_table and "完成" in stage_table
+    assert "status" not in stage_table and " ok" not in stage_table
+    assert "status" in en and " ok" in en
+
+
+def test_summary_status_and_source_texts():
+    from bankml.labels import term
+
+    def t(lang):
+        return lambda key, **v: term(f"pipeline_{key}", lang).format(**v)
+    assert pipeline._status_text("skipped (disabled in config)", t("zh")) == "已跳过（配置中停用）"
+    assert pipeline._status_text("not available: x", t("zh")) == "不可用：x"
+    assert pipeline._status_text("not available: x", t("en")) == "not available: x"
+    assert pipeline._source_text("file c.parquet (1,200 rows)", t("zh")) == "文件 c.parquet（1,200 行）"
+    assert pipeline._source_text("file c.parquet (1,200 rows)", t("en")) == "file c.parquet (1,200 rows)"
+    assert pipeline._source_text("something else", t("zh")) == "something else"
+
+
 def test_cli_run_lang_zh(store, tmp_path, capsys):
     import yaml
 
