@@ -470,6 +470,19 @@ class PipelineResult:
         return "\n".join(lines)
 
 
+def _card_metrics(metrics: pd.DataFrame) -> list:
+    """The metrics table as the model card prints it: AUC to 3 places, lifts to 2, the
+    shares (capture, precision, flagged) as percentages, a metric a model lacks as "-"."""
+    def cell(name, v):
+        v = float(v)
+        if v != v:
+            return "-"
+        if name == "auc":
+            return f"{v:.3f}"
+        return f"{v:.2f}" if name.startswith("lift") else f"{v:.1%}"
+    return [{"model": k, **{c: cell(c, v) for c, v in r.items()}} for k, r in metrics.iterrows()]
+
+
 _SKIPPED = "skipped (disabled in config)"
 _UNAVAILABLE = "not available: "
 
@@ -638,11 +651,10 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
 
             def _save():
                 data_desc = {"source": source, "customers": f"{len(df):,}",
-                             "test share": cfg["split"]["test_size"],
+                             "test share": f"{cfg['split']['test_size']:.0%}",
                              "WM buyer rate": f"{df[LABEL].mean():.1%}",
                              "features": ", ".join(feats)}
-                table = [{"model": k, **{c: float(v) for c, v in r.items()}}
-                         for k, r in metrics.iterrows()]
+                table = _card_metrics(metrics)
                 card = model_card(f"WM propensity ({out['model_name']})", data=data_desc,
                                   metrics=table, rules=rules["top_markdown"] if rules else None,
                                   notes=_availability_note(stages))

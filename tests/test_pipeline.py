@@ -58,6 +58,7 @@ def test_files_written(quickstart_run):
         assert (work / "outputs" / name).stat().st_size > 0, name
     card = (work / "models" / "wm_propensity_quickstart.md").read_text()
     assert "infogain_tree" in card and "sklearn_entropy_tree" in card and "bankml version" in card
+    assert "- test share: 30%" in card and "nan" not in card.lower()
 
 
 def test_saved_model_predicts_like_the_run_model(quickstart_run):
@@ -364,6 +365,16 @@ def test_summary_in_chinese_has_no_english_stage_table_or_source(quickstart_run)
     assert "状态" in stage_table and "耗时（秒）" in stage_table and "完成" in stage_table
     assert "status" not in stage_table and " ok" not in stage_table
     assert "status" in en and " ok" in en
+
+
+def test_model_card_metrics_read_as_percentages():
+    m = pd.DataFrame({"auc": [0.78451, 0.7], "lift_top10": [2.5753, 2.0],
+                      "capture_top10": [0.2575, 0.2], "rule_precision": [0.5181, np.nan]},
+                     index=["infogain_tree", "star_baseline"])
+    rows = pipeline._card_metrics(m)
+    assert rows[0] == {"model": "infogain_tree", "auc": "0.785", "lift_top10": "2.58",
+                       "capture_top10": "25.8%", "rule_precision": "51.8%"}
+    assert rows[1]["rule_precision"] == "-"
 
 
 def test_summary_status_and_source_texts():
