@@ -12,8 +12,20 @@ from .errors import BankmlError, ConfigError
 def _cmd_schema(args) -> int:
     from .schema import describe_schema
 
-    table = describe_schema(args.lang)
-    print(table[["label", "kind", "unit", "required", "range"]].to_string())
+    import pandas as pd
+
+    from .labels import term
+
+    lang = args.lang
+    cols = ["label", "kind", "unit", "required", "range"]
+    table = describe_schema(lang)[cols].copy()
+    # a person reads this: yes/no, not True/False, and headings in the chosen language
+    table["required"] = table["required"].map(
+        lambda r: term("rule_yes" if r else "rule_no", lang))
+    table = table.rename(columns={c: term(f"schema_{c}", lang) for c in cols})
+    table.index.name = term("schema_column", lang)
+    with pd.option_context("display.unicode.east_asian_width", lang == "zh"):
+        print(table.to_string())
     return 0
 
 

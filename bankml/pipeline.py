@@ -269,7 +269,10 @@ def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path,
         "rules_en.html": rules.to_html(title="WM purchase propensity rules", lang="en"),
     }
     for name, text in files.items():
-        (out_dir / name).write_text(str(text), encoding="utf-8")
+        text = str(text)
+        # a file a person opens ends with a newline (``cat`` would run into the prompt)
+        (out_dir / name).write_text(text if text.endswith("\n") else text + "\n",
+                                    encoding="utf-8")
     rules.to_frame().to_csv(out_dir / "rules.csv", index=False)
     held = rules.evaluate(Xb, y_test)
     if isinstance(held, pd.DataFrame):

@@ -329,7 +329,8 @@ def describe_schema(lang: str = "en") -> pd.DataFrame:
         else:
             lo = "" if c.minimum is None else f"{c.minimum:g}"
             hi = "" if c.maximum is None else f"{c.maximum:g}"
-            rng = f"[{lo}, {hi}]" if (lo or hi) else ""
+            rng = (f"[{lo}, {hi}]" if lo and hi else f">= {lo}" if lo
+                   else f"<= {hi}" if hi else "")
         rows.append({"column": c.name, "label": column_label(c.name, lang), "group": c.group,
                      "kind": c.kind, "unit": c.unit, "required": c.required,
                      "nullable": c.nullable, "range": rng, "description": c.description})

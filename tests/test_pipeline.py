@@ -52,6 +52,8 @@ def test_files_written(quickstart_run):
     assert "如果" in (rules_dir / "rules_zh.txt").read_text(encoding="utf-8")
     assert "IF" in (rules_dir / "rules_en.txt").read_text()
     assert "CASE" in (rules_dir / "rules.sql").read_text().upper()
+    for name in ["rules_zh.txt", "rules_en.txt", "rules.md", "rules.sql", "rules_en.html"]:
+        assert (rules_dir / name).read_text(encoding="utf-8").endswith("\n"), name
     for plot in ["gains_lift.png", "star_distribution.png", "tree.png", "segment_profiles.png"]:
         assert (work / "outputs" / "plots" / plot).stat().st_size > 1000, plot
     for name in ["cross_sell_rules.csv", "segments_en.csv", "segments_zh.csv"]:

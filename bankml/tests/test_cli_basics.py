@@ -18,7 +18,12 @@ def test_version_and_help():
 
 def test_schema_command(capsys):
     assert main(["schema", "--lang", "zh"]) == 0
-    assert "短期资产" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "短期资产" in out and "取值范围" in out and "必需" in out
+    assert "True" not in out and "False" not in out and "[0, ]" not in out
+    assert main(["schema"]) == 0
+    out = capsys.readouterr().out
+    assert "required" in out and ">= 0" in out and "True" not in out
 
 
 def test_no_command_prints_help(capsys):
