@@ -85,7 +85,7 @@ class ThresholdDetector(BaseDetector):
     >>> det.labels_.to_dict()
     {'a': 1, 'b': 0}
     >>> det.reasons(lang="zh")["a"]
-    '日交易额 3 次超过阈值 50,000'
+    '日交易额有 3 天超过阈值 50,000'
     >>> det.reasons(lang="en")["a"]
     'daily amount exceeded threshold 50,000 on 3 days'
     """
@@ -279,7 +279,7 @@ class ThresholdDetector(BaseDetector):
 
     # -- explaining --------------------------------------------------------------------
     def reasons(self, daily=None, lang: str = "en") -> pd.Series:
-        """Why each flagged account is flagged, e.g. "日交易额 3 次超过阈值 50,000".
+        """Why each flagged account is flagged, e.g. "日交易额有 3 天超过阈值 50,000".
 
         Parameters
         ----------

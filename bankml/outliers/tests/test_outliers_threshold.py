@@ -43,8 +43,8 @@ def test_flags_match_hand_count(hand):
     zh = det.reasons(lang="zh")
     en = det.reasons(hand, lang="en")
     assert list(zh.index) == ["a", "c"]
-    assert zh["a"] == "日交易额 3 次超过阈值 50,000"
-    assert zh["c"] == "日交易额 1 次超过阈值 50,000；日交易笔数 3 次超过阈值 20"
+    assert zh["a"] == "日交易额有 3 天超过阈值 50,000"
+    assert zh["c"] == "日交易额有 1 天超过阈值 50,000；日交易笔数有 3 天超过阈值 20"
     assert en["c"] == ("daily amount exceeded threshold 50,000 on 1 days; "
                        "daily transaction count exceeded threshold 20 on 3 days")
 
