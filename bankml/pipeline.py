@@ -439,7 +439,9 @@ class PipelineResult:
 
         def t(key, **values):
             return term(f"pipeline_{key}", lang).format(**values)
-        fmt = self.metrics.rename(index=lambda k: t(k), columns=lambda k: t(k))
+        fmt = pd.DataFrame({c: [_metric_cell(c, v) for v in self.metrics[c]]
+                            for c in self.metrics.columns}, index=self.metrics.index)
+        fmt = fmt.rename(index=lambda k: t(k), columns=lambda k: t(k))
         fmt.index.name = t("model")
         st = self.stages.copy()
         st["status"] = st["status"].map(lambda s: _status_text(s, t)).str.slice(0, 70)
@@ -450,7 +452,7 @@ class PipelineResult:
             lines += [t("data", source=_source_text(self.data_source, t)), ""]
         # Chinese characters are two columns wide on a terminal
         with pd.option_context("display.unicode.east_asian_width", lang == "zh"):
-            table = fmt.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
+            table = fmt.to_string()
         lines += [t("vs_baseline"), table, "",
                   t("stages"), st.to_string(float_format=lambda v: f"{v:.2f}")]
         if self.registered:
@@ -473,17 +475,21 @@ class PipelineResult:
         return "\n".join(lines)
 
 
+def _metric_cell(name, v) -> str:
+    """One metric for a person: AUC to 3 places, lifts to 2, the shares (capture,
+    precision, flagged) as percentages, a metric a model lacks as "-"."""
+    v = float(v)
+    if v != v:
+        return "-"
+    if name == "auc":
+        return f"{v:.3f}"
+    return f"{v:.2f}" if name.startswith("lift") else f"{v:.1%}"
+
+
 def _card_metrics(metrics: pd.DataFrame) -> list:
-    """The metrics table as the model card prints it: AUC to 3 places, lifts to 2, the
-    shares (capture, precision, flagged) as percentages, a metric a model lacks as "-"."""
-    def cell(name, v):
-        v = float(v)
-        if v != v:
-            return "-"
-        if name == "auc":
-            return f"{v:.3f}"
-        return f"{v:.2f}" if name.startswith("lift") else f"{v:.1%}"
-    return [{"model": k, **{c: cell(c, v) for c, v in r.items()}} for k, r in metrics.iterrows()]
+    """The metrics table as the model card prints it (see :func:`_metric_cell`)."""
+    return [{"model": k, **{c: _metric_cell(c, v) for c, v in r.items()}}
+            for k, r in metrics.iterrows()]
 
 
 _SKIPPED = "skipped (disabled in config)"

@@ -354,6 +354,8 @@ def test_summary_in_chinese(quickstart_run):
     assert "Model vs baseline" not in zh and "Model vs baseline on the test set:" in en
     # the numbers are the same in both languages
     assert f"{result.metrics.loc[TREE, 'auc']:.3f}" in zh
+    capture = f"{result.metrics.loc[TREE, 'capture_top10']:.1%}"
+    assert capture in zh and capture in en  # shares read as percentages
     with pytest.raises(ValueError, match="lang"):
         result.summary("fr")
 
