@@ -240,6 +240,9 @@ def evaluate_models(scores: dict, y_test, predictions: dict | None = None):
     return pd.DataFrame(rows).T.rename_axis("model"), curves
 
 
+_CSV_DECIMALS = 6  # report CSVs are opened by people: 0.720547, not 0.720547272746418
+
+
 def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path, *,
                   X_train=None, y_train=None) -> dict:
     """IF-THEN rules of the tree, their test precision, and the zh/en/md/csv/sql/html files.
@@ -273,10 +276,10 @@ def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path,
         # a file a person opens ends with a newline (``cat`` would run into the prompt)
         (out_dir / name).write_text(text if text.endswith("\n") else text + "\n",
                                     encoding="utf-8")
-    rules.to_frame().to_csv(out_dir / "rules.csv", index=False)
+    rules.to_frame().round(_CSV_DECIMALS).to_csv(out_dir / "rules.csv", index=False)
     held = rules.evaluate(Xb, y_test)
     if isinstance(held, pd.DataFrame):
-        held.to_csv(out_dir / "rules_test_evaluation.csv", index=False)
+        held.round(_CSV_DECIMALS).to_csv(out_dir / "rules_test_evaluation.csv", index=False)
     frame = rules.to_frame(lang="en")
     top = frame.sort_values(["confidence", "support"], ascending=False).head(rc["top"])
     top_md = "\n".join(f"{i}. IF {r.conditions} THEN {r.prediction_label} (support {r.support}, "
@@ -303,7 +306,7 @@ def mine_cross_sell(df_train: pd.DataFrame, cfg: dict, out_dir: Path) -> dict:
         if col in top:
             top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
     out_dir.mkdir(parents=True, exist_ok=True)
-    top.to_csv(out_dir / "cross_sell_rules.csv", index=False)
+    top.round(_CSV_DECIMALS).to_csv(out_dir / "cross_sell_rules.csv", index=False)
     return {"n_rules": int(len(rules)), "top": top,
             "best_lift": float(top["lift"].max()) if len(top) else float("nan"),
             "best_confidence": float(top["confidence"].max()) if len(top) else float("nan")}
@@ -323,7 +326,7 @@ def segment_customers(df: pd.DataFrame, cfg: dict, star_points, out_dir: Path) -
     profiles = {}
     for lang in ("en", "zh"):
         profiles[lang] = seg.profile(value=value, lang=lang)
-        profiles[lang].to_csv(out_dir / f"segments_{lang}.csv")
+        profiles[lang].round(_CSV_DECIMALS).to_csv(out_dir / f"segments_{lang}.csv")
     return {"segmenter": seg, "profile": profiles["en"], "n_segments": int(seg.n_clusters_)}
 
 

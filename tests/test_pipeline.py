@@ -1,5 +1,6 @@
 """The main job end to end: stages, metrics, files, MLflow run and registry, failures, CLI."""
 
+import re
 from pathlib import Path
 
 import mlflow
@@ -58,6 +59,9 @@ def test_files_written(quickstart_run):
         assert (work / "outputs" / "plots" / plot).stat().st_size > 1000, plot
     for name in ["cross_sell_rules.csv", "segments_en.csv", "segments_zh.csv"]:
         assert (work / "outputs" / name).stat().st_size > 0, name
+        # a person opens these: no 17-digit floats such as 0.7205472727464180
+        assert not re.search(r"\d\.\d{8,}", (work / "outputs" / name).read_text("utf-8")), name
+    assert not re.search(r"\d\.\d{8,}", (rules_dir / "rules.csv").read_text("utf-8"))
     card = (work / "models" / "wm_propensity_quickstart.md").read_text()
     assert "infogain_tree" in card and "sklearn_entropy_tree" in card and "bankml version" in card
     assert "- test share: 30%" in card and "nan" not in card.lower()
