@@ -539,7 +539,8 @@ def to_html(ruleset: RuleSet, title=None, lang="zh", labels=None, model_version=
     n = ruleset.meta.get("n_samples")
     weighted = (f'<p class="meta">{e(t("rule_weighted_note"))}</p>'
                 if ruleset.meta.get("weighted_evidence") else "")
-    evidence = f"{t('rule_evidence')}: {n:,}" if isinstance(n, numbers.Integral) else ""
+    colon = "：" if lang == "zh" else ": "  # Chinese text takes the full-width colon
+    evidence = f"{t('rule_evidence')}{colon}{n:,}" if isinstance(n, numbers.Integral) else ""
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)}</title>
 <style>
@@ -551,7 +552,7 @@ tr {{ page-break-inside: avoid; }}
 .meta {{ color: #444; }}
 </style></head><body>
 <h1>{e(title)}</h1>
-<p class="meta">{e(t('date'))}: {e(str(date))} &nbsp; {e(t('model_version'))}: {e(str(version))}
+<p class="meta">{e(t('date'))}{colon}{e(str(date))} &nbsp; {e(t('model_version'))}{colon}{e(str(version))}
  &nbsp; {e(evidence)}</p>
 <table><thead><tr>{head}</tr></thead><tbody>
 {chr(10).join(rows)}

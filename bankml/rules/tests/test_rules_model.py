@@ -269,6 +269,9 @@ def test_markdown_frame_csv_and_html():
     assert pd.read_csv(pd.io.common.StringIO(rs.to_csv()))["rule_id"].tolist() == [1, 2]
     page = rs.to_html(lang="en", model_version="wm-tree 1.2", date="2026-11-23")
     assert "wm-tree 1.2" in page and "2026-11-23" in page
+    assert "date: 2026-11-23" in page and "：" not in page
+    zh = rs.to_html(lang="zh", model_version="v1", date="2026-11-23")
+    assert "日期：2026-11-23" in zh and "模型版本：v1" in zh and "日期:" not in zh
     assert page.index("83.3%") < page.index("50.0%")  # sorted by confidence
     evil = RuleSet([Rule([Condition("c", "==", "<script>alert(1)</script>")], 1)])
     assert "<script>alert" not in evil.to_html()
