@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ._version import __version__
@@ -104,6 +105,11 @@ def main(argv=None) -> int:
     except BankmlError as exc:
         print(f"bankml: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `bankml schema | head`: the reader stopped early, which is not an error; point
+        # stdout at devnull so the interpreter's final flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,3 +37,12 @@ def test_console_script_is_declared():
 
     (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "bankml"]
     assert ep.value == "bankml.cli:main" and ep.load() is main
+
+
+def test_schema_into_a_closed_pipe_is_quiet():
+    # `bankml schema | head -1`: no BrokenPipeError traceback
+    proc = subprocess.Popen([sys.executable, "-m", "bankml.cli", "schema"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command writes
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and "Traceback" not in err and "BrokenPipe" not in err
