@@ -241,13 +241,14 @@ def evaluate_models(scores: dict, y_test, predictions: dict | None = None):
 
 
 def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path, *,
-                  X_train=None, y_train=None) -> dict:
+                  X_train=None, y_train=None, model_version=None) -> dict:
     """IF-THEN rules of the tree, their test precision, and the zh/en/md/csv/sql/html files.
 
     The support and confidence the exported rules show are counted on ``(X_train, y_train)``
     without weights (a ``class_weight="balanced"`` tree's own leaf shares are weighted and
     would overstate the buyer rate); without them the tree's leaf evidence is kept.
-    ``rules_test_evaluation.csv`` holds the same measures on the test set.
+    ``rules_test_evaluation.csv`` holds the same measures on the test set. ``model_version``
+    is printed on the HTML sheets, so a branch can tell which model its sheet came from.
     """
     RuleSet = _require("bankml.rules", "RuleSet")
     rc = cfg["rules"]
@@ -265,8 +266,10 @@ def extract_rules(model, X_test: pd.DataFrame, y_test, cfg: dict, out_dir: Path,
         "rules_en.txt": rules.to_text(lang="en"),
         "rules.md": rules.to_markdown(),
         "rules.sql": rules.to_sql(rc["sql_table"], ID),
-        "rules_zh.html": rules.to_html(title="理财产品购买倾向规则", lang="zh"),
-        "rules_en.html": rules.to_html(title="WM purchase propensity rules", lang="en"),
+        "rules_zh.html": rules.to_html(title="理财产品购买倾向规则", lang="zh",
+                                       model_version=model_version),
+        "rules_en.html": rules.to_html(title="WM purchase propensity rules", lang="en",
+                                       model_version=model_version),
     }
     for name, text in files.items():
         text = str(text)
@@ -638,7 +641,8 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
             metrics, curves = stages("evaluate", _evaluate, optional=False)
 
             rules = stages("rules", extract_rules, model, X_test, y_test, cfg, reports / "rules",
-                           X_train=X_train, y_train=y_train)
+                           X_train=X_train, y_train=y_train,
+                           model_version=f"{out['model_name']}, MLflow run {rt.run_id}")
             if rules is not None:
                 metrics.loc[TREE, "rule_precision"] = rules["precision"]
             cross = stages("association", mine_cross_sell, df.iloc[train], cfg, reports,

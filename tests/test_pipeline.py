@@ -53,6 +53,9 @@ def test_files_written(quickstart_run):
     assert "如果" in (rules_dir / "rules_zh.txt").read_text(encoding="utf-8")
     assert "IF" in (rules_dir / "rules_en.txt").read_text()
     assert "CASE" in (rules_dir / "rules.sql").read_text().upper()
+    # the branch sheet says which model (and MLflow run) it came from
+    for name in ["rules_zh.html", "rules_en.html"]:
+        assert result.run_id in (rules_dir / name).read_text(encoding="utf-8"), name
     for name in ["rules_zh.txt", "rules_en.txt", "rules.md", "rules.sql", "rules_en.html"]:
         assert (rules_dir / name).read_text(encoding="utf-8").endswith("\n"), name
     for plot in ["gains_lift.png", "star_distribution.png", "tree.png", "segment_profiles.png"]:
