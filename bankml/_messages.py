@@ -13,8 +13,8 @@ _MAX_SHOWN = 5
 def row_positions(mask) -> str:
     """Where a check failed, as text: the count and the first positions, never ids.
 
-    Positions rather than index
-    labels because an index often holds customer ids, which must not reach messages or logs.
+    Positions rather than index labels because an index often holds customer ids, which
+    must not reach messages or logs.
 
     Examples
     --------
@@ -26,3 +26,32 @@ def row_positions(mask) -> str:
     pos = np.flatnonzero(np.asarray(mask))
     more = "..." if len(pos) > _MAX_SHOWN else ""
     return f"{len(pos)} row(s), positions {pos[:_MAX_SHOWN].tolist()}{more}"
+
+
+def first_labels(index, mask, limit=_MAX_SHOWN) -> tuple[list, int]:
+    """The index labels of the first rows where ``mask`` holds, and how many rows it holds in.
+
+    Labels come back as plain Python values, so a message reads 11, not np.int64(11).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> first_labels(pd.Index([10, 11, 12]), [False, True, True])
+    ([11, 12], 2)
+    """
+    pos = np.flatnonzero(mask)
+    return index[pos[:limit]].tolist(), int(pos.size)
+
+
+def index_rows(index, mask) -> str:
+    """Where a check failed, as text naming the first rows by index label.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> index_rows(pd.RangeIndex(10), [True] * 7 + [False] * 3)
+    '7 row(s), first at index 0, 1, 2, 3, 4 and 2 more'
+    """
+    shown, n = first_labels(index, mask)
+    more = f" and {n - len(shown)} more" if n > len(shown) else ""
+    return f"{n} row(s), first at index {', '.join(map(repr, shown))}{more}"

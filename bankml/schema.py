@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._messages import first_labels as _first_labels
 from .errors import SchemaError
 
 __all__ = [
@@ -128,8 +129,6 @@ STAR_INPUTS = BALANCE_INPUTS + TRANSACTION_INPUTS
 HOLDING_FLAGS = _names("holdings")
 ACTIVITY_COLUMNS = _names("activity")
 
-_MAX_ROWS_SHOWN = 5
-
 
 @dataclass
 class Problem:
@@ -151,12 +150,6 @@ class Problem:
         return text
 
 
-def _bad_rows(index: pd.Index, mask: np.ndarray) -> tuple[list, int]:
-    pos = np.flatnonzero(mask)
-    # tolist() gives plain Python labels, so a message reads 11, not np.int64(11)
-    return index[pos[:_MAX_ROWS_SHOWN]].tolist(), int(pos.size)
-
-
 def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
 
@@ -170,7 +163,7 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
     idx = s.index
     isna = s.isna().to_numpy()
     if isna.any() and not col.nullable:
-        rows, n = _bad_rows(idx, isna)
+        rows, n = _first_labels(idx, isna)
         problems.append(Problem(col.name, "missing values (NaN/None)", "no missing values", rows, n))
 
     if col.kind == "id":
@@ -182,7 +175,7 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
                                     "text or integer customer ids"))
         dup = s.duplicated(keep=False).to_numpy() & ~isna
         if dup.any():
-            rows, n = _bad_rows(idx, dup)
+            rows, n = _first_labels(idx, dup)
             problems.append(Problem(col.name, "duplicate customer ids", "each id once", rows, n))
         return
 
@@ -193,7 +186,7 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
             return
         bad = ~s.isin(col.allowed).to_numpy() & ~isna
         if bad.any():
-            rows, n = _bad_rows(idx, bad)
+            rows, n = _first_labels(idx, bad)
             seen = sorted({str(v) for v in s[bad].unique()[:5]})
             problems.append(Problem(col.name, f"unknown values {seen}",
                                     "one of " + ", ".join(col.allowed), rows, n))
@@ -210,23 +203,23 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
     finite = np.isfinite(values)
     inf = ~finite & ~np.isnan(values)
     if inf.any():
-        rows, n = _bad_rows(idx, inf)
+        rows, n = _first_labels(idx, inf)
         problems.append(Problem(col.name, "infinite values", "finite numbers", rows, n))
     if col.kind in ("integer", "flag", "count", "label"):
         frac = finite & (values != np.round(values))
         if frac.any():
-            rows, n = _bad_rows(idx, frac)
+            rows, n = _first_labels(idx, frac)
             problems.append(Problem(col.name, "non-integer values", "whole numbers", rows, n))
     if col.minimum is not None:
         low = finite & (values < col.minimum)
         if low.any():
-            rows, n = _bad_rows(idx, low)
+            rows, n = _first_labels(idx, low)
             what = "negative balances/amounts" if col.minimum == 0 and col.kind == "amount" else "values too small"
             problems.append(Problem(col.name, what, f">= {col.minimum:g}", rows, n))
     if col.maximum is not None:
         high = finite & (values > col.maximum)
         if high.any():
-            rows, n = _bad_rows(idx, high)
+            rows, n = _first_labels(idx, high)
             problems.append(Problem(col.name, "values too large", f"<= {col.maximum:g}", rows, n))
 
 

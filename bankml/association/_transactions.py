@@ -13,6 +13,7 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 
+from .._messages import index_rows as _index_rows
 from ..errors import DataError
 
 __all__ = ["to_transactions", "to_onehot", "to_baskets"]
@@ -21,13 +22,6 @@ __all__ = ["to_transactions", "to_onehot", "to_baskets"]
 # would swamp the miner with rare items.
 _MAX_ATTRIBUTE_VALUES = 50
 _MAX_SHOWN = 5
-
-
-def _first_rows(index: pd.Index, mask: np.ndarray) -> str:
-    pos = np.flatnonzero(mask)
-    shown = ", ".join(repr(index[p]) for p in pos[:_MAX_SHOWN])
-    more = f" and {pos.size - _MAX_SHOWN} more" if pos.size > _MAX_SHOWN else ""
-    return f"{pos.size} row(s), first at index {shown}{more}"
 
 
 def _check_frame(df, what: str) -> None:
@@ -46,7 +40,7 @@ def _flag_column(s: pd.Series, name, what: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(dtype):
         if s.isna().any():
             raise DataError(f"{what}: column {name!r} has missing values in "
-                            f"{_first_rows(s.index, s.isna().to_numpy())}; expected True/False")
+                            f"{_index_rows(s.index, s.isna().to_numpy())}; expected True/False")
         return s.to_numpy(dtype=bool)
     if not pd.api.types.is_numeric_dtype(dtype):
         raise DataError(f"{what}: column {name!r} has dtype {dtype}; expected boolean or 0/1 "
@@ -55,7 +49,7 @@ def _flag_column(s: pd.Series, name, what: str) -> np.ndarray:
     bad = ~((values == 0) | (values == 1))
     if bad.any():
         seen = sorted({_value_text(v) for v in pd.unique(values[bad])[:_MAX_SHOWN]})
-        raise DataError(f"{what}: column {name!r} has values {seen} in {_first_rows(s.index, bad)}; "
+        raise DataError(f"{what}: column {name!r} has values {seen} in {_index_rows(s.index, bad)}; "
                         "expected only 0/1 or True/False (no missing values)")
     return values == 1
 

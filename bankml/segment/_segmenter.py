@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._messages import index_rows as _index_rows
 from ..errors import DataError
 from ..labels import check_lang, column_label, value_label
 from ..schema import ID
@@ -24,15 +25,7 @@ from ._config import segment_config
 
 __all__ = ["CustomerSegmenter"]
 
-_MAX_ROWS_SHOWN = 5
 _SEED_MAX = np.iinfo(np.int32).max
-
-
-def _first_rows(index, mask):
-    pos = np.flatnonzero(mask)
-    shown = ", ".join(repr(index[p]) for p in pos[:_MAX_ROWS_SHOWN])
-    more = f" and {pos.size - _MAX_ROWS_SHOWN} more" if pos.size > _MAX_ROWS_SHOWN else ""
-    return f"{pos.size} row(s), first at index {shown}{more}"
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -203,16 +196,16 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
                                 f"(all {v.size} values NaN); drop it from features=")
             if nan.any():
                 raise DataError(f"CustomerSegmenter: column {c!r} has missing values (NaN) in "
-                                f"{_first_rows(X.index, nan)}; impute them or drop those rows")
+                                f"{_index_rows(X.index, nan)}; impute them or drop those rows")
             inf = np.isinf(v)
             if inf.any():
                 raise DataError(f"CustomerSegmenter: column {c!r} has infinite values (inf) in "
-                                f"{_first_rows(X.index, inf)}")
+                                f"{_index_rows(X.index, inf)}")
             if c in logs:
                 neg = v < 0
                 if neg.any():
                     raise DataError(f"CustomerSegmenter: column {c!r} is log-scaled and must be "
-                                    f">= 0, but has negative values in {_first_rows(X.index, neg)}")
+                                    f">= 0, but has negative values in {_index_rows(X.index, neg)}")
                 v = np.log1p(v)
             out[:, j] = v
         return out
@@ -227,7 +220,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
                                 "drop it from features=")
             if nan.any():
                 raise DataError(f"CustomerSegmenter: column {c!r} has missing values in "
-                                f"{_first_rows(X.index, nan)}; fill them (e.g. 'unknown') first")
+                                f"{_index_rows(X.index, nan)}; fill them (e.g. 'unknown') first")
             out[:, j] = s.astype(str).to_numpy(dtype=object)
         return out
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .._messages import first_labels as _first_labels
 from ..errors import DataError, PolicyError, SchemaError
 from ..labels import check_lang, column_label, term, value_label
 from ..schema import COLUMNS, ID, STAR_INPUTS, Problem, _check_column
@@ -34,12 +35,6 @@ def _raise(cls, what, problems):
     exc = cls(f"{what} ({n} problem{'s' if n != 1 else ''}):\n{lines}")
     exc.problems = list(problems)
     raise exc
-
-
-def _bad_rows(index, mask, limit=5):
-    pos = np.flatnonzero(mask)
-    # tolist() gives plain Python labels, so a message reads 11, not np.int64(11)
-    return index[pos[:limit]].tolist(), int(pos.size)
 
 
 def _bin(edges, points, out):
@@ -233,7 +228,7 @@ class StarScorer:
             points, index = _float_column(s), s.index
             bad = ~(points >= 0) | ~np.isfinite(points)
             if bad.any():
-                rows, n = _bad_rows(index, bad)
+                rows, n = _first_labels(index, bad)
                 raise DataError(f"star points must be finite and >= 0; {n} row(s) are not, "
                                 f"first at index {', '.join(map(repr, rows))}")
         return pd.Series(self._levels(points), index=index, name="contribution_star")
@@ -272,31 +267,31 @@ class StarScorer:
         for c in MANUAL_COLUMNS:
             na = manual[c].isna().to_numpy()
             if na.any():
-                problems.append(Problem(c, "missing values", "a value in every row", *_bad_rows(idx, na)))
+                problems.append(Problem(c, "missing values", "a value in every row", *_first_labels(idx, na)))
         lv = pd.to_numeric(manual["level"], errors="coerce")
         bad = ~lv.isin(STAR_LEVELS).to_numpy() & manual["level"].notna().to_numpy()
         if bad.any():
             problems.append(Problem("level", "not a star level", f"one of {list(STAR_LEVELS)}",
-                                    *_bad_rows(idx, bad)))
+                                    *_first_labels(idx, bad)))
         when = pd.to_datetime(manual["when"], errors="coerce")
         bad = when.isna().to_numpy() & manual["when"].notna().to_numpy()
         if bad.any():
-            problems.append(Problem("when", "not a date/time", "a date or timestamp", *_bad_rows(idx, bad)))
+            problems.append(Problem("when", "not a date/time", "a date or timestamp", *_first_labels(idx, bad)))
         dup = manual[ID].duplicated(keep=False).to_numpy() & manual[ID].notna().to_numpy()
         if dup.any():
             problems.append(Problem(ID, "more than one adjustment for a customer",
-                                    "at most one row per customer", *_bad_rows(idx, dup)))
+                                    "at most one row per customer", *_first_labels(idx, dup)))
         scored = pd.Index(df[ID])
         if not scored.is_unique:  # an adjustment for a repeated id would hit an arbitrary row
             dup = scored.duplicated(keep=False) & scored.notna()
             _raise(SchemaError, "manual adjustments need unique customer ids in the scored table",
                    [Problem(ID, "duplicate customer ids", "each id once",
-                            *_bad_rows(df.index, dup))])
+                            *_first_labels(df.index, dup))])
         pos = scored.get_indexer(manual[ID])
         unknown = (pos < 0) & manual[ID].notna().to_numpy()
         if unknown.any():
             problems.append(Problem(ID, "customer not in the scored table",
-                                    "ids of the scored customers", *_bad_rows(idx, unknown)))
+                                    "ids of the scored customers", *_first_labels(idx, unknown)))
         if problems:
             _raise(DataError, "manual adjustments are not usable", problems)
         return pd.DataFrame({"pos": pos, "level": lv.to_numpy(dtype="int8"),
@@ -369,7 +364,7 @@ class StarScorer:
             if not self.policy.manual_can_lower:
                 lower = after < before
                 if lower.any():
-                    rows, n = _bad_rows(manual.index, lower)
+                    rows, n = _first_labels(manual.index, lower)
                     raise DataError(f"manual adjustments would lower {n} service star(s), which "
                                     f"this policy forbids (manual_can_lower: false); manual rows "
                                     f"{', '.join(map(repr, rows))}")
