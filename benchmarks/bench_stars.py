@@ -19,20 +19,13 @@ import tracemalloc  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from _common import best_of  # noqa: E402
+
 from bankml.datasets._raw import make_raw_activity  # noqa: E402
 from bankml.schema import ID, STAR_INPUTS  # noqa: E402
 from bankml.stars import StarPolicy, StarScorer, aggregate_half_year  # noqa: E402
 
 APPLY_ROWS = 100_000
-
-
-def best(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def star_inputs(n, seed=0):
@@ -55,7 +48,7 @@ def bench_scoring(n):
     def ours():
         scorer.contribution_star(df)
 
-    t_bare, t_ours = best(bare), best(ours)
+    t_bare, t_ours = best_of(bare)[0], best_of(ours)[0]
     got = scorer.contribution_star(df).to_numpy()
     ref = policy.level_of_bin[np.searchsorted(edges, X @ w / policy.unit, side="right")]
     assert np.array_equal(got, ref), "scorer disagrees with the bare formula"
@@ -113,7 +106,7 @@ def bench_aggregation(n_customers, n_tx):
         bal.groupby(ID)["balance"].sum()
         tx.groupby(ID)["amount"].sum()
 
-    t_ours, t_peer, t_peer1 = best(ours, 2), best(peer, 2), best(peer_id_only, 2)
+    t_ours, t_peer, t_peer1 = (best_of(f, 2)[0] for f in (ours, peer, peer_id_only))
     out = ours()
     assert len(out) == bal[ID].nunique() + len(set(tx[ID].unique()) - set(bal[ID].unique()))
     print(f"aggregating {len(tx):,} transaction rows + {len(bal):,} balance rows of "

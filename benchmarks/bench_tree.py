@@ -21,22 +21,14 @@ import numpy as np  # noqa: E402
 from sklearn.preprocessing import OrdinalEncoder  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 
+from _common import best_of  # noqa: E402
+
 from bankml.datasets import make_customers  # noqa: E402
 from bankml.tree import InfoGainTreeClassifier  # noqa: E402
 
 NUMERIC = ["age", "tenure_months", "short_term_assets", "long_term_assets", "card_spend"]
 CATEGORICAL = ["education", "occupation"]
 SETTINGS = [("max_depth=6", dict(max_depth=6)), ("full, min_samples_leaf=20", dict(min_samples_leaf=20))]
-
-
-def _time(fn, repeat):
-    best = np.inf
-    out = None
-    for _ in range(repeat):
-        t0 = time.process_time()
-        out = fn()
-        best = min(best, time.process_time() - t0)
-    return best, out
 
 
 def main(argv=None):
@@ -58,10 +50,10 @@ def main(argv=None):
     for label, params in SETTINGS:
         ours = InfoGainTreeClassifier(**params, random_state=0)
         sk = DecisionTreeClassifier(criterion="entropy", random_state=0, **params)
-        t_fit, _ = _time(lambda: ours.fit(X, y), repeat)
-        s_fit, _ = _time(lambda: sk.fit(X_sk, y), repeat)
-        t_pred, p_ours = _time(lambda: ours.predict(X), repeat + 3)
-        s_pred, p_sk = _time(lambda: sk.predict(X_sk), repeat + 3)
+        t_fit, _ = best_of(lambda: ours.fit(X, y), repeat, clock=time.process_time)
+        s_fit, _ = best_of(lambda: sk.fit(X_sk, y), repeat, clock=time.process_time)
+        t_pred, p_ours = best_of(lambda: ours.predict(X), repeat + 3, clock=time.process_time)
+        s_pred, p_sk = best_of(lambda: sk.predict(X_sk), repeat + 3, clock=time.process_time)
         tracemalloc.start()
         ours.fit(X, y)
         peak = tracemalloc.get_traced_memory()[1]

@@ -6,7 +6,8 @@ import pathlib
 BENCH = pathlib.Path(__file__).resolve().parents[3] / "benchmarks" / "bench_tree.py"
 
 
-def test_bench_tree_script_runs(capsys):
+def test_bench_tree_script_runs(capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH.parent))  # the script's shared _common module
     spec = importlib.util.spec_from_file_location("bench_tree", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
