@@ -19,7 +19,7 @@ import joblib
 from ._version import __version__
 from .errors import ChecksumError
 
-__all__ = ["save_model", "load_model", "sha256_file", "model_card"]
+__all__ = ["save_model", "load_model", "move_model", "sha256_file", "model_card"]
 
 _CHUNK = 1 << 20
 
@@ -96,6 +96,31 @@ def save_model(model, path, card=None) -> dict:
         card_file = _card_path(path)
         _atomic_write(card_file, lambda fh: fh.write(str(card).encode("utf-8")))
     return {"model": path, "checksum": _checksum_path(path), "card": card_file, "sha256": digest}
+
+
+def move_model(path, folder) -> Path:
+    """Move a saved model, its checksum and its card into ``folder``; return the new path.
+
+    Each move is an atomic rename. The checksum moves before the model, so a reader in between
+    sees a mismatch and :func:`load_model` refuses the file; never a wrong model.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = save_model([1], d / "staging" / "m.joblib", card="# card")
+    >>> load_model(move_model(d / "staging" / "m.joblib", d))
+    [1]
+    >>> sorted(p.name for p in d.iterdir())
+    ['m.joblib', 'm.joblib.sha256', 'm.md', 'staging']
+    """
+    path, folder = Path(path), Path(folder)
+    target = folder / path.name
+    for src, dst in ((_card_path(path), _card_path(target)),
+                     (_checksum_path(path), _checksum_path(target)), (path, target)):
+        if src.exists():
+            os.replace(src, dst)
+    return target
 
 
 def load_model(path):

@@ -7,7 +7,6 @@ outliers, plots); :func:`run` chains them, times them, and logs everything to ML
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import shutil
 import sys
@@ -601,7 +600,7 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
     Outputs go to ``output.reports_dir`` and ``output.models_dir`` relative to the working
     directory.
     """
-    from .persistence import model_card, save_model
+    from .persistence import model_card, move_model, save_model
     from .tracking import RunTracker, register_and_promote
 
     from .labels import check_lang
@@ -715,7 +714,7 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
                                     optional=False)
                 rt.seconds += stages.rows[-1]["seconds"]  # registry calls are MLflow time too
             rt.log_metrics({"time.mlflow_s": rt.seconds})
-            model_path = _publish(model_path, Path(out["models_dir"]))
+            model_path = move_model(model_path, Path(out["models_dir"]))
     finally:
         stages.close()
         if staging is not None and staging.exists():
@@ -729,22 +728,6 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
     if verbose:
         print(result.summary(lang))
     return result
-
-
-def _publish(staged: Path, models_dir: Path) -> Path:
-    """Move a staged model, its checksum and card into ``models_dir``; return the model path.
-
-    Each move is an atomic rename. The checksum moves before the model, so a reader in between
-    sees a mismatch and :func:`bankml.load_model` refuses the file; never a wrong model.
-    """
-    from .persistence import _card_path, _checksum_path
-
-    target = models_dir / staged.name
-    for src, dst in ((_card_path(staged), _card_path(target)),
-                     (_checksum_path(staged), _checksum_path(target)), (staged, target)):
-        if src.exists():
-            os.replace(src, dst)
-    return target
 
 
 def _availability_note(stages) -> str | None:
