@@ -52,6 +52,10 @@ def index_rows(index, mask) -> str:
     >>> index_rows(pd.RangeIndex(10), [True] * 7 + [False] * 3)
     '7 row(s), first at index 0, 1, 2, 3, 4 and 2 more'
     """
-    shown, n = first_labels(index, mask)
+    return labels_text(*first_labels(index, mask))
+
+
+def labels_text(shown, n) -> str:
+    """``n`` rows of which ``shown`` are the first labels, as :func:`index_rows` words it."""
     more = f" and {n - len(shown)} more" if n > len(shown) else ""
     return f"{n} row(s), first at index {', '.join(map(repr, shown))}{more}"

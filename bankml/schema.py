@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._messages import first_labels as _first_labels
+from ._messages import labels_text as _labels_text
 from .errors import SchemaError
 
 __all__ = [
@@ -144,9 +145,7 @@ class Problem:
         where = f"column {self.column!r}" if self.column is not None else "table"
         text = f"{where}: {self.check} (expected {self.expected})"
         if self.n_rows:
-            shown = ", ".join(repr(r) for r in self.rows)
-            more = f" and {self.n_rows - len(self.rows)} more" if self.n_rows > len(self.rows) else ""
-            text += f"; {self.n_rows} row(s), first at index {shown}{more}"
+            text += f"; {_labels_text(self.rows, self.n_rows)}"
         return text
 
 
