@@ -16,6 +16,10 @@ __all__ = [
     "ChecksumError",
     "EngineNotAvailableError",
     "ResourceLimitError",
+    "RuleExportError",
+    "FidelityError",
+    "TrackingError",
+    "PublishError",
 ]
 
 
@@ -60,3 +64,19 @@ class EngineNotAvailableError(BankmlError, ImportError):
 
 class ResourceLimitError(BankmlError, MemoryError):
     """A request was refused up front because it would exhaust memory or time."""
+
+
+class RuleExportError(BankmlError, ValueError):
+    """A model (or a step of a pipeline) cannot be turned into rules on the raw columns."""
+
+
+class FidelityError(BankmlError, RuntimeError):
+    """Exported rules disagree with the model they were drawn from; nothing was published."""
+
+
+class TrackingError(BankmlError, RuntimeError):
+    """The MLflow store or server is unusable; the message names the URI."""
+
+
+class PublishError(BankmlError, RuntimeError):
+    """Outputs or models cannot be published (the message names the path)."""

@@ -10,9 +10,13 @@ import functools
 from ._resources import load_builtin_yaml, read_yaml
 from .errors import ConfigError
 
-__all__ = ["LANGS", "check_lang", "Labels", "default_labels", "column_label", "value_label", "term"]
+__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "Labels", "default_labels", "column_label", "value_label", "term"]
 
 LANGS = ("zh", "en")
+
+#: The language of user-facing text when a function is not told (rule sheets, reports,
+#: summaries): the branches that read them work in Chinese.
+DEFAULT_LANG = "zh"
 
 
 def check_lang(lang: str) -> str:
