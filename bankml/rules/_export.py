@@ -188,7 +188,10 @@ class _Renderer:
         if isinstance(pred, (int, float)) and pred in (0, 1) and self.yes_no(column):
             # A product-flag target (cross-sell rules): read it like a flag condition.
             return f"{self.column(column)} = {self.yes_no(column)[int(pred)]}"
-        return _visible(self.lab.value(column, pred, self.lang))
+        text = self.lab.value(column, pred, self.lang)
+        if text == str(pred):  # no label for this value: say which column it is a value of
+            return f"{self.column(column)} = {self.value(column, pred)}"
+        return _visible(text)
 
     def confidence_term(self) -> str:
         # class_weight / sample_weight confidences are not shares of customers: say so
