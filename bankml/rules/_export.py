@@ -268,11 +268,16 @@ def to_frame(ruleset: RuleSet, lang=DEFAULT_LANG, labels=None) -> pd.DataFrame:
 def to_csv(ruleset: RuleSet, path=None, lang=DEFAULT_LANG, labels=None):
     """:func:`to_frame` as CSV: written to ``path``, or returned as text when ``path`` is None.
 
+    Records end in CRLF (RFC 4180): Python's CSV writer quotes a field only when it holds a
+    character of the line terminator, so with a bare ``\n`` terminator a raw prediction
+    holding a carriage return would be written unquoted and split the record when read.
+
     >>> from bankml.rules import Condition, Rule, RuleSet
     >>> print(to_csv(RuleSet([Rule([Condition("age", ">", 55)], 1)]), lang="en").splitlines()[1])
     1,age > 55,1,1,1,,,,,
     """
-    return to_frame(ruleset, lang=lang, labels=labels).to_csv(path, index=False)
+    return to_frame(ruleset, lang=lang, labels=labels).to_csv(path, index=False,
+                                                              lineterminator="\r\n")
 
 
 def _pct(v):
