@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
 from bankml.datasets import make_customers
-from bankml.rules import rules_from_tree, simplify, to_sql
+from bankml.rules import rules_from_tree, simplify, to_python, to_sql
 
 from _common import best_of  # benchmarks/ is on sys.path when run as a script
 
@@ -50,7 +50,7 @@ def _bench(name, model, df, features, python_rows):
         print("  DuckDB not installed: skipped")
 
     ns = {}
-    exec(rs.to_python(), ns)
+    exec(to_python(rs), ns)
     records = X.iloc[:python_rows].to_dict("records")
     t_py, py = best_of(lambda: [ns["predict"](r) for r in records], repeat=1)
     assert (np.asarray(py) == np.asarray(expected[:python_rows])).all(), f"{name}: python differs"

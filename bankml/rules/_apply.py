@@ -110,9 +110,18 @@ def _set_mask(cols: _Columns, cond) -> np.ndarray:
         if bad:
             raise DataError(f"column {name!r}: rule condition '{cond}' compares with text "
                             f"values {bad[:3]!r}, but the column is numeric ({s.dtype})")
-        vals = cols.numeric(name, cond)
-        present = ~np.isnan(vals)
-        hit = np.isin(vals, np.array(sorted(float(v) for v in values), dtype=float))
+        if pd.api.types.is_signed_integer_dtype(s.dtype):
+            # Compare integers as integers: through float64, 2**53 + 1 would equal 2**53,
+            # while SQL and the generated Python compare them exactly.
+            present = s.notna().to_numpy()
+            ints = s.to_numpy(dtype=np.int64, na_value=0)
+            wanted = [int(v) for v in values if float(v).is_integer()
+                      and -2**63 <= int(v) < 2**63]
+            hit = present & np.isin(ints, np.array(sorted(wanted), dtype=np.int64))
+        else:
+            vals = cols.numeric(name, cond)
+            present = ~np.isnan(vals)
+            hit = np.isin(vals, np.array(sorted(float(v) for v in values), dtype=float))
     if cond.is_positive_set:
         mask = hit
     else:

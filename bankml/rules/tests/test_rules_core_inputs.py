@@ -426,3 +426,18 @@ def test_bad_arguments_to_exporters_are_clear_errors():
         to_python(rs, "class")
     with pytest.raises(ValueError, match="lang"):
         to_markdown(rs, lang="fr")
+
+
+def test_integers_beyond_float_precision_agree_across_predict_sql_and_python():
+    big = 2**53 + 1
+    X = pd.DataFrame({"id": [1, 2, 3], "x": [2**53, big, -big]})
+    rs = RuleSet([Rule([Condition("x", "==", big)], "eq"),
+                  Rule([Condition("x", ">", float(2**53))], "gt")], default="no")
+    expected = rs.predict(X)
+    assert expected.tolist() == ["no", "eq", "no"]  # 2**53 is not 2**53 + 1
+    ns = {}
+    exec(to_python(rs), ns)
+    assert [ns["predict"](r) for r in X.to_dict("records")] == expected.tolist()
+    con = sqlite3.connect(":memory:")
+    X.to_sql("t", con, index=False)
+    assert [r[1] for r in con.execute(to_sql(rs, "t", "id") + ' ORDER BY "id"')] == expected.tolist()
