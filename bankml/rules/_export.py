@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import DataError, RuleExportError
 from ..labels import DEFAULT_LANG, Labels, check_lang, default_labels
 from ._model import (EQ_OPS, NUMERIC_OPS, OPS, SET_OPS, Condition, Rule, RuleSet, _sort_key,
-                     check_ruleset)
+                     check_depth, check_ruleset)
 
 __all__ = ["to_text", "to_markdown", "to_frame", "to_csv", "to_json", "from_json", "to_sql",
            "to_python", "to_html", "format_number", "SQL_DIALECTS"]
@@ -375,7 +375,6 @@ _RULE_KEYS = {"rule_id", "conditions", "prediction", *_RULE_NUMBERS}
 _CONDITION_KEYS = {"feature", "op", "value", "includes_missing"}
 _DOC_KEYS = {"format", "default", "classes", "label_column", "feature_names", "units",
              "weighted", "provenance", "rules"}
-_MAX_PROVENANCE_DEPTH = 16
 
 
 def _bad(path, expected, got):
@@ -417,19 +416,6 @@ def _obj(v, path, keys, required=()):
     if absent:
         raise DataError(f"rule set JSON: {path} lacks {absent}")
     return v
-
-
-def _check_depth(v, path):
-    stack = [(v, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > _MAX_PROVENANCE_DEPTH:
-            raise DataError(f"rule set JSON: {path} is nested deeper than "
-                            f"{_MAX_PROVENANCE_DEPTH} levels")
-        if isinstance(item, dict):
-            stack.extend((x, depth + 1) for x in item.values())
-        elif isinstance(item, list):
-            stack.extend((x, depth + 1) for x in item)
 
 
 def _parse_condition(d, path) -> Condition:
@@ -547,7 +533,7 @@ def from_json(text) -> RuleSet:
     provenance = doc.get("provenance") or {}
     if not isinstance(provenance, dict):
         raise _bad("provenance", "an object", provenance)
-    _check_depth(provenance, "provenance")
+    check_depth(provenance, "rule set JSON: provenance")
     try:
         return RuleSet(parsed, default=_scalar(doc.get("default"), "default"), classes=classes,
                        label_column=label_column, feature_names=names, units=units,

@@ -29,6 +29,23 @@ def check_ruleset(ruleset, what: str):
     return ruleset
 
 
+#: How deep the free ``provenance`` record may nest (it is written to JSON as it is).
+MAX_PROVENANCE_DEPTH = 16
+
+
+def check_depth(value, where: str, limit: int = MAX_PROVENANCE_DEPTH) -> None:
+    """Refuse a nested record deeper than ``limit`` (or cyclic), without recursing."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise DataError(f"{where} is nested deeper than {limit} levels")
+        if isinstance(item, dict):
+            stack.extend((x, depth + 1) for x in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((x, depth + 1) for x in item)
+
+
 def _is_bool(v) -> bool:
     return isinstance(v, (bool, np.bool_))
 
@@ -324,6 +341,7 @@ class RuleSet:
         if not isinstance(self.provenance or {}, dict):
             raise DataError(f"RuleSet.provenance must be a dict, got {self.provenance!r}")
         self.provenance = dict(self.provenance or {})
+        check_depth(self.provenance, "RuleSet.provenance")
 
     def __len__(self):
         return len(self.rules)

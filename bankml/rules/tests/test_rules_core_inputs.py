@@ -240,6 +240,9 @@ def test_version_1_documents_still_load():
     (lambda: RuleSet([], weighted="no"), "weighted"),
     (lambda: RuleSet([], feature_names=[1, 2]), "feature_names"),
     (lambda: RuleSet([], provenance=[1]), "provenance"),
+    (lambda: RuleSet([], provenance={"a": json.loads("[" * 40 + "]" * 40)}), "nested deeper"),
+    (lambda: rules_from_tree(DecisionTreeClassifier().fit([[0], [1]], [0, 1]), label_column=3),
+     "label_column"),
 ])
 def test_constructors_validate_like_the_json_reader(bad, match):
     with pytest.raises(DataError, match=match):
@@ -441,3 +444,10 @@ def test_integers_beyond_float_precision_agree_across_predict_sql_and_python():
     con = sqlite3.connect(":memory:")
     X.to_sql("t", con, index=False)
     assert [r[1] for r in con.execute(to_sql(rs, "t", "id") + ' ORDER BY "id"')] == expected.tolist()
+
+
+def test_a_cyclic_provenance_is_refused_not_a_recursion_error():
+    prov = {"model": "x"}
+    prov["self"] = prov
+    with pytest.raises(DataError, match="nested deeper"):
+        RuleSet([], provenance=prov)
