@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FidelityError
+from ..errors import BankmlError, DataError, FidelityError
 from ._export import from_json, to_json, to_python, to_sql
 
 __all__ = ["check_fidelity", "FidelityReport", "ENGINES"]
@@ -297,7 +297,15 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
         raise DataError(f"check_fidelity: X has duplicated columns {dup}")
     if not hasattr(model, "predict"):
         raise TypeError(f"model must be a fitted estimator with predict, got {type(model).__name__}")
-    expected = [_scalar(v) for v in np.asarray(model.predict(X), dtype=object)]
+    try:
+        predicted = model.predict(X)
+    except BankmlError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- the model's own complaint, worded for the gate
+        raise DataError(f"check_fidelity: the model cannot predict these rows "
+                        f"({type(exc).__name__}: {exc}); pass the raw columns it was fitted "
+                        "on") from exc
+    expected = [_scalar(v) for v in np.asarray(predicted, dtype=object)]
     if len(expected) != len(X):
         raise DataError(f"model.predict returned {len(expected)} predictions for {len(X)} rows")
     frame = X.reset_index(drop=True)

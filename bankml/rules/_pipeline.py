@@ -252,6 +252,18 @@ def _step_object(name, step):
                           "passthrough, 'passthrough'")
 
 
+def _is_fitted(estimator) -> bool:
+    from sklearn.exceptions import NotFittedError as SklearnNotFitted
+    from sklearn.utils.validation import check_is_fitted
+    try:
+        check_is_fitted(estimator)
+    except SklearnNotFitted:
+        return False
+    except TypeError:  # not an estimator at all: let the caller say what it is
+        return True
+    return True
+
+
 def _describe(steps) -> str:
     parts = [f"{n}: {'passthrough' if s is None or isinstance(s, str) else type(s).__name__}"
              for n, s in steps]
@@ -308,13 +320,15 @@ def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_versi
     if not steps:
         raise RuleExportError("the pipeline has no steps")
     tree_name, tree = steps[-1]
-    if tree is None or isinstance(tree, str) or not hasattr(tree, "tree_"):
-        kind = "passthrough" if tree is None or isinstance(tree, str) else type(tree).__name__
-        if tree is not None and not isinstance(tree, str) and hasattr(tree, "fit") and \
-                type(tree).__name__ in ("InfoGainTreeClassifier", "DecisionTreeClassifier"):
-            raise NotFittedError(f"the pipeline's last step {tree_name!r} ({kind}) is not fitted")
-        raise RuleExportError(f"the pipeline's last step {tree_name!r} ({kind}) is not a fitted "
+    if tree is None or isinstance(tree, str):
+        raise RuleExportError(f"the pipeline's last step {tree_name!r} is 'passthrough', not a "
                               "tree classifier")
+    if not _is_fitted(tree):
+        raise NotFittedError(f"the pipeline's last step {tree_name!r} ({type(tree).__name__}) is "
+                             "not fitted: fit the pipeline first")
+    if not hasattr(tree, "tree_"):
+        raise RuleExportError(f"the pipeline's last step {tree_name!r} ({type(tree).__name__}) "
+                              "is not a tree classifier")
     layers = [obj for obj in (_step_object(n, s) for n, s in steps[:-1]) if obj is not None]
     rs = rules_from_tree(tree, target, label_column=label_column, model_version=model_version)
     if not layers:

@@ -200,3 +200,9 @@ def test_numeric_rule_on_integer_categorical_with_missing_values():
     rs = RuleSet([Rule([Condition("n", ">", 2)], 1)], default=0)
     X = pd.DataFrame({"n": pd.Categorical([1, 2, None, 4])})
     assert rs.predict(X).tolist() == [0, 0, 0, 1]
+
+
+def test_model_that_cannot_predict_the_rows_is_a_clear_error(fitted):
+    pipe, X, rs = fitted
+    with pytest.raises(DataError, match="(?s)cannot predict these rows.*extra.*raw columns"):
+        check_fidelity(rs, pipe, X.assign(extra=1))

@@ -215,3 +215,15 @@ def test_unfitted_pipeline_is_not_fitted_error():
                      ("tree", InfoGainTreeClassifier())])
     with pytest.raises(NotFittedError):
         rules_from_pipeline(pipe)
+
+
+def test_unfitted_sklearn_tree_and_non_tree_last_step():
+    pipe = Pipeline([("bands", ConceptHierarchyBinner({"age": [30]})),
+                     ("tree", DecisionTreeClassifier())])
+    with pytest.raises(NotFittedError, match="'tree'.*not fitted"):
+        rules_from_pipeline(pipe)
+    X = pd.DataFrame({"age": [20.0, 40.0, 60.0, 70.0]})
+    scaler_last = Pipeline([("bands", ConceptHierarchyBinner({"age": [30]})),
+                            ("enc", ColumnTransformer([("o", OrdinalEncoder(), ["age"])]))]).fit(X)
+    with pytest.raises(RuleExportError, match="last step 'enc'.*not a tree"):
+        rules_from_pipeline(scaler_last)
