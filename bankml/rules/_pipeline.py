@@ -119,8 +119,19 @@ class _ColumnStep:
         if to_input is None:
             raise RuleExportError(f"step {name!r} (ColumnTransformer): this scikit-learn version "
                                   "does not record which input columns each part reads")
-        self.output_names = [str(c) for c in ct.get_feature_names_out()]
-        self.map = {}  # output name -> (input name, encoder, index in the encoder) or None
+        for part, trans, _ in ct.transformers_:
+            if not (isinstance(trans, str) and trans == "drop") and not _is_identity(trans) \
+                    and type(trans) is not OrdinalEncoder:
+                raise RuleExportError(
+                    f"step {name!r}, part {part!r}: {type(trans).__name__} cannot be inverted "
+                    "into conditions on the raw columns (supported: OrdinalEncoder, "
+                    "'passthrough', 'drop')")
+        try:
+            self.output_names = [str(c) for c in ct.get_feature_names_out()]
+        except (AttributeError, ValueError) as exc:
+            raise RuleExportError(f"step {name!r} (ColumnTransformer) cannot name its output "
+                                  f"columns: {exc}") from None
+        self.map = {}  # output name -> (input name, encoder or None, index in the encoder)
         for part, trans, _ in ct.transformers_:
             if isinstance(trans, str) and trans == "drop":
                 continue
@@ -129,18 +140,13 @@ class _ColumnStep:
             if _is_identity(trans):
                 for k, pos in enumerate(range(sl.start, sl.stop)):
                     self.map[self.output_names[pos]] = (cols[k], None, k)
-            elif type(trans) is OrdinalEncoder:
+            else:
                 bad = getattr(trans, "infrequent_categories_", None)
                 if bad is not None and any(b is not None for b in bad):
                     raise RuleExportError(f"step {name!r}, part {part!r}: OrdinalEncoder groups "
                                           "infrequent categories; rules cannot name them")
                 for k, pos in enumerate(range(sl.start, sl.stop)):
                     self.map[self.output_names[pos]] = (cols[k], trans, k)
-            else:
-                raise RuleExportError(
-                    f"step {name!r}, part {part!r}: {type(trans).__name__} cannot be inverted "
-                    "into conditions on the raw columns (supported: OrdinalEncoder, "
-                    "'passthrough', 'drop')")
 
     def invert(self, conds):
         by_out, out = {}, []
