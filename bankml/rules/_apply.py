@@ -50,7 +50,8 @@ class _Columns:
             s = self.X[name]
             if isinstance(s.dtype, pd.CategoricalDtype):
                 cats = s.cat.categories
-                s = s.astype(cats.dtype if pd.api.types.is_numeric_dtype(cats.dtype) else object)
+                # integer categories with a missing value: float keeps the NaN (an int cast fails)
+                s = s.astype(float if pd.api.types.is_numeric_dtype(cats.dtype) else object)
             if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
                 vals = s.to_numpy(dtype=float, na_value=np.nan)
             else:

@@ -17,7 +17,7 @@ from ..errors import DataError, NotFittedError
 from ..labels import default_labels
 from ._model import Condition, Rule, RuleSet
 
-__all__ = ["rules_from_tree", "rules_from_association"]
+__all__ = ["tree_rules", "rules_from_association"]
 
 
 def _f32_equivalent_threshold(t: float) -> float:
@@ -131,51 +131,8 @@ class _ContractView:
         return out
 
 
-def rules_from_tree(model, target=None, *, label_column=None, model_version=None) -> RuleSet:
-    """One rule per root-to-leaf path of a fitted tree, with its training evidence.
-
-    Parameters
-    ----------
-    model : InfoGainTreeClassifier, sklearn DecisionTreeClassifier or sklearn Pipeline
-        A fitted tree, or a fitted Pipeline ending in one (handed to
-        :func:`bankml.rules.rules_from_pipeline`, so the rules read the raw columns). NaN routing (``missing_go_to_left`` / ``includes_missing``) is
-        carried into the rules, so ``RuleSet.predict`` equals ``model.predict``.
-    target : class value or label, optional
-        Keep only leaves predicting this class (a class value, or its zh/en label under
-        ``label_column``, e.g. ``"WM buyer"``). The default then becomes the other class
-        for a binary model (so predictions still equal the model's) and the majority of the
-        other classes otherwise.
-    label_column : str, optional
-        The predicted column's name (e.g. ``"wm_buyer"``) for labelling predictions.
-    model_version : str, optional
-        Recorded in ``provenance`` and printed on the HTML sheet.
-
-    Returns
-    -------
-    RuleSet
-        Each rule's ``support`` is the training rows at its leaf, ``confidence`` the
-        (weighted) share of the predicted class there, ``lift`` confidence over the class's
-        share at the root, ``coverage`` the leaf's share of training rows. With
-        ``class_weight``/``sample_weight`` the confidence is the WEIGHTED share
-        (``weighted`` is True); use :func:`bankml.rules.with_evidence` on unweighted
-        data (e.g. a hold-out month) before showing rules to a branch.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sklearn.tree import DecisionTreeClassifier
-    >>> X = pd.DataFrame({"age": [20, 30, 60, 70], "deposit": [100, 3000, 3000, 200]})
-    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, [0, 0, 1, 1])
-    >>> print(rules_from_tree(tree, target=1))
-    1. IF age > 45 or missing THEN 1  [support 2, confidence 100%]
-    OTHERWISE 0
-    """
-    from sklearn.pipeline import Pipeline
-    if isinstance(model, Pipeline):
-        # Lazy: the pipeline converter imports this module for the tree at its end.
-        from ._pipeline import rules_from_pipeline
-        return rules_from_pipeline(model, target, label_column=label_column,
-                                   model_version=model_version)
+def tree_rules(model, target=None, *, label_column=None, model_version=None) -> RuleSet:
+    """The rules of a fitted tree on the columns it reads; see :func:`bankml.rules.rules_from_tree`."""
     if label_column is not None and not isinstance(label_column, str):
         raise DataError(f"label_column must be a column name (text), got {label_column!r}")
     if not hasattr(model, "classes_") and not hasattr(model, "tree_"):

@@ -13,10 +13,10 @@ import math
 import numpy as np
 
 from ..errors import NotFittedError, RuleExportError
-from ._extract import rules_from_tree
+from ._extract import tree_rules
 from ._model import NUMERIC_OPS, Condition, Rule
 
-__all__ = ["rules_from_pipeline"]
+__all__ = ["rules_from_tree", "rules_from_pipeline"]
 
 
 # -- which values of a derived column a rule lets through --------------------------------------
@@ -276,6 +276,53 @@ def _describe(steps) -> str:
     return f"Pipeline({', '.join(parts)})"
 
 
+def rules_from_tree(model, target=None, *, label_column=None, model_version=None) -> RuleSet:
+    """One rule per root-to-leaf path of a fitted tree, with its training evidence.
+
+    Parameters
+    ----------
+    model : InfoGainTreeClassifier, sklearn DecisionTreeClassifier or sklearn Pipeline
+        A fitted tree, or a fitted Pipeline ending in one (handed to
+        :func:`bankml.rules.rules_from_pipeline`, so the rules read the raw columns). NaN routing (``missing_go_to_left`` / ``includes_missing``) is
+        carried into the rules, so ``RuleSet.predict`` equals ``model.predict``.
+    target : class value or label, optional
+        Keep only leaves predicting this class (a class value, or its zh/en label under
+        ``label_column``, e.g. ``"WM buyer"``). The default then becomes the other class
+        for a binary model (so predictions still equal the model's) and the majority of the
+        other classes otherwise.
+    label_column : str, optional
+        The predicted column's name (e.g. ``"wm_buyer"``) for labelling predictions.
+    model_version : str, optional
+        Recorded in ``provenance`` and printed on the HTML sheet.
+
+    Returns
+    -------
+    RuleSet
+        Each rule's ``support`` is the training rows at its leaf, ``confidence`` the
+        (weighted) share of the predicted class there, ``lift`` confidence over the class's
+        share at the root, ``coverage`` the leaf's share of training rows. With
+        ``class_weight``/``sample_weight`` the confidence is the WEIGHTED share
+        (``weighted`` is True); use :func:`bankml.rules.with_evidence` on unweighted
+        data (e.g. a hold-out month) before showing rules to a branch.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X = pd.DataFrame({"age": [20, 30, 60, 70], "deposit": [100, 3000, 3000, 200]})
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, [0, 0, 1, 1])
+    >>> print(rules_from_tree(tree, target=1))
+    1. IF age > 45 or missing THEN 1  [support 2, confidence 100%]
+    OTHERWISE 0
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        return rules_from_pipeline(model, target, label_column=label_column,
+                                   model_version=model_version)
+    return tree_rules(model, target, label_column=label_column, model_version=model_version)
+
+
 def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_version=None):
     """One rule per leaf of a pipeline's tree, written on the pipeline's RAW input columns.
 
@@ -336,7 +383,7 @@ def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_versi
         raise RuleExportError(f"the pipeline's last step {tree_name!r} ({type(tree).__name__}) "
                               "is not a tree classifier")
     layers = [obj for obj in (_step_object(n, s) for n, s in steps[:-1]) if obj is not None]
-    rs = rules_from_tree(tree, target, label_column=label_column, model_version=model_version)
+    rs = tree_rules(tree, target, label_column=label_column, model_version=model_version)
     if not layers:
         return rs
 
@@ -366,15 +413,7 @@ def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_versi
 
 
 def _replace_rules(rs, rules, feature_names, model):
-    # Works on today's RuleSet (meta) and on the plain-data one (feature_names, provenance).
-    fields = {f.name for f in dataclasses.fields(rs)}
-    changes = {"rules": rules}
-    if "feature_names" in fields:
-        changes["feature_names"] = tuple(feature_names)
-    prov = "provenance" if "provenance" in fields else "meta"
-    info = dict(getattr(rs, prov) or {})
-    info["model"] = model
-    if prov == "meta":
-        info["feature_names"] = list(feature_names)
-    changes[prov] = info
-    return dataclasses.replace(rs, **changes)
+    provenance = dict(rs.provenance)
+    provenance["model"] = model
+    return dataclasses.replace(rs, rules=rules, feature_names=tuple(feature_names),
+                               provenance=provenance)

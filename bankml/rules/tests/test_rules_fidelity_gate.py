@@ -10,9 +10,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
 from bankml.errors import BankmlError, DataError, FidelityError
-from bankml.rules._fidelity import ENGINES, FidelityReport, check_fidelity
+from bankml.rules import FidelityReport, check_fidelity
+from bankml.rules._fidelity import ENGINES
 from bankml.rules._model import Condition, Rule, RuleSet
-from bankml.rules._pipeline import rules_from_pipeline
+from bankml.rules import rules_from_pipeline
 from bankml.tree import ConceptHierarchyBinner, InfoGainTreeClassifier
 
 
@@ -159,7 +160,7 @@ def test_hostile_strings_and_column_names_survive_sql():
                       "n": np.arange(30.0)})
     y = np.array([1, 0, 1, 0, 1, 0] * 5)
     tree = InfoGainTreeClassifier().fit(X, y)
-    from bankml.rules._extract import rules_from_tree
+    from bankml.rules import rules_from_tree
     assert check_fidelity(rules_from_tree(tree), tree, X).ok
 
 
@@ -180,10 +181,7 @@ def test_unknown_engine():
         check_fidelity(rs, _Fixed(np.zeros(1)), pd.DataFrame({"x": [1]}), engines=("oracle",))
 
 
-# -- found by the gate, to be fixed in files of slice RULES-CORE (remove the xfail then) -------------
-@pytest.mark.xfail(strict=True, reason="to_python compares Python ints exactly with a float "
-                   "threshold; predict, SQL (CAST AS DOUBLE) and the model compare float64: "
-                   "_export._py_condition should test float(v) for numeric operators")
+# -- found by the gate ----------------------------------------------------------------------
 def test_python_export_compares_big_ints_as_float64_like_every_other_engine():
     X = pd.DataFrame({"big": np.array([2**60 - 512, 2**60, 2**60 + 1, 2**60 + 4096] * 5,
                                       dtype=np.int64)})
@@ -193,9 +191,6 @@ def test_python_export_compares_big_ints_as_float64_like_every_other_engine():
     assert report.ok, str(report)
 
 
-@pytest.mark.xfail(strict=True, reason="RuleSet.predict: a numeric condition on a categorical "
-                   "column with integer categories and a missing value raises pandas' "
-                   "'Cannot convert float NaN to integer' (_evaluate._Columns.numeric)")
 def test_numeric_rule_on_integer_categorical_with_missing_values():
     rs = RuleSet([Rule([Condition("n", ">", 2)], 1)], default=0)
     X = pd.DataFrame({"n": pd.Categorical([1, 2, None, 4])})

@@ -16,8 +16,9 @@ from sklearn.preprocessing import OrdinalEncoder
 from sklearn.tree import DecisionTreeClassifier
 
 from bankml.errors import DataError
-from bankml.rules._fidelity import ENGINES, check_fidelity
-from bankml.rules._pipeline import rules_from_pipeline
+from bankml.rules import check_fidelity
+from bankml.rules._fidelity import ENGINES
+from bankml.rules import rules_from_pipeline
 from bankml.tree import ConceptHierarchyBinner, InfoGainTreeClassifier
 
 HOSTILE = ["a", "O'Brien", 'say "hi"', "line\nbreak", "北京", "--", "x; DROP TABLE t; --", "%",

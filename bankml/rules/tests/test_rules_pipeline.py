@@ -10,9 +10,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from bankml.datasets import make_customers
 from bankml.errors import NotFittedError, RuleExportError
-from bankml.rules._extract import rules_from_tree
-from bankml.rules._fidelity import check_fidelity
-from bankml.rules._pipeline import rules_from_pipeline
+from bankml.rules import rules_from_tree
+from bankml.rules import check_fidelity
+from bankml.rules import rules_from_pipeline
 from bankml.tree import ConceptHierarchyBinner, InfoGainTreeClassifier, band_labels
 
 MAIN_FEATURES = ["education", "age", "long_term_assets", "has_fund"]
