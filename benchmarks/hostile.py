@@ -800,16 +800,20 @@ def _(tmp):
     return bankml.load_config(tmp / "dup.yaml")
 
 
-_BOMB = "\n".join(["a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]"]
-                  + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-                     f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-                     f"*{chr(97 + i)}]" for i in range(8)]
-                  + ["data: {synthetic: {n: 100}}", "tree: {max_depth: *f}", "split: {seed: 0}",
-                     "stars: {policy: default}"])
+def _bomb_line(i):
+    name, prev = chr(97 + i), chr(96 + i)
+    items = '"lol"' if i == 0 else f"*{prev}"
+    return f"    {name}: &{name} [{', '.join([items] * 9)}]"
+
+
+# 13 lines, 9**7 leaves behind the aliases: ~40 MB once repr()'d into a message
+_BOMB = "\n".join(["data: {synthetic: {n: 100}}", "split: {seed: 0}", "stars: {policy: default}",
+                    "features:", "  numeric: [age]", "  bands:"]
+                   + [_bomb_line(i) for i in range(7)])
 
 
 @case("I06c", "config", "#6 13-line YAML alias bomb in a pipeline config", "error",
-      names=(("alias", "anchor", "tree"),))
+      names=(("alias", "anchor", "bands"),))
 def _(tmp):
     (tmp / "bomb.yaml").write_text(_BOMB, encoding="utf-8")
     return bankml.load_config(tmp / "bomb.yaml")
