@@ -474,6 +474,8 @@ def _template_store() -> Path:
     run spends ~10 s creating the schema)."""
     if "store" not in _CACHE:
         folder = Path(tempfile.mkdtemp(prefix="hostile-store-"))
+        import atexit
+        atexit.register(shutil.rmtree, folder, True)
         db = folder / "mlflow.db"
         code = ("import mlflow, sys; c = mlflow.MlflowClient(sys.argv[1]); "
                 "c.search_experiments(); c.search_registered_models()")
