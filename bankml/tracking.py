@@ -207,10 +207,25 @@ def _open_store(uri: str) -> None:
     """Build MLflow's tracking and registry stores once: a new database gets its tables here."""
     from mlflow import MlflowClient
 
-    with _mlflow_errors(uri, "cannot open the store"):
+    with _mlflow_errors(uri, "cannot open the store"), _quiet("mlflow.store.db.utils", "alembic"):
         client = MlflowClient(uri)
         client.search_experiments(max_results=1)
         client.search_registered_models(max_results=1)
+
+
+@contextlib.contextmanager
+def _quiet(*loggers):
+    """Loggers held at WARNING: creating a store is routine, not news for the terminal."""
+    import logging
+
+    saved = [(lg, lg.level) for lg in map(logging.getLogger, loggers)]
+    for lg, _ in saved:
+        lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)
 
 
 @contextlib.contextmanager
