@@ -58,7 +58,7 @@ def _ui_command(args) -> list[str]:
     uri = resolve_tracking_uri(args.tracking_uri)
     if uri.split(":", 1)[0].lower() in ("http", "https", "databricks"):
         # A tracking server already has its own UI; `mlflow ui` needs the store behind it.
-        raise ConfigError(f"bankml ui serves a local store (sqlite:///..., a folder); {uri!r} "
+        raise ConfigError(f"bankml ui serves a local SQLite store (sqlite:///...); {uri!r} "
                           "is a tracking server: open it in a browser instead")
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(args.port)]

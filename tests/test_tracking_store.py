@@ -28,7 +28,8 @@ def _env(tmp_path):
 
 
 @pytest.mark.parametrize("uri, match", [
-    ("bogus://x", r"unknown scheme 'bogus'.*sqlite://, file://, http://"),
+    ("bogus://x", r"unknown scheme 'bogus'.*sqlite://, http://"),
+    ("file:///tmp/mlruns", "use an SQLite store"),
     ("mlflow.db", "no scheme"),
     ("sqlite://", "in-memory"),
     ("sqlite:///:memory:", "in-memory"),
