@@ -144,7 +144,7 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
     if isinstance(exc, BankmlError):
-        return _one_line(exc)
+        return _one_line(exc) or type(exc).__name__
     if isinstance(exc, OSError):
         if exc.strerror and exc.filename is not None:
             where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")

@@ -237,8 +237,15 @@ def _mlflow_errors(uri: str, doing: str):
 
     try:
         yield
+    except ImportError as exc:  # a database driver (psycopg, MySQLdb) is not installed
+        raise TrackingError(f"tracking URI {_shown(uri)!r}: {doing}: the Python package "
+                            f"{exc.name or exc} it needs is not installed") from exc
     except (MlflowException, SQLAlchemyError, OSError) as exc:
         text = " ".join(str(getattr(exc, "message", None) or exc).split())
+        with contextlib.suppress(ValueError):
+            secret = urlsplit(uri).password
+            if secret:  # MLflow's own message may quote the URI
+                text = text.replace(secret, "***")
         if len(text) > 300:
             text = text[:297] + "..."
         raise TrackingError(f"tracking URI {_shown(uri)!r}: {doing}: {text}") from exc

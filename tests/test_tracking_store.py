@@ -188,3 +188,20 @@ def test_deleted_experiment_is_a_clear_error(tmp_path):
     client.delete_experiment(client.create_experiment("gone"))
     with pytest.raises(TrackingError, match="experiment 'gone' was deleted"):
         RunTracker("gone", tracking_uri=uri).__enter__()
+
+
+def test_database_store_without_its_driver_is_named_without_the_password():
+    # something listens (so the probe passes) but the Python driver is missing
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    uri = f"postgresql://bob:hunter2@127.0.0.1:{srv.getsockname()[1]}/db"
+    try:
+        with pytest.raises(TrackingError) as err:
+            with RunTracker("e", tracking_uri=uri):
+                pass
+    finally:
+        srv.close()
+    text = str(err.value)
+    assert "hunter2" not in text and "bob:***@" in text
+    assert "is not installed" in text or "cannot" in text
