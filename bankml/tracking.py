@@ -292,7 +292,8 @@ def _probe_server(uri: str, scheme: str) -> None:
         socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
     except OSError as exc:
         raise TrackingError(f"tracking URI {_shown(uri)!r}: nothing answers at {host}:{port} "
-                            f"({exc.strerror or exc}; waited at most {PROBE_TIMEOUT:g} s)") from None
+                            f"({exc.strerror or exc}; waited at most {PROBE_TIMEOUT:g} s)") \
+            from None
 
 
 def _artifact_root(uri: str) -> str | None:

@@ -1,7 +1,6 @@
 """Champion vs candidate on the same customers; registration only for FINISHED runs."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from sklearn.compose import ColumnTransformer
