@@ -298,10 +298,13 @@ def _probe_server(uri: str, scheme: str) -> None:
 
 def _artifact_root(uri: str) -> str | None:
     """Artifacts beside a sqlite file (MLflow would put them under the current directory)."""
-    if uri.startswith("sqlite:///"):
-        db = Path(uri[len("sqlite:///"):])
-        return (db.parent / "mlartifacts").resolve().as_uri()
-    return None
+    if _scheme(uri) != "sqlite":
+        return None
+    try:
+        db = _sqlite_path(uri)
+    except TrackingError:
+        return None
+    return (db.parent / "mlartifacts").resolve().as_uri()
 def synthetic_input_example(X: pd.DataFrame, n_rows: int = 3) -> pd.DataFrame:
     """A few made-up rows with ``X``'s columns and dtypes, for the MLflow input example.
 
