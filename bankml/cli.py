@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 
@@ -129,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     """``text`` on one line, control characters made visible, cut to ``limit`` characters."""
-    text = " ".join(str(text).split())
+    # line breaks become one space; other spacing is kept (a quoted value may hold two spaces)
+    text = re.sub(r"[ \t]*[\r\n]+[ \t]*", " ", str(text)).strip()
     # a hostile value quoted in a message must not drive the terminal (escape sequences)
     text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
     return text if len(text) <= limit else text[: limit - 3] + "..."

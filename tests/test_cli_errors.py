@@ -153,3 +153,9 @@ def test_success_exits_0_and_prints_no_error(monkeypatch, capsys):
     assert cli.main(["run", "cfg.yaml", "--tracking-uri", "x"]) == 0
     assert capsys.readouterr().err == ""
     assert seen["tracking_uri"] == "sqlite:///resolved.db"
+
+
+def test_quoted_value_keeps_its_spacing_and_tabs_are_visible():
+    msg = cli.error_message(DataError("value 'a  b' in column 'x\ty'\n  at row positions 3"))
+    assert msg == r"value 'a  b' in column 'x\ty' at row positions 3"
+    assert cli.error_message(DataError("")) == "DataError"
