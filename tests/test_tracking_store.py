@@ -205,3 +205,23 @@ def test_database_store_without_its_driver_is_named_without_the_password():
     text = str(err.value)
     assert "hunter2" not in text and "bob:***@" in text
     assert "is not installed" in text or "cannot" in text
+
+
+def test_any_http_answer_counts_as_a_server():
+    # an MLflow server behind a proxy may not serve /health; an HTTP answer is enough
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        uri = f"http://127.0.0.1:{srv.server_address[1]}/mlflow"
+        assert prepare_store(uri) == uri
+    finally:
+        srv.shutdown()
+        srv.server_close()
