@@ -401,7 +401,7 @@ class RunTracker:
             if mlflow.active_run() is not None:  # a notebook left one open
                 mlflow.end_run()
             tags = {k: str(v) for k, v in self.tags.items()}
-            tags.update({"bankml.pid": str(os.getpid()), "bankml.host": socket.gethostname()})
+            tags.update(_process_tags())
             run = mlflow.start_run(experiment_id=exp_id, run_name=self.run_name, tags=tags)
         self.run_id = run.info.run_id
         self.seconds += time.perf_counter() - t0
@@ -543,16 +543,30 @@ def _process_gone(pid: int, started_ms) -> bool:
     return False
 
 
+def _process_tags() -> dict:
+    """Who runs this: pid and host, plus the pid namespace where there is one.
+
+    Two containers may share a hostname and a store; a pid means something only inside its
+    own namespace, so a run is judged only by a process that sees the same one.
+    """
+    tags = {"bankml.pid": str(os.getpid()), "bankml.host": socket.gethostname()}
+    with contextlib.suppress(OSError, AttributeError):
+        tags["bankml.pidns"] = os.readlink("/proc/self/ns/pid")
+    return tags
+
+
 def _fail_dead_runs(client, experiment_id) -> list[str]:
     """Mark FAILED the runs of this experiment left RUNNING by a dead process of this host."""
-    host = socket.gethostname()
+    me = _process_tags()
     gone = []
     runs = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'",
                               max_results=1000)
     for run in runs:
         tags = run.data.tags
         pid = tags.get("bankml.pid", "")
-        if tags.get("bankml.host") != host or not pid.isdigit() or int(pid) == os.getpid():
+        same_place = (tags.get("bankml.host") == me["bankml.host"]
+                      and tags.get("bankml.pidns") == me.get("bankml.pidns"))
+        if not same_place or not pid.isdigit() or int(pid) == os.getpid():
             continue  # another machine's, not bankml's, or ours: nothing can be known
         if _process_gone(int(pid), run.info.start_time):
             client.set_tag(run.info.run_id, "bankml.recovered", "dead process")

@@ -173,12 +173,17 @@ def test_runs_without_bankml_tags_or_of_other_hosts_are_left_alone(tmp_path):
     client = MlflowClient(uri)
     exp = client.create_experiment("e")
     foreign = client.create_run(exp).info.run_id
-    elsewhere = client.create_run(exp, tags={"bankml.pid": "1",
+    elsewhere = client.create_run(exp, tags={"bankml.pid": "999999999",
                                              "bankml.host": "another-host"}).info.run_id
+    # same hostname, another container (pid namespace): its pids mean nothing here
+    container = client.create_run(exp, tags={"bankml.pid": "999999999",
+                                             "bankml.host": socket.gethostname(),
+                                             "bankml.pidns": "pid:[1]"}).info.run_id
     with RunTracker("e", tracking_uri=uri) as rt:
         pass
     assert rt.recovered == []
-    assert {client.get_run(r).info.status for r in (foreign, elsewhere)} == {"RUNNING"}
+    runs = (foreign, elsewhere, container)
+    assert {client.get_run(r).info.status for r in runs} == {"RUNNING"}
 
 
 def test_deleted_experiment_is_a_clear_error(tmp_path):
