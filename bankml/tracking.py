@@ -179,12 +179,14 @@ def _prepare_sqlite(uri: str) -> None:
             head = fh.read(len(_SQLITE_MAGIC))
         if head and head != _SQLITE_MAGIC:
             raise TrackingError(f"tracking URI {_shown(uri)!r}: {db} is not an SQLite database")
-    with _file_lock(db.with_name(db.name + ".lock"), uri):
+    # an existing store in a read-only folder can still be read (bankml ui): no lock needed
+    exists = db.is_file() and db.stat().st_size > 0
+    with _file_lock(db.with_name(db.name + ".lock"), uri, required=not exists):
         _open_store(uri)
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path, uri: str):
+def _file_lock(path: Path, uri: str, required: bool = True):
     """An exclusive inter-process lock on ``path`` (no-op where ``fcntl`` is missing)."""
     try:
         import fcntl
@@ -194,10 +196,17 @@ def _file_lock(path: Path, uri: str):
     try:
         fh = open(path, "a")
     except OSError as exc:
+        if not required:
+            yield
+            return
         raise TrackingError(f"tracking URI {_shown(uri)!r}: cannot create the lock file "
                             f"{path}: {exc.strerror or exc}") from None
     with fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        except OSError:  # a file system without locks (some network mounts): go on unguarded
+            yield
+            return
         try:
             yield
         finally:

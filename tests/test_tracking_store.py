@@ -230,3 +230,20 @@ def test_any_http_answer_counts_as_a_server():
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_lock_file_refused_only_matters_for_a_new_store(tmp_path, monkeypatch):
+    # a read-only folder holding an existing store (browsing it with bankml ui) still works
+    import builtins
+
+    uri = f"sqlite:///{tmp_path}/m.db"
+    prepare_store(uri)
+
+    def no_lock(path, *a, **k):
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return builtins.open(path, *a, **k)
+    monkeypatch.setattr(tracking, "open", no_lock, raising=False)
+    assert prepare_store(uri) == uri
+    with pytest.raises(TrackingError, match="cannot create the lock file .*new.db.lock"):
+        prepare_store(f"sqlite:///{tmp_path}/new.db")
