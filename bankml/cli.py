@@ -54,12 +54,12 @@ def _cmd_run(args) -> int:
 
 def _ui_command(args) -> list[str]:
     """The ``mlflow ui`` command line for the store ``bankml run`` writes to, bound to localhost."""
-    from .tracking import _artifact_root, resolve_tracking_uri
+    from .tracking import _artifact_root, _shown, resolve_tracking_uri
 
     uri = resolve_tracking_uri(args.tracking_uri)
     if uri.split(":", 1)[0].lower() in ("http", "https", "databricks"):
         # A tracking server already has its own UI; `mlflow ui` needs the store behind it.
-        raise ConfigError(f"bankml ui serves a local SQLite store (sqlite:///...); {uri!r} "
+        raise ConfigError(f"bankml ui serves a local SQLite store (sqlite:///...); {_shown(uri)!r} "
                           "is a tracking server: open it in a browser instead")
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(args.port)]
@@ -75,9 +75,8 @@ def _cmd_ui(args) -> int:
     from .tracking import prepare_store
 
     cmd = _ui_command(args)
-    prepare_store(cmd[cmd.index("--backend-store-uri") + 1])
-    print(f"bankml: MLflow UI on http://127.0.0.1:{args.port} for {cmd[cmd.index('--backend-store-uri') + 1]}"
-          " (Ctrl-C to stop)")
+    store = prepare_store(cmd[cmd.index("--backend-store-uri") + 1])
+    print(f"bankml: MLflow UI on http://127.0.0.1:{args.port} for {store} (Ctrl-C to stop)")
     try:
         return subprocess.call(cmd)
     except KeyboardInterrupt:
