@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
-from ..errors import ConfigError
+from ..errors import ConfigError, check_is_fitted
 from ._config import outliers_config
 
 __all__ = ["BaseDetector"]

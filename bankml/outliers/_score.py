@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, check_is_fitted
 from ..labels import check_lang, column_label
 from ..schema import ACTIVITY_COLUMNS
 from ._base import BaseDetector

@@ -10,9 +10,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, check_is_fitted
 from ..labels import check_lang
 from .._messages import row_positions as _positions
 from ._base import BaseDetector

@@ -15,10 +15,10 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._messages import index_rows as _index_rows
-from ..errors import DataError
+from ..errors import DataError, check_is_fitted
 from ..labels import check_lang, column_label, value_label
 from ..schema import ID
 from ._config import segment_config
