@@ -123,3 +123,76 @@ def test_identifier_and_label_are_never_features(key, section, column):
         data["features"]["numeric"] = ["short_term_assets"]
     with pytest.raises(ConfigError, match=rf"config key '{key}'.*{column}"):
         validate_config(data)
+
+
+# --------------------------------------------------------------------------- strict YAML
+# Issue 12.6: a duplicated key (last one silently won) and a 13-line alias bomb (58 MB
+# error message) are refused by the one loader every bankml YAML goes through.
+_BOMB = "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefghi", "bcdefghij")]
+    + ["data: {synthetic: {n: 10}}", "tree: {max_depth: 3}", "k: *j"])
+
+
+def test_alias_bomb_fails_fast_with_a_short_message(tmp_path):
+    assert len(_BOMB.splitlines()) == 13
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_BOMB)
+    with pytest.raises(ConfigError, match=r"bomb\.yaml: line 1: anchor &a") as info:
+        load_config(path)
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize("text, key, line", [
+    ("data: {synthetic: {n: 10}}\ntree: {max_depth: 3}\ntree: {max_depth: 9}\n", "'tree'", 3),
+    ("data:\n  synthetic: {n: 10}\ntree:\n  max_depth: 3\n  min_gain: 0.1\n  max_depth: 9\n",
+     "'max_depth'", 6),
+    ("data: {synthetic: {n: 10, seed: 1, n: 20}}\n", "'n'", 1),
+])
+def test_duplicate_key_at_any_depth_is_refused_naming_key_and_line(tmp_path, text, key, line):
+    path = tmp_path / "dup.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=rf"dup\.yaml: line {line}: duplicate key {key}"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("text, what", [
+    ("data: {synthetic: {n: !!int '10'}}\n", "explicit tag"),
+    ("data: !custom {synthetic: {n: 10}}\n", "explicit tag"),
+    ("data: {synthetic: {n: 10}}\nx: &y 1\n", "anchor &y"),
+    ("base: &b {n: 10}\ndata: {synthetic: {<<: *b}}\n", "anchor &b"),
+    ("data: !!python/object:os.system {}\n", "explicit tag"),
+])
+def test_tags_anchors_and_merge_keys_are_refused(tmp_path, text, what):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=what):
+        load_config(path)
+
+
+def test_yaml_problems_are_config_errors_never_raw(tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("data: " + "[" * 5000 + "]" * 5000)
+    with pytest.raises(ConfigError, match="deep.yaml"):
+        load_config(deep)
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes("data: {synthetic: {n: 10}}\n# 中文注释\n".encode("gbk"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(gbk)
+    long_line = tmp_path / "long.yaml"
+    long_line.write_text("data: {synthetic: {n: 10}}\nbad: [" + "x" * 100_000 + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(long_line)
+    assert len(str(info.value)) <= 300
+
+
+@pytest.mark.parametrize("module, loader", [
+    ("bankml.stars", lambda m, p: m.StarPolicy.from_yaml(p)),
+    ("bankml.labels", lambda m, p: m.Labels.from_yaml(p)),
+])
+def test_every_yaml_reader_is_strict(tmp_path, module, loader):
+    import importlib
+    path = tmp_path / "dup.yaml"
+    path.write_text("a: 1\na: 2\n")
+    with pytest.raises(ConfigError, match="duplicate key 'a'"):
+        loader(importlib.import_module(module), path)
