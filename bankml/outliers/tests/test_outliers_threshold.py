@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from bankml.datasets._daily import make_daily_transactions
-from bankml.errors import ConfigError, DataError
+from bankml.errors import DataError, InvalidParameterError
 from bankml.outliers import ThresholdDetector
 
 
@@ -147,15 +147,19 @@ def test_bad_daily_tables(hand, change, match):
         ThresholdDetector().fit(change(hand))
 
 
-def test_bad_settings(hand):
-    with pytest.raises(ConfigError, match="method"):
-        ThresholdDetector(method="auto").fit(hand)
-    with pytest.raises(ConfigError, match="min_days"):
-        ThresholdDetector(min_days=0).fit(hand)
-    with pytest.raises(ConfigError, match="quantile"):
-        ThresholdDetector(quantile=2).fit(hand)
-    with pytest.raises(ConfigError, match="window"):
-        ThresholdDetector(window=0).fit(hand)
+# Issue 16.3: a bad parameter is scikit-learn's InvalidParameterError, from the constraints.
+@pytest.mark.parametrize("params, name", [
+    ({"method": "auto"}, "method"), ({"min_days": 0}, "min_days"), ({"quantile": 2}, "quantile"),
+    ({"window": 0}, "window"), ({"amount_threshold": float("inf")}, "amount_threshold"),
+    ({"factor": -1}, "factor"), ({"suspect_share": 1.5}, "suspect_share"),
+    ({"min_history": 2.5}, "min_history"), ({"account": ["a"]}, "account"),
+])
+def test_bad_settings(hand, params, name):
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of ThresholdDetector"):
+        ThresholdDetector(**params).fit(hand)
+
+
+def test_bad_input_type(hand):
     with pytest.raises(DataError, match="DataFrame"):
         ThresholdDetector().fit(np.zeros((3, 4)))
 
