@@ -127,7 +127,8 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_clusters": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        # one segment is no segmentation (and silhouette is undefined for it)
+        "n_clusters": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
         "method": [StrOptions({"kmeans", "kprototypes"})],
         "features": [list, tuple, None],
         "k_range": [tuple, list, None],
