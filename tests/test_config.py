@@ -53,7 +53,7 @@ def test_unknown_key_is_named(patch, key):
     ("split", "test_size", "0.3"),
     ("association", "enabled", "yes"),
     ("features", "categorical", "gender"),
-    ("segments", "n_clusters", 1),
+    ("segments", "n_clusters", 0),
     ("tree", "criterion", "gini"),
     ("split", "test_size", 1.5),
     ("association", "min_support", 0),

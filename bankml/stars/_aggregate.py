@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import DataError
 from ..schema import ID, STAR_INPUTS, Problem
 from ._policy import StarPolicy
-from .._messages import first_labels as _first_labels
+from .._messages import first_positions as _first_positions
 from ._scorer import StarScorer, _raise
 
 __all__ = ["aggregate_half_year", "rate_months", "BALANCE_COLUMNS", "TRANSACTION_COLUMNS",
@@ -83,7 +83,7 @@ class _Raw:
         self.id_codes, self.id_uniques = pd.factorize(ids)
         if self.id_codes.size and self.id_codes.min() < 0:
             problems.append(Problem(ID, "missing values", "a customer id in every row",
-                                    *_first_labels(idx, self.id_codes < 0)))
+                                    *_first_positions(self.id_codes < 0)))
 
         self.dates = self._dates(df["date"], idx, problems)
 
@@ -94,7 +94,7 @@ class _Raw:
                            for u in uniques], dtype="int8")
         if codes.size and codes.min() < 0:
             problems.append(Problem(code_col, "missing values", "a code in every row",
-                                    *_first_labels(idx, codes < 0)))
+                                    *_first_positions(codes < 0)))
         self.keep = None
         unknown = [u for u, c in zip(uniques, cat_of) if c < 0]
         if unknown:
@@ -106,7 +106,7 @@ class _Raw:
                                         f"{sorted(code_map)[:3]}); "
                                         "add them to configs/star_policy.yaml or pass "
                                         "unknown_codes='warn' to drop these rows",
-                                        *_first_labels(idx, bad)))
+                                        *_first_positions(bad)))
             else:
                 warnings.warn(f"{what}: dropped {int(bad.sum())} row(s) with {len(unknown)} unknown "
                               f"{code_col} code(s) {shown}", UserWarning, stacklevel=4)
@@ -144,7 +144,7 @@ class _Raw:
             bad = d.isna().to_numpy() & s.notna().to_numpy()
             if bad.any():
                 problems.append(Problem("date", "not a date", "year-first dates such as 2024-06-30",
-                                        *_first_labels(idx, bad)))
+                                        *_first_positions(bad)))
         if getattr(d.dt, "tz", None) is not None:
             d = d.dt.tz_localize(None)
         arr = d.to_numpy().astype("datetime64[D]")
@@ -152,7 +152,7 @@ class _Raw:
             na = s.isna().to_numpy()
             if na.any():
                 problems.append(Problem("date", "missing values", "a date in every row",
-                                        *_first_labels(idx, na)))
+                                        *_first_positions(na)))
         return arr
 
     @staticmethod
@@ -184,7 +184,7 @@ class _Raw:
                 out = in_gap if out is None else out | in_gap
             if out is not None and out.any():
                 problems.append(Problem("date", "dates outside the rating window", window_text,
-                                        *_first_labels(self.index, out)))
+                                        *_first_positions(out)))
 
     def finish(self):
         if self.extra:
@@ -194,17 +194,17 @@ class _Raw:
 def _value_problems(col, a, idx, problems, lo, hi, what_low):
     na = np.isnan(a)
     if na.any():
-        problems.append(Problem(col, "missing values (NaN)", "a number in every row", *_first_labels(idx, na)))
+        problems.append(Problem(col, "missing values (NaN)", "a number in every row", *_first_positions(na)))
     inf = np.isinf(a)
     if inf.any():
-        problems.append(Problem(col, "infinite values", "finite numbers", *_first_labels(idx, inf)))
+        problems.append(Problem(col, "infinite values", "finite numbers", *_first_positions(inf)))
     low = a < lo
     if low.any():
-        problems.append(Problem(col, what_low, f">= {lo:g}", *_first_labels(idx, low)))
+        problems.append(Problem(col, what_low, f">= {lo:g}", *_first_positions(low)))
     high = (a > hi) & ~inf
     if high.any():
         problems.append(Problem(col, f"values above {hi:g}", f"values in [{lo:g}, {hi:g}]",
-                                *_first_labels(idx, high)))
+                                *_first_positions(high)))
 
 
 def _check_no_repeated_days(bal, lo, hi):
@@ -220,7 +220,7 @@ def _check_no_repeated_days(bal, lo, hi):
         dup = bal.df.duplicated([ID, "product", "date"], keep=False).to_numpy()
         _raise(DataError, "balances table has bad values", [Problem(
             f"{ID}, product, date", "more than one balance row for a customer, product and day",
-            "one row per customer, product and day", *_first_labels(bal.index, dup))])
+            "one row per customer, product and day", *_first_positions(dup))])
 
 
 def _id_kind(uniques):
