@@ -6,7 +6,6 @@ many accounts cross often is itself reported as suspect (wrong setting or an out
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable
 from numbers import Integral, Real
 
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._dates import to_dates
 from ..errors import DataError, check_is_fitted
 from ..labels import check_lang
 from .._messages import row_positions as _positions
@@ -156,13 +156,8 @@ class ThresholdDetector(BaseDetector):
             na = daily[c].isna().to_numpy()
             if na.any():
                 raise DataError(f"{name}: column {c!r} is missing in {_positions(na)}")
-        try:
-            with warnings.catch_warnings():
-                # Mixed-format text dates parse one by one; the result is checked anyway.
-                warnings.simplefilter("ignore", UserWarning)
-                dates = pd.to_datetime(daily[self.date])
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"{name}: column {self.date!r} must hold dates: {exc}") from exc
+        # year first only: 06/07/2024 is refused, not guessed month-first
+        dates = to_dates(daily[self.date], f"{name}: column {self.date!r}")
         amount = daily[self.amount]
         count = daily[self.count]
         for c, col in ((self.amount, amount), (self.count, count)):

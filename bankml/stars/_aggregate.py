@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._dates import EXPECTED, parse_dates, to_dates
 from ..errors import DataError
 from ..schema import ID, STAR_INPUTS, Problem
 from ._policy import StarPolicy
@@ -30,18 +31,6 @@ _K = len(STAR_INPUTS)
 _DAY = np.timedelta64(1, "D")
 
 
-def _timestamp(value, what):
-    """One date; text must be year first (06/07/2024 is refused rather than guessed)."""
-    try:
-        ts = (pd.to_datetime(value, format="ISO8601") if isinstance(value, str)
-              else pd.Timestamp(value))
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{what} must be a date such as 2024-06-30, got {value!r}") from exc
-    if pd.isna(ts):
-        raise DataError(f"{what} must be a date such as 2024-06-30, got {value!r}")
-    return ts
-
-
 def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     """The rating window ending on ``as_of``: first day, last day (inclusive), days.
 
@@ -52,7 +41,7 @@ def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     """
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
         raise DataError(f"months must be an integer >= 1, got {months!r}")
-    end = _timestamp(as_of, "as_of")
+    end = to_dates(as_of, "as_of")
     end = end.tz_localize(None).normalize() if end.tzinfo else end.normalize()
     start = end + pd.Timedelta(days=1) - pd.DateOffset(months=months)
     return start, end, int((end - start).days) + 1
@@ -119,40 +108,18 @@ class _Raw:
 
     @staticmethod
     def _dates(s, idx, problems):
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            d = s
-        else:
-            nat = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[D]")
-            if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-                # 20240630 would be read as nanoseconds after 1970, so numbers are refused
-                problems.append(Problem("date", f"wrong dtype {s.dtype}",
-                                        "dates or text such as 2024-06-30"))
-                return nat
-            try:
-                with warnings.catch_warnings():  # unparseable values are reported below
-                    warnings.simplefilter("ignore")
-                    # Year first only: 06/07/2024 (June 7th or July 6th?) is refused, not guessed.
-                    d = pd.to_datetime(s, errors="coerce", format="ISO8601")
-            except (ValueError, TypeError) as exc:
-                d, reason = None, str(exc).split(".")[0]
-            else:
-                reason = None if pd.api.types.is_datetime64_any_dtype(d.dtype) else "mixed time zones"
-            if reason is not None:
-                problems.append(Problem("date", f"dates not readable together ({reason})",
-                                        "dates such as 2024-06-30, all in one time zone"))
-                return nat
-            bad = d.isna().to_numpy() & s.notna().to_numpy()
-            if bad.any():
-                problems.append(Problem("date", "not a date", "year-first dates such as 2024-06-30",
-                                        *_first_positions(bad)))
-        if getattr(d.dt, "tz", None) is not None:
-            d = d.dt.tz_localize(None)
+        # Year first only: 06/07/2024 (June 7th or July 6th?) is refused, not guessed.
+        d, bad, problem = parse_dates(s)
+        if problem is not None:
+            problems.append(Problem("date", problem, "dates or text such as 2024-06-30, "
+                                                     "all in one time zone"))
+        if bad.any():
+            problems.append(Problem("date", "not a date", EXPECTED, *_first_positions(bad)))
         arr = d.to_numpy().astype("datetime64[D]")
-        if np.isnat(arr).any():
-            na = s.isna().to_numpy()
-            if na.any():
-                problems.append(Problem("date", "missing values", "a date in every row",
-                                        *_first_positions(na)))
+        na = s.isna().to_numpy()
+        if problem is None and na.any():
+            problems.append(Problem("date", "missing values", "a date in every row",
+                                    *_first_positions(na)))
         return arr
 
     @staticmethod
@@ -405,7 +372,7 @@ def rate_months(balances: pd.DataFrame, transactions: pd.DataFrame, months,
     policy = StarPolicy.default() if policy is None else policy
     if isinstance(months, (str, pd.Timestamp)) or not np.iterable(months):
         raise DataError(f"months must be a list of months such as ['2024-06'], got {months!r}")
-    ends = sorted({(_timestamp(m, "each of months") + pd.offsets.MonthEnd(0)).normalize()
+    ends = sorted({(to_dates(m, "each of months") + pd.offsets.MonthEnd(0)).normalize()
                    for m in months})
     if not ends:
         raise DataError("months is empty; give at least one month to rate")

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .._dates import EXPECTED, parse_dates
 from .._messages import first_positions as _first_positions
 from .._messages import positions_text as _positions_text
 from ..errors import DataError, PolicyError, SchemaError
@@ -273,10 +274,12 @@ class StarScorer:
         if bad.any():
             problems.append(Problem("level", "not a star level", f"one of {list(STAR_LEVELS)}",
                                     *_first_positions(bad)))
-        when = pd.to_datetime(manual["when"], errors="coerce")
-        bad = when.isna().to_numpy() & manual["when"].notna().to_numpy()
+        # year first only: a manual 06/07/2024 must not be guessed into June or July
+        when, bad, problem = parse_dates(manual["when"])
+        if problem is not None:
+            problems.append(Problem("when", problem, EXPECTED))
         if bad.any():
-            problems.append(Problem("when", "not a date/time", "a date or timestamp", *_first_positions(bad)))
+            problems.append(Problem("when", "not a date/time", EXPECTED, *_first_positions(bad)))
         dup = manual[ID].duplicated(keep=False).to_numpy() & manual[ID].notna().to_numpy()
         if dup.any():
             problems.append(Problem(ID, "more than one adjustment for a customer",

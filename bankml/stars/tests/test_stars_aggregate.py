@@ -319,9 +319,9 @@ def test_ambiguous_numeric_and_mixed_zone_dates_are_refused_not_guessed():
 
 
 def test_as_of_and_months_must_be_unambiguous_dates():
-    with pytest.raises(DataError, match="as_of must be a date"):
+    with pytest.raises(DataError, match="as_of must be a year-first date.*got .06/30/2024."):
         aggregate_half_year(bal(GOOD_B), tx(GOOD_T), "06/30/2024")
-    with pytest.raises(DataError, match="each of months must be a date"):
+    with pytest.raises(DataError, match="each of months must be a year-first date"):
         rate_months(bal(GOOD_B), tx(GOOD_T), ["06/2024"])
     with pytest.raises(DataError, match="months must be a list"):
         rate_months(bal(GOOD_B), tx(GOOD_T), "2024-06")   # not iterated letter by letter

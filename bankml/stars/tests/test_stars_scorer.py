@@ -286,3 +286,13 @@ def test_manual_adjustments_with_repeated_scored_ids_name_the_rows(scorer):
     df[ID] = ["c0", "c1", "c1"]
     with pytest.raises(SchemaError, match="'customer_id': duplicate customer ids.*positions \\[1, 2\\]"):
         scorer.service_star(df, manual=manual_rows())
+
+
+# Issue 12.10: a manual adjustment dated 06/07/2024 was guessed month-first.
+def test_manual_when_is_year_first_only(scorer):
+    df = table([{}, {"card_spend": 2_000}, {}], flags=True)
+    _, audit = scorer.service_star(df, manual=manual_rows(when=["2024-06-07"]))
+    assert (audit["when"].dropna() == pd.Timestamp("2024-06-07")).all()
+    assert (audit["when"].dropna().size) >= 1
+    with pytest.raises(DataError, match=r"'when': not a date/time \(expected year-first.*positions \[0\]"):
+        scorer.service_star(df, manual=manual_rows(when=["06/07/2024"]))
