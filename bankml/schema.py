@@ -164,6 +164,13 @@ def _is_textual(s: pd.Series) -> bool:
 
 def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
     isna = s.isna().to_numpy()
+    if isna.size and isna.all():
+        # An all-blank column read from CSV arrives as float64 NaN whatever it should
+        # hold: its dtype says nothing, so only "is a value allowed to be missing" applies.
+        if not col.nullable:
+            problems.append(Problem(col.name, "missing values (NaN/None): the column is "
+                                    "entirely blank", "no missing values", *_first_positions(isna)))
+        return
     if isna.any() and not col.nullable:
         rows, n = _first_positions(isna)
         problems.append(Problem(col.name, "missing values (NaN/None)", "no missing values", rows, n))

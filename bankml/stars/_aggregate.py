@@ -244,22 +244,42 @@ class _Prepared:
             key *= _K
             key += raw.cat_of[raw.codes]
             days = raw.dates
+            rows = np.arange(key.size)
             if raw.keep is not None:
-                key, days, vals = key[raw.keep], days[raw.keep], vals[raw.keep]
-            self.parts.append((key, days, vals, raw is bal))
+                key, days, vals, rows = key[raw.keep], days[raw.keep], vals[raw.keep], rows[raw.keep]
+            self.parts.append((key, days, vals, raw is bal, rows, raw.what))
 
     def sums(self, lo=None, hi=None, n_days=1):
         """(n, 8) matrix: balance sums / n_days and transaction sums within [lo, hi]."""
         total = np.zeros(self.n * _K, dtype="float64")
-        for key, days, vals, is_balance in self.parts:
+        for key, days, vals, is_balance, _, _ in self.parts:
             if lo is not None:
                 m = (days >= lo) & (days <= hi)
                 key, vals = key[m], vals[m]
-            s = np.bincount(key, weights=vals, minlength=self.n * _K).astype("float64", copy=False)
-            if is_balance:
-                s /= n_days
-            total += s
+            with np.errstate(over="ignore"):
+                s = np.bincount(key, weights=vals, minlength=self.n * _K).astype("float64", copy=False)
+                if is_balance:
+                    s /= n_days
+                total += s
+        if not np.isfinite(total).all():
+            self._overflow(np.flatnonzero(~np.isfinite(total)), lo, hi)
         return total.reshape(self.n, _K)
+
+    def _overflow(self, bad_keys, lo, hi):
+        """Finite inputs whose sum exceeds the largest float: refuse rather than rate inf."""
+        problems = []
+        for key, days, _, _, rows, what in self.parts:
+            hit = np.isin(key, bad_keys)
+            if lo is not None:
+                hit &= (days >= lo) & (days <= hi)
+            for k in np.unique(key[hit] % _K):
+                mask = np.zeros(int(rows.max()) + 1 if rows.size else 0, dtype=bool)
+                mask[rows[hit & (key % _K == k)]] = True
+                col = "balance" if what == "balances" else "amount"
+                problems.append(Problem(
+                    col, f"{what} rows whose {STAR_INPUTS[k]} sum overflows (beyond 1.8e308)",
+                    "amounts in yuan; check the unit of these rows", *_first_positions(mask)))
+        _raise(DataError, "star inputs would be infinite", problems)
 
 
 def _inputs_frame(prep, matrix):

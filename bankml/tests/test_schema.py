@@ -206,3 +206,21 @@ def test_frame_indexed_by_customer_id_never_shows_the_id(customers):
 def test_required_accepts_a_single_name(customers):
     err = _problems(customers.drop(columns=["has_fund"]), required="has_fund")
     assert [p.column for p in err.problems] == ["has_fund"]
+
+
+# Issue 12.13: an all-blank optional CSV column was refused as "wrong dtype float64".
+def test_all_blank_optional_column_from_csv(customers, tmp_path):
+    df = customers.assign(occupation=None, city_tier=None)
+    path = tmp_path / "c.csv"
+    df.to_csv(path, index=False)
+    back = pd.read_csv(path)
+    assert back["occupation"].dtype == "float64" and back["occupation"].isna().all()
+    assert validate_customers(back) is back
+    # a required column left blank is reported as blank, not as a wrong dtype
+    blank = back.assign(gender=np.nan)
+    (p,) = _problems(blank).problems
+    assert p.column == "gender" and "entirely blank" in p.check and "dtype" not in p.check
+    # a column with SOME values still has to have the right kind of values
+    partly = back.assign(occupation=[np.nan, 3.0] + [np.nan] * (len(back) - 2))
+    (p,) = _problems(partly).problems
+    assert p.column == "occupation" and "wrong dtype float64" in p.check

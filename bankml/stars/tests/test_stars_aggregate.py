@@ -335,3 +335,22 @@ def test_rows_are_cited_by_position_when_the_table_is_indexed_by_customer():
     with pytest.raises(DataError, match=r"'balance': negative balances.*positions \[1\]") as info:
         aggregate_half_year(b, NO_TX, as_of=AS_OF)
     assert "CUST-" not in str(info.value)
+
+
+# Issue 12.13: finite amounts whose sum overflowed came back as inf star inputs.
+def test_overflowing_sums_are_refused_naming_column_and_rows():
+    huge = bal([("a", "2024-03-01", "fund", 1.0), ("b", "2024-03-01", "fund", 1.5e308),
+                ("b", "2024-03-02", "fund", 1.5e308)])
+    with pytest.raises(DataError, match=r"column 'balance': balances rows whose long_term_assets "
+                                        r"sum overflows.*positions \[1, 2\]"):
+        aggregate_half_year(huge, NO_TX, AS_OF)
+    t = tx([("a", "2024-05-02", "pos_debit", 1.7e308, 1.0), ("a", "2024-05-03", "pos_debit", 1.7e308, 1.0)])
+    with pytest.raises(DataError, match=r"column 'amount': transactions rows whose card_spend sum "
+                                        r"overflows.*positions \[0, 1\]"):
+        aggregate_half_year(NO_BAL, t, AS_OF)
+    with pytest.raises(DataError, match="overflows"):
+        rate_months(NO_BAL, t, ["2024-06"])
+    # each value alone is fine: the same rows split between customers aggregate to finite sums
+    t.loc[1, "customer_id"] = "b"
+    out = aggregate_half_year(NO_BAL, t, AS_OF)
+    assert np.isfinite(out[list(STAR_INPUTS)].to_numpy()).all()
