@@ -5,10 +5,12 @@ them all at once; each also derives from the built-in it refines (``ValueError``
 
 Which error, by what was wrong:
 
-- a bad **estimator parameter** (``InfoGainTreeClassifier(confidence=0.9)``): scikit-learn's
-  :class:`InvalidParameterError`, raised by ``fit`` from the estimator's own
-  ``_parameter_constraints`` (re-exported here so that scikit-learn tooling, e.g.
-  ``GridSearchCV`` and the estimator checks, keeps recognising it);
+- a bad **parameter** -- of an estimator (``InfoGainTreeClassifier(confidence=0.9)``, raised
+  by ``fit`` from the estimator's own ``_parameter_constraints``) or a setting of a
+  function (``lang="fr"``, ``abc(cuts=(0.9, 0.8))``, ``rfm(refunds="x")``): scikit-learn's
+  :class:`InvalidParameterError` (a ``ValueError``; re-exported here, not subclassed, so
+  that scikit-learn tooling such as ``GridSearchCV`` and the estimator checks keeps
+  recognising it -- the one error that is not a :class:`BankmlError`);
 - a bad **configuration file or key** (YAML, ``load_config``, a policy file):
   :class:`ConfigError` (:class:`PolicyError` for the star policy), naming the file and key;
   an estimator-backed config section is checked by that estimator's constraints and the

@@ -9,7 +9,7 @@ import functools
 
 from ._resources import load_builtin_yaml, read_yaml
 from ._yaml import short_repr
-from .errors import ConfigError
+from .errors import ConfigError, InvalidParameterError
 
 __all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "check_bilingual", "Labels", "default_labels", "column_label", "value_label", "term"]
 
@@ -21,7 +21,10 @@ DEFAULT_LANG = "zh"
 
 
 def check_lang(lang: str) -> str:
-    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``ValueError``.
+    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``InvalidParameterError``.
+
+    A language is a parameter, so a bad one is scikit-learn's ``InvalidParameterError``
+    (a ``ValueError``), as for every bad parameter (see :mod:`bankml.errors`).
 
     Examples
     --------
@@ -30,10 +33,10 @@ def check_lang(lang: str) -> str:
     >>> check_lang("fr")
     Traceback (most recent call last):
     ...
-    ValueError: lang must be 'zh' or 'en', got 'fr'
+    sklearn.utils._param_validation.InvalidParameterError: lang must be 'zh' or 'en', got 'fr'
     """
-    if lang not in LANGS:
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    if not isinstance(lang, str) or lang not in LANGS:
+        raise InvalidParameterError(f"lang must be 'zh' or 'en', got {short_repr(lang)}")
     return lang
 
 

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from .._messages import row_positions as _positions
-from ..errors import DataError, check_is_fitted
+from ..errors import DataError, InvalidParameterError, check_is_fitted
 from ..labels import check_lang, column_label, value_label
 from ..schema import ID
 from ._config import segment_config
@@ -269,8 +269,8 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         k_range = tuple(self.k_range) if self.k_range is not None else tuple(cfg["k_range"])
         if (len(k_range) != 2 or not all(isinstance(k, Integral) for k in k_range)
                 or not 2 <= k_range[0] <= k_range[1]):
-            raise DataError(f"CustomerSegmenter: k_range must be (kmin, kmax) integers with "
-                            f"2 <= kmin <= kmax, got {self.k_range!r}")
+            raise InvalidParameterError(f"CustomerSegmenter: k_range must be (kmin, kmax) "
+                                        f"integers with 2 <= kmin <= kmax, got {self.k_range!r}")
         if self.sample_size is not None:
             sample = self.sample_size
         elif self.method == "kprototypes":

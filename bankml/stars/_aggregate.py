@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._dates import EXPECTED, parse_dates, to_dates
-from ..errors import DataError
+from ..errors import DataError, InvalidParameterError
 from ..schema import ID, STAR_INPUTS, Problem
 from ._policy import StarPolicy
 from .._messages import first_positions as _first_positions
@@ -40,7 +40,7 @@ def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     (Timestamp('2024-01-01 00:00:00'), Timestamp('2024-06-30 00:00:00'), 182)
     """
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
-        raise DataError(f"months must be an integer >= 1, got {months!r}")
+        raise InvalidParameterError(f"months must be an integer >= 1, got {months!r}")
     end = to_dates(as_of, "as_of")
     end = end.tz_localize(None).normalize() if end.tzinfo else end.normalize()
     start = end + pd.Timedelta(days=1) - pd.DateOffset(months=months)
@@ -214,7 +214,7 @@ class _Prepared:
     def __init__(self, balances, transactions, policy, unknown_codes, lo, hi, window_text,
                  gaps=()):
         if unknown_codes not in ("raise", "warn"):
-            raise ValueError(f"unknown_codes must be 'raise' or 'warn', got {unknown_codes!r}")
+            raise InvalidParameterError(f"unknown_codes must be 'raise' or 'warn', got {unknown_codes!r}")
         bal = _Raw(balances, BALANCE_COLUMNS, "product", "balance", "balances",
                    policy.products, policy, unknown_codes)
         tx = _Raw(transactions, TRANSACTION_COLUMNS, "business", "amount", "transactions",
