@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from .._dtypes import is_categorical_dtype
 from .._messages import row_positions as _positions
 from ..errors import DataError, InvalidParameterError, check_is_fitted
 from ..labels import check_lang, column_label, value_label
@@ -29,7 +30,8 @@ _SEED_MAX = np.iinfo(np.int32).max
 
 
 def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+    # the one category-or-number answer (bankml._dtypes): a bool flag is a category
+    return pd.api.types.is_numeric_dtype(s.dtype) and not is_categorical_dtype(s.dtype)
 
 
 def _smd(mean_in, var_in, mean_out, var_out):
@@ -174,8 +176,9 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         cat = [c for c in X.columns if c not in num]
         if self.method == "kmeans" and cat:
             raise DataError(f"CustomerSegmenter(method='kmeans'): columns {cat} are not numeric "
-                            f"(dtypes {[str(X[c].dtype) for c in cat]}); drop them from features= "
-                            "or use method='kprototypes' for mixed data")
+                            f"(dtypes {[str(X[c].dtype) for c in cat]}); drop them from features=, "
+                            "use method='kprototypes' for mixed data, or cast true/false flags "
+                            "to 0/1 with .astype(int) to use them as numbers")
         if self.method == "kprototypes" and not cat:
             raise DataError("CustomerSegmenter(method='kprototypes') needs at least one "
                             "categorical (text/category) column among the features; "
