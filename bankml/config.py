@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import copy
 import inspect
+import math
 import re
 from pathlib import Path
 
@@ -99,8 +100,9 @@ def _str_list(v):
 def _bands(v):
     for col, cuts in v.items():
         if not isinstance(col, str) or not isinstance(cuts, list) or not cuts or not all(
-                isinstance(c, (int, float)) and not isinstance(c, bool) for c in cuts):
-            return f"band {col!r} must map a column name to a non-empty list of numbers"
+                isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c)
+                for c in cuts):
+            return f"band {col!r} must map a column name to a non-empty list of finite numbers"
         if any(b <= a for a, b in zip(cuts[:-1], cuts[1:])):
             return f"cut points of band {col!r} must be strictly increasing"
     return None

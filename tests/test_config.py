@@ -289,3 +289,10 @@ def test_data_encoding():
         assert validate_config(data)["data"]["encoding"] == ok
     with pytest.raises(ConfigError, match="data.encoding"):
         validate_config({"data": {"path": "x.csv", "encoding": "klingon"}})
+
+
+@pytest.mark.parametrize("cuts", [[30, float("nan")], [float("-inf"), 30], [30, float("inf")]])
+def test_band_cuts_must_be_finite(cuts):
+    # a NaN cut passed the "strictly increasing" test (every comparison with NaN is False)
+    with pytest.raises(ConfigError, match="features.bands.*finite"):
+        validate_config({**MINIMAL, "features": {"numeric": ["age"], "bands": {"age": cuts}}})
