@@ -162,6 +162,7 @@ def test_duplicate_key_at_any_depth_is_refused_naming_key_and_line(tmp_path, tex
     ("data: {synthetic: {n: 10}}\nx: &y 1\n", "anchor &y"),
     ("base: &b {n: 10}\ndata: {synthetic: {<<: *b}}\n", "anchor &b"),
     ("data: !!python/object:os.system {}\n", "explicit tag"),
+    ("data: {synthetic: {<<: {n: 10}, n: 20}}\n", "merge key <<"),
 ])
 def test_tags_anchors_and_merge_keys_are_refused(tmp_path, text, what):
     path = tmp_path / "c.yaml"
