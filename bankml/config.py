@@ -342,6 +342,10 @@ def validate_config(data) -> dict:
             if col in cfg[section][kind]:
                 raise ConfigError(f"config key '{section}.{kind}': {col!r} is {why}; "
                                   "it cannot be a feature")
+    for section in ("segments", "outliers"):
+        if cfg[section]["enabled"] and not cfg[section]["features"]:
+            raise ConfigError(f"config key '{section}.features': list at least one column, or "
+                              f"set {section}.enabled: false")
     stray = [c for c in feats["bands"] if c not in feats["numeric"]]
     if stray:
         raise ConfigError(f"config key 'features.bands.{stray[0]}': banded columns must be "

@@ -297,3 +297,10 @@ def test_band_cuts_must_be_finite(cuts):
     # a NaN cut passed the "strictly increasing" test (every comparison with NaN is False)
     with pytest.raises(ConfigError, match="features.bands.*finite"):
         validate_config({**MINIMAL, "features": {"numeric": ["age"], "bands": {"age": cuts}}})
+
+
+@pytest.mark.parametrize("section", ["segments", "outliers"])
+def test_enabled_stage_needs_features(section):
+    with pytest.raises(ConfigError, match=f"config key '{section}.features': list at least one"):
+        validate_config({**MINIMAL, section: {"features": []}})
+    assert validate_config({**MINIMAL, section: {"features": [], "enabled": False}})
