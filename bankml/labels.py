@@ -100,6 +100,13 @@ class Labels:
     _SECTIONS = ("columns", "values", "terms")
 
     def __init__(self, data: dict):
+        if not isinstance(data, dict):
+            raise ConfigError(f"labels: expected a mapping with {list(self._SECTIONS)}, "
+                              f"got {type(data).__name__}")
+        for section in self._SECTIONS:
+            if not isinstance(data.get(section) or {}, dict):
+                raise ConfigError(f"labels: {section} must be a mapping, got "
+                                  f"{short_repr(data[section])}")
         unknown = set(data) - set(self._SECTIONS)
         if unknown:
             raise ConfigError(f"labels: unknown top-level keys {sorted(unknown)}; "
