@@ -6,6 +6,7 @@ Loaded once per process and validated here so that a typo in the file fails loud
 from __future__ import annotations
 
 import functools
+import math
 
 from .._resources import load_builtin_yaml
 from ..errors import ConfigError
@@ -18,7 +19,7 @@ _THRESHOLD_KEYS = ("amount", "count", "quantile", "factor", "min_history", "min_
 
 
 def _number(where, value, low=None, high=None, integer=False):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok and integer:
         ok = float(value).is_integer()
     if ok and low is not None:
@@ -27,7 +28,7 @@ def _number(where, value, low=None, high=None, integer=False):
         ok = value <= high
     if not ok:
         bounds = f" in [{low}, {high}]" if low is not None or high is not None else ""
-        kind = "an integer" if integer else "a number"
+        kind = "an integer" if integer else "a finite number"
         raise ConfigError(f"outliers.yaml: {where} must be {kind}{bounds}, got {value!r}")
     return int(value) if integer else float(value)
 

@@ -6,6 +6,7 @@ Everything user-editable about segments and concept description lives in that fi
 from __future__ import annotations
 
 import functools
+import math
 
 from .._resources import load_builtin_yaml
 from ..errors import ConfigError
@@ -40,7 +41,8 @@ def validate_config(data: dict) -> dict:
     for key in ("features", "categorical_features", "log_columns"):
         _str_list(f"segmenter.{key}", seg.get(key))
     kr = seg.get("k_range")
-    if (not isinstance(kr, list) or len(kr) != 2 or not all(isinstance(k, int) for k in kr)
+    if (not isinstance(kr, list) or len(kr) != 2
+            or not all(isinstance(k, int) and not isinstance(k, bool) for k in kr)
             or not 2 <= kr[0] <= kr[1]):
         raise ConfigError(f"{_FILE}: segmenter.k_range must be [kmin, kmax] with 2 <= kmin <= kmax, "
                           f"got {kr!r}")
@@ -51,8 +53,9 @@ def validate_config(data: dict) -> dict:
         raise ConfigError(f"{_FILE}: segmenter.value_column must be a column name")
 
     nam = data["naming"]
-    if not isinstance(nam.get("min_smd"), (int, float)) or nam["min_smd"] < 0:
-        raise ConfigError(f"{_FILE}: naming.min_smd must be a number >= 0, got {nam.get('min_smd')!r}")
+    if (isinstance(nam.get("min_smd"), bool) or not isinstance(nam.get("min_smd"), (int, float))
+            or not 0 <= nam["min_smd"] < math.inf):
+        raise ConfigError(f"{_FILE}: naming.min_smd must be a finite number >= 0, got {nam.get('min_smd')!r}")
     _pos_int("naming.max_terms", nam.get("max_terms"))
     for key in ("high", "low", "separator", "level_format", "typical", "mostly"):
         _leaf(f"naming.{key}", nam.get(key))
@@ -76,7 +79,8 @@ def validate_config(data: dict) -> dict:
         raise ConfigError(f"{_FILE}: concept.bands must map columns to cut points")
     for col, cuts in bands.items():
         if (not isinstance(cuts, list) or not cuts
-                or not all(isinstance(c, (int, float)) for c in cuts)
+                or not all(isinstance(c, (int, float)) and not isinstance(c, bool)
+                           and math.isfinite(c) for c in cuts)
                 or any(b <= a for a, b in zip(cuts, cuts[1:]))):
             raise ConfigError(f"{_FILE}: concept.bands.{col} must be increasing numbers, got {cuts!r}")
     _pos_int("concept.max_levels", con.get("max_levels"))
