@@ -279,6 +279,15 @@ def _check_estimator_sections(cfg: dict) -> None:
             for w in weights.values())):
         raise ConfigError(f"config key 'tree.class_weight': a mapping must give classes 0 and/or "
                           f"1 a positive finite weight, got {short_repr(weights)}")
+    if cfg["association"]["enabled"] and cfg["association"]["engine"] == "fast":
+        # an engine that is not installed would fail the run after the model and rules
+        from .association._itemsets import _fim
+        from .errors import EngineNotAvailableError
+
+        try:
+            _fim()
+        except EngineNotAvailableError as exc:
+            raise ConfigError(f"config key 'association.engine': {exc}") from None
     seg = {k: cfg["segments"][k] for k in ("n_clusters", "method", "sample_size", "features", "seed")}
     _check_with_estimator("segments", CustomerSegmenter, seg, {"seed": "random_state"})
     out = {k: cfg["outliers"][k] for k in ("contamination", "features", "seed")}

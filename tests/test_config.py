@@ -304,3 +304,12 @@ def test_enabled_stage_needs_features(section):
     with pytest.raises(ConfigError, match=f"config key '{section}.features': list at least one"):
         validate_config({**MINIMAL, section: {"features": []}})
     assert validate_config({**MINIMAL, section: {"features": [], "enabled": False}})
+
+
+def test_fast_engine_without_pyfim_is_refused_at_load(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "fim", None)       # import fim -> ImportError
+    with pytest.raises(ConfigError, match="config key 'association.engine'.*pyfim"):
+        validate_config({**MINIMAL, "association": {"engine": "fast"}})
+    # not needed when the stage is off
+    validate_config({**MINIMAL, "association": {"engine": "fast", "enabled": False}})
