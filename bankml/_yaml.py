@@ -94,8 +94,8 @@ def safe_load_strict(text: str, source: str = "<config>"):
     ------
     ConfigError
         Invalid YAML, a duplicate key at any depth, an anchor or alias, a merge key
-        (``<<``), an explicit tag, or nesting too deep; the message names ``source``, the line and the key, and is
-        never longer than a few hundred characters.
+        (``<<``), an explicit tag, or nesting too deep; the message names ``source``,
+        the line and the key, and is never longer than a few hundred characters.
 
     Examples
     --------

@@ -44,8 +44,11 @@ class _Leaf:
         self._default = default
         self.check = check
         self.choices = choices
-        self.expected = expected or ("a number or text (not true/false)" if types is _ANY else " or ".join(
-            "null" if t is type(None) else t.__name__ for t in self.types))
+        if types is _ANY:
+            self.expected = expected or "a number or text (not true/false)"
+        else:
+            self.expected = expected or " or ".join(
+                "null" if t is type(None) else t.__name__ for t in self.types)
         if choices:
             self.expected = "one of " + ", ".join(repr(c) for c in choices)
 

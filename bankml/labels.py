@@ -11,7 +11,8 @@ from ._resources import load_builtin_yaml, read_yaml
 from ._yaml import short_repr
 from .errors import ConfigError, InvalidParameterError
 
-__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "check_bilingual", "Labels", "default_labels", "column_label", "value_label", "term"]
+__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "check_bilingual", "Labels", "default_labels",
+           "column_label", "value_label", "term"]
 
 LANGS = ("zh", "en")
 

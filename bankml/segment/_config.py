@@ -55,7 +55,8 @@ def validate_config(data: dict) -> dict:
     nam = data["naming"]
     if (isinstance(nam.get("min_smd"), bool) or not isinstance(nam.get("min_smd"), (int, float))
             or not 0 <= nam["min_smd"] < math.inf):
-        raise ConfigError(f"{_FILE}: naming.min_smd must be a finite number >= 0, got {nam.get('min_smd')!r}")
+        raise ConfigError(f"{_FILE}: naming.min_smd must be a finite number >= 0, "
+                          f"got {nam.get('min_smd')!r}")
     _pos_int("naming.max_terms", nam.get("max_terms"))
     for key in ("high", "low", "separator", "level_format", "typical", "mostly"):
         _leaf(f"naming.{key}", nam.get(key))
