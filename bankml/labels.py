@@ -9,7 +9,7 @@ import functools
 
 from ._resources import load_builtin_yaml, read_yaml
 from ._yaml import short_repr
-from .errors import ConfigError, InvalidParameterError
+from .errors import ConfigError
 
 __all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "check_bilingual", "Labels", "default_labels",
            "column_label", "value_label", "term"]
@@ -37,6 +37,8 @@ def check_lang(lang: str) -> str:
     sklearn.utils._param_validation.InvalidParameterError: lang must be 'zh' or 'en', got 'fr'
     """
     if not isinstance(lang, str) or lang not in LANGS:
+        from .errors import InvalidParameterError   # imports scikit-learn: only when needed
+
         raise InvalidParameterError(f"lang must be 'zh' or 'en', got {short_repr(lang)}")
     return lang
 
