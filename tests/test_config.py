@@ -313,3 +313,15 @@ def test_fast_engine_without_pyfim_is_refused_at_load(monkeypatch):
         validate_config({**MINIMAL, "association": {"engine": "fast"}})
     # not needed when the stage is off
     validate_config({**MINIMAL, "association": {"engine": "fast", "enabled": False}})
+
+
+@pytest.mark.parametrize("data", [
+    {"data": list(range(100_000))},
+    {"data": {"synthetic": {"n": 5}}, "x" * 100_000: 1},
+    {"data": {"synthetic": {"n": "9" * 100_000}}},
+])
+def test_messages_stay_short_whatever_the_value(data):
+    # issue 12.6: a message once echoed a 58 MB value
+    with pytest.raises(ConfigError) as info:
+        validate_config(data)
+    assert len(str(info.value)) <= 300

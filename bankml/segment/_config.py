@@ -9,6 +9,7 @@ import functools
 import math
 
 from .._resources import load_builtin_yaml
+from .._yaml import short_repr
 from ..errors import ConfigError
 from ..labels import check_bilingual
 
@@ -22,13 +23,13 @@ def _leaf(where, leaf):
 
 def _str_list(where, value):
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{_FILE}: {where} must be a list of column names, got {value!r}")
+        raise ConfigError(f"{_FILE}: {where} must be a list of column names, got {short_repr(value)}")
     return list(value)
 
 
 def _pos_int(where, value, minimum=1):
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{_FILE}: {where} must be an integer >= {minimum}, got {value!r}")
+        raise ConfigError(f"{_FILE}: {where} must be an integer >= {minimum}, got {short_repr(value)}")
     return value
 
 
@@ -36,7 +37,7 @@ def validate_config(data: dict) -> dict:
     """Check the parsed segment.yaml mapping; return it (raises ConfigError naming the key)."""
     for section in ("segmenter", "naming", "concept"):
         if not isinstance(data.get(section), dict):
-            raise ConfigError(f"{_FILE}: missing section {section!r}")
+            raise ConfigError(f"{_FILE}: missing section {short_repr(section)}")
     seg = data["segmenter"]
     for key in ("features", "categorical_features", "log_columns"):
         _str_list(f"segmenter.{key}", seg.get(key))
@@ -45,7 +46,7 @@ def validate_config(data: dict) -> dict:
             or not all(isinstance(k, int) and not isinstance(k, bool) for k in kr)
             or not 2 <= kr[0] <= kr[1]):
         raise ConfigError(f"{_FILE}: segmenter.k_range must be [kmin, kmax] with 2 <= kmin <= kmax, "
-                          f"got {kr!r}")
+                          f"got {short_repr(kr)}")
     _pos_int("segmenter.sample_size", seg.get("sample_size"), 3)
     _pos_int("segmenter.kprototypes_sample_size", seg.get("kprototypes_sample_size"), 3)
     _pos_int("segmenter.n_init", seg.get("n_init"))
@@ -56,7 +57,7 @@ def validate_config(data: dict) -> dict:
     if (isinstance(nam.get("min_smd"), bool) or not isinstance(nam.get("min_smd"), (int, float))
             or not 0 <= nam["min_smd"] < math.inf):
         raise ConfigError(f"{_FILE}: naming.min_smd must be a finite number >= 0, "
-                          f"got {nam.get('min_smd')!r}")
+                          f"got {short_repr(nam.get('min_smd'))}")
     _pos_int("naming.max_terms", nam.get("max_terms"))
     for key in ("high", "low", "separator", "level_format", "typical", "mostly"):
         _leaf(f"naming.{key}", nam.get(key))
@@ -83,7 +84,7 @@ def validate_config(data: dict) -> dict:
                 or not all(isinstance(c, (int, float)) and not isinstance(c, bool)
                            and math.isfinite(c) for c in cuts)
                 or any(b <= a for a, b in zip(cuts, cuts[1:]))):
-            raise ConfigError(f"{_FILE}: concept.bands.{col} must be increasing numbers, got {cuts!r}")
+            raise ConfigError(f"{_FILE}: concept.bands.{col} must be increasing numbers, got {short_repr(cuts)}")
     _pos_int("concept.max_levels", con.get("max_levels"))
     for key in ("target", "contrast", "missing", "and", "or", "characteristic", "discriminant",
                 "t_weight", "d_weight"):

@@ -50,7 +50,7 @@ def validate_value_config(data: dict) -> dict:
     out["tiers"] = {k: _bilingual(f"value.tiers.{k}", tiers[k]) for k in _TIERS}
     bins = v.get("rfm_bins")
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
-        raise ConfigError(f"value.yaml: value.rfm_bins must be an integer >= 2, got {bins!r}")
+        raise ConfigError(f"value.yaml: value.rfm_bins must be an integer >= 2, got {short_repr(bins)}")
     out["rfm_bins"] = bins
     names = v.get("rfm_segments")
     if not isinstance(names, dict) or not names:
