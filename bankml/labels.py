@@ -8,9 +8,11 @@ from __future__ import annotations
 import functools
 
 from ._resources import load_builtin_yaml, read_yaml
+from ._yaml import short_repr
 from .errors import ConfigError
 
-__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "Labels", "default_labels", "column_label", "value_label", "term"]
+__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "check_bilingual", "Labels", "default_labels",
+           "column_label", "value_label", "term"]
 
 LANGS = ("zh", "en")
 
@@ -20,7 +22,10 @@ DEFAULT_LANG = "zh"
 
 
 def check_lang(lang: str) -> str:
-    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``ValueError``.
+    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``InvalidParameterError``.
+
+    A language is a parameter, so a bad one is scikit-learn's ``InvalidParameterError``
+    (a ``ValueError``), as for every bad parameter (see :mod:`bankml.errors`).
 
     Examples
     --------
@@ -29,18 +34,53 @@ def check_lang(lang: str) -> str:
     >>> check_lang("fr")
     Traceback (most recent call last):
     ...
-    ValueError: lang must be 'zh' or 'en', got 'fr'
+    sklearn.utils._param_validation.InvalidParameterError: lang must be 'zh' or 'en', got 'fr'
     """
-    if lang not in LANGS:
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    if not isinstance(lang, str) or lang not in LANGS:
+        from .errors import InvalidParameterError   # imports scikit-learn: only when needed
+
+        raise InvalidParameterError(f"lang must be 'zh' or 'en', got {short_repr(lang)}")
     return lang
 
 
-def _check_leaf(where: str, leaf) -> dict:
+def check_bilingual(leaf, where: str, *, allow_empty: bool = False) -> dict:
+    """Check one bilingual YAML leaf: exactly ``zh`` and ``en``, each text; return it.
+
+    The one check of every bilingual entry bankml reads (labels, segment names, outlier
+    reasons, value tiers), so all files follow the same rule.
+
+    Parameters
+    ----------
+    leaf : object
+        The parsed value, expected ``{"zh": "...", "en": "..."}``.
+    where : str
+        File and key for the message, e.g. ``"labels.yaml: columns.age"``.
+    allow_empty : bool, default False
+        Accept empty text (a separator may be empty in Chinese).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where`` and what was found.
+
+    Examples
+    --------
+    >>> check_bilingual({"zh": "年龄", "en": "age"}, "labels.yaml: columns.age")
+    {'zh': '年龄', 'en': 'age'}
+    >>> check_bilingual({"zh": "年龄"}, "labels.yaml: columns.age")
+    Traceback (most recent call last):
+    ...
+    bankml.errors.ConfigError: labels.yaml: columns.age must map exactly zh and en to non-empty text, got {'zh': '年龄'}
+    """
     if not isinstance(leaf, dict) or set(leaf) != set(LANGS) or not all(
-            isinstance(leaf[k], str) and leaf[k] for k in LANGS):
-        raise ConfigError(f"labels: {where} must map exactly zh and en to non-empty text, got {leaf!r}")
+            isinstance(leaf[k], str) and (allow_empty or leaf[k]) for k in LANGS):
+        text = "text" if allow_empty else "non-empty text"
+        raise ConfigError(f"{where} must map exactly zh and en to {text}, got {short_repr(leaf)}")
     return leaf
+
+
+def _check_leaf(where: str, leaf) -> dict:
+    return check_bilingual(leaf, f"labels: {where}")
 
 
 class Labels:
@@ -63,6 +103,13 @@ class Labels:
     _SECTIONS = ("columns", "values", "terms")
 
     def __init__(self, data: dict):
+        if not isinstance(data, dict):
+            raise ConfigError(f"labels: expected a mapping with {list(self._SECTIONS)}, "
+                              f"got {type(data).__name__}")
+        for section in self._SECTIONS:
+            if not isinstance(data.get(section) or {}, dict):
+                raise ConfigError(f"labels: {section} must be a mapping, got "
+                                  f"{short_repr(data[section])}")
         unknown = set(data) - set(self._SECTIONS)
         if unknown:
             raise ConfigError(f"labels: unknown top-level keys {sorted(unknown)}; "

@@ -13,6 +13,7 @@ from types import MappingProxyType
 import numpy as np
 
 from .._resources import load_builtin_yaml, read_yaml
+from .._yaml import short_repr
 from ..errors import ConfigError, PolicyError
 from ..schema import HOLDING_FLAGS, STAR_INPUTS
 
@@ -30,16 +31,27 @@ _KEYS = ("unit", "window_months", "categories", "levels", "products", "businesse
 
 def _number(where, value, *, positive=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise PolicyError(f"star policy: {where} must be a finite number, got {value!r}")
+        raise PolicyError(f"star policy: {where} must be a finite number, got {short_repr(value)}")
     if value < 0 or (positive and value == 0):
         raise PolicyError(f"star policy: {where} must be {'> 0' if positive else '>= 0'}, "
-                          f"got {value!r}")
+                          f"got {short_repr(value)}")
     return float(value)
+
+
+def _level_key(k):
+    """A level written as 3 or "3" (JSON keys are text); None for 3.7, True, "three"."""
+    if isinstance(k, bool):
+        return None
+    if isinstance(k, int):
+        return k
+    if isinstance(k, str) and k.strip().isdigit():
+        return int(k)
+    return None
 
 
 def _mapping(where, value):
     if not isinstance(value, dict) or not value:
-        raise PolicyError(f"star policy: {where} must be a non-empty mapping, got {value!r}")
+        raise PolicyError(f"star policy: {where} must be a non-empty mapping, got {short_repr(value)}")
     return value
 
 
@@ -86,7 +98,7 @@ class StarPolicy:
         self.unit = _number("unit", data["unit"], positive=True)
         wm = data["window_months"]
         if isinstance(wm, bool) or not isinstance(wm, int) or wm < 1:
-            raise PolicyError(f"star policy: window_months must be an integer >= 1, got {wm!r}")
+            raise PolicyError(f"star policy: window_months must be an integer >= 1, got {short_repr(wm)}")
         self.window_months = wm
 
         cats = _mapping("categories", data["categories"])
@@ -102,22 +114,27 @@ class StarPolicy:
             spec = cats[c]
             if not isinstance(spec, dict) or set(spec) != {"measure", "weight"}:
                 raise PolicyError(f"star policy: categories.{c} must have exactly 'measure' and "
-                                  f"'weight', got {spec!r}")
+                                  f"'weight', got {short_repr(spec)}")
             if spec["measure"] not in _MEASURES:
                 raise PolicyError(f"star policy: categories.{c}.measure must be one of "
-                                  f"{list(_MEASURES)}, got {spec['measure']!r}")
+                                  f"{list(_MEASURES)}, got {short_repr(spec['measure'])}")
             weights[c] = _number(f"categories.{c}.weight (points per {self.unit:g} yuan)",
                                  spec["weight"])
             measures[c] = spec["measure"]
         self.weights = MappingProxyType(weights)
         self.measures = MappingProxyType(measures)
 
-        levels = _mapping("levels", data["levels"])
-        try:
-            levels = {int(k): v for k, v in levels.items()}
-        except (TypeError, ValueError):
-            raise PolicyError(f"star policy: levels keys must be the star levels "
-                              f"{list(_RATED)}, got {list(levels)}") from None
+        raw_levels = _mapping("levels", data["levels"])
+        levels = {}
+        for k, v in raw_levels.items():
+            lv = _level_key(k)
+            if lv is None:
+                # int(3.7) would silently make it level 3
+                raise PolicyError(f"star policy: levels keys must be the whole-number star "
+                                  f"levels {list(_RATED)}, got {short_repr(k)}")
+            if lv in levels:
+                raise PolicyError(f"star policy: levels gives level {lv} twice")
+            levels[lv] = v
         if sorted(levels) != list(_RATED):
             raise PolicyError(f"star policy: levels must give exactly the levels {list(_RATED)}, "
                               f"got {sorted(levels)}")
@@ -133,7 +150,7 @@ class StarPolicy:
         for code, spec in biz.items():
             if not isinstance(spec, dict) or set(spec) != {"category", "fee_cap"}:
                 raise PolicyError(f"star policy: businesses.{code} must have exactly 'category' "
-                                  f"and 'fee_cap', got {spec!r}")
+                                  f"and 'fee_cap', got {short_repr(spec)}")
             cats_of[str(code)] = spec["category"]
             caps[str(code)] = (math.inf if spec["fee_cap"] is None
                                else _number(f"businesses.{code}.fee_cap", spec["fee_cap"],
@@ -147,14 +164,14 @@ class StarPolicy:
             raise PolicyError(f"star policy: upgrades name unknown holdings flags {unknown}; "
                               f"expected some of {list(HOLDING_FLAGS)}")
         for flag, lv in ups.items():
-            if isinstance(lv, bool) or lv not in _RATED:
+            if isinstance(lv, bool) or not isinstance(lv, int) or lv not in _RATED:
                 raise PolicyError(f"star policy: upgrades.{flag} must be a star level "
-                                  f"{list(_RATED)}, got {lv!r}")
+                                  f"{list(_RATED)}, got {short_repr(lv)}")
         # Highest level first, so the first matching flag is the rule that decided an upgrade.
         self.upgrades = MappingProxyType(dict(sorted(ups.items(), key=lambda kv: -kv[1])))
         mcl = data["manual_can_lower"]
         if not isinstance(mcl, bool):
-            raise PolicyError(f"star policy: manual_can_lower must be true or false, got {mcl!r}")
+            raise PolicyError(f"star policy: manual_can_lower must be true or false, got {short_repr(mcl)}")
         self.manual_can_lower = mcl
 
         # Arrays the scorer uses on every call.
@@ -168,10 +185,10 @@ class StarPolicy:
         out = {}
         for code, cat in mapping.items():
             if cat not in STAR_INPUTS:
-                raise PolicyError(f"star policy: {where}.{code} names unknown category {cat!r}; "
+                raise PolicyError(f"star policy: {where}.{code} names unknown category {short_repr(cat)}; "
                                   f"expected one of {list(STAR_INPUTS)}")
             if self.measures[cat] != measure:
-                raise PolicyError(f"star policy: {where}.{code} maps to {cat!r}, which is "
+                raise PolicyError(f"star policy: {where}.{code} maps to {short_repr(cat)}, which is "
                                   f"measured as {self.measures[cat]}, not {measure}")
             out[str(code)] = cat
         return out

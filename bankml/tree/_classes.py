@@ -15,9 +15,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
 
-from ..errors import DataError
+from ..errors import DataError, check_is_fitted
 from ._builder import grow, prune_pessimistic
 from ._encode import CategoricalCoder, NumericCoder, _Columns, count_below, resolve_categorical
 from ._structure import Tree
@@ -50,7 +50,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     min_weight_fraction_leaf : float in [0, 0.5], default 0.0
         Every child of a split needs at least this fraction of the total training weight
         (sample_weight times class_weight), as in scikit-learn.
-    min_gain : float, default 0.0
+    min_gain : float >= 0, finite, default 0.0
         A node is split only when its best gain (bits) is at least this. With 0 an impure
         node is split even by a zero-gain split, as scikit-learn does, so XOR-like
         patterns can be learned; pruning removes splits that do not pay.

@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from ..errors import DataError
+from ..errors import DataError, check_is_fitted
 
 __all__ = ["ConceptHierarchyBinner", "band_labels"]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bankml.errors import ConfigError, DataError
+from bankml.errors import ConfigError, DataError, InvalidParameterError
 from bankml.value import abc, customer_lifetime_value, pyramid, rfm
 
 
@@ -73,7 +73,7 @@ def test_rfm_refunds_handling():
     (lambda d: d.assign(amount=d["amount"].where(d.index != 3)), r"'amount' is missing in 1 row\(s\), positions \[3\]"),
     (lambda d: d.drop(columns="date"), r"lacks column\(s\) \['date'\]"),
     (lambda d: d.assign(amount=d["amount"].astype(str)), "must be numeric"),
-    (lambda d: d.assign(date="someday"), "must be dates"),
+    (lambda d: d.assign(date="someday"), "'date' must hold year-first dates"),
 ])
 def test_rfm_bad_input(ten_customers, change, match):
     with pytest.raises(DataError, match=match):
@@ -127,9 +127,28 @@ def test_abc_bad_input(values, match):
         abc(values)
 
 
-def test_abc_bad_cuts():
-    with pytest.raises(ConfigError, match="0 < a < b <= 1"):
-        abc([1.0, 2.0], cuts=(0.95, 0.8))
+# Issue 16.3: a bad argument is InvalidParameterError (the rule of bankml/errors.py); a bad
+# key of value.yaml stays a ConfigError naming the file.
+@pytest.mark.parametrize("cuts", [(0.95, 0.8), "ab", (True, 0.9), (0.5,), (), (0, 1)])
+def test_abc_bad_cuts(cuts):
+    with pytest.raises(InvalidParameterError, match="cuts must"):
+        abc([1.0, 2.0], cuts=cuts)
+
+
+def test_bad_value_yaml_cuts_are_config_errors():
+    import copy
+
+    from bankml._resources import load_builtin_yaml
+    from bankml.value._config import validate_value_config
+    data = copy.deepcopy(load_builtin_yaml("value.yaml"))
+    data["value"]["abc_cuts"] = [0.9, 0.8]
+    with pytest.raises(ConfigError, match="value.yaml: value.abc_cuts must satisfy"):
+        validate_value_config(data)
+
+
+def test_rfm_bad_refunds_is_a_parameter_error(ten_customers):
+    with pytest.raises(InvalidParameterError, match="refunds"):
+        rfm(ten_customers, "2026-06-30", refunds="ignore")
 
 
 # -- pyramid -----------------------------------------------------------------------------
@@ -156,7 +175,7 @@ def test_pyramid_ties_and_bad_input():
         pyramid(pd.Series([], dtype=float))
     with pytest.raises(DataError, match="missing"):
         pyramid([1.0, np.nan])
-    with pytest.raises(ConfigError, match="shares"):
+    with pytest.raises(InvalidParameterError, match="shares"):
         pyramid([1.0, 2.0], shares=(0.5, 0.5))
 
 
@@ -283,3 +302,20 @@ def test_rfm_tied_scores_by_hand():
 def test_clv_refuses_infinite_margin():
     with pytest.raises(DataError, match="margin is infinite in 1 of 2 values"):
         customer_lifetime_value([100.0, np.inf], 0.8, 0.1, 3)
+
+
+# Issue 12.10: ambiguous dates were guessed month-first; now year-first ISO only.
+def test_rfm_refuses_ambiguous_dates_and_accepts_iso(ten_customers):
+    with pytest.raises(DataError, match=r"rfm: as_of must be a year-first date.*'06/07/2026'"):
+        rfm(ten_customers, "06/07/2026")
+    text = ten_customers.assign(date=ten_customers["date"].dt.strftime("%Y-%m-%d").astype(object))
+    text.loc[4, "date"] = "06/07/2026"
+    with pytest.raises(DataError, match=r"'date' must hold year-first.*positions \[4\]"):
+        rfm(text, "2026-06-30")
+    text.loc[4, "date"] = ten_customers.loc[4, "date"].strftime("%Y-%m-%d")
+    pd.testing.assert_frame_equal(rfm(text, "2026-06-30"), rfm(ten_customers, "2026-06-30"))
+    early = rfm(ten_customers.assign(date=ten_customers["date"] - pd.Timedelta(days=23)), "2026-06-07")
+    assert early.equals(rfm(ten_customers.assign(date=ten_customers["date"] - pd.Timedelta(days=23)),
+                            pd.Timestamp("2026-06-07")))
+    with pytest.raises(DataError, match="as_of must be a year-first date"):
+        rfm(ten_customers, 20260630)     # a number is not a date (nanoseconds since 1970)
