@@ -150,15 +150,22 @@ def register_and_promote(model_uri, name, comparison, run_id, tracking_uri):
     fn = tracking.register_and_promote
     if "comparison" in inspect.signature(fn).parameters:
         return fn(model_uri, name, comparison, run_id, tracking_uri=tracking_uri)
+    import mlflow
     from mlflow import MlflowClient
 
+    client = MlflowClient(tracking_uri)
     try:
         if comparison.decision in ("promote", "no_champion"):
             return fn(model_uri, name, comparison.candidate_auc, tracking_uri)
-        # keep: register as @candidate only (an AUC that can never win moves no @champion)
-        return fn(model_uri, name, float("-inf"), tracking_uri)
+        # keep / refused: @candidate only; @champion does not move
+        mlflow.set_tracking_uri(tracking_uri)
+        mv = mlflow.register_model(model_uri, name)
+        client.set_registered_model_alias(name, tracking.CANDIDATE, mv.version)
+        return {"version": int(mv.version), "promoted": False,
+                "previous_champion": comparison.champion_version,
+                "previous_auc": comparison.champion_auc}
     except BaseException:
-        MlflowClient(tracking_uri).set_terminated(run_id, "FAILED")
+        client.set_terminated(run_id, "FAILED")
         raise
 
 

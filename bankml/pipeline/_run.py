@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import tracking
@@ -127,100 +128,130 @@ def _notes(records) -> str | None:
     return "\n".join(missing) if missing else None
 
 
+@dataclass(frozen=True, eq=False)
+class _Tracked:
+    """What the stages inside the MLflow run produced."""
+
+    data: object
+    models: S.FittedModels
+    evaluation: S.Evaluation
+    rules: S.RulesResult
+    fidelity: object
+    cross_sell: object
+    segments: object
+    outliers: object
+    plots: object
+    model_file: Path
+    comparison: object
+    model_info: object
+
+
+def _tag_stages(rt, st: _Runner) -> None:
+    rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in st.records})
+
+
+def _tracked_stages(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked:
+    """The stages inside the MLflow run; a failed run is tagged with how far it got."""
+    try:
+        return _stages_in_order(cfg, source, st, rt, staging)
+    except BaseException:
+        try:
+            _tag_stages(rt, st)
+        except Exception:  # noqa: BLE001 -- the stage's own error is the one to report
+            pass
+        raise
+
+
+def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked:
+    """The stages inside the MLflow run, in order; files go to ``staging`` only."""
+    out, register = cfg["output"], cfg["mlflow"]["register"]
+    data = st("data", S.load_data, cfg, source, optional=False)
+    df = data.frame
+    stars = st("stars", S.score_stars, df, cfg)
+    split = st("split", S.split_customers, df, cfg, optional=False)
+    models = S.FittedModels(
+        st("tree", S.fit_tree, split.X_train, split.y_train, cfg, optional=False),
+        st("sklearn_tree", S.fit_sklearn_tree, split.X_train, split.y_train, cfg),
+        st("star_baseline", S.fit_star_baseline, df.iloc[split.train], split.y_train, cfg))
+    ev = st("evaluate", S.evaluate, models, df, split, optional=False)
+    rules = st("rules", S.extract_rules, models.tree, split, cfg, staging.reports / "rules",
+               model_version=f"{out['model_name']}, MLflow run {rt.run_id}", optional=False)
+    ev = ev.with_rule_precision(rules.precision)
+    fidelity = st("fidelity", S.check_rules_fidelity, rules, models.tree, split, optional=False)
+    _fidelity_gate(rt, fidelity)
+    cross = st("association", S.mine_cross_sell, df.iloc[split.train], cfg, staging.reports,
+               enabled=cfg["association"]["enabled"])
+    segs = st("segments", S.segment_customers, df, cfg,
+              None if stars is None else stars["star_points"], staging.reports,
+              enabled=cfg["segments"]["enabled"])
+    outl = st("outliers", S.flag_outliers, df, cfg, data.truth,
+              enabled=cfg["outliers"]["enabled"])
+    plots = st("plots", make_plots, ev.curves, df, models.tree, stars, segs,
+               out_dir=staging.reports / "plots", enabled=out["plots"])
+    model_file = st("save", _save, models.tree, data, split, ev, rules, cfg, staging,
+                    _notes(st.records), optional=False)
+    comparison = st("champion", _compare, models.tree, split, cfg, rt, optional=False,
+                    enabled=register)
+    info = st("mlflow_log", _log, rt, data, split, ev, (rules, cross, segs, outl), staging,
+              model_file, models.tree, comparison, optional=False)
+    _tag_stages(rt, st)
+    rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in st.records})
+    rt.log_metrics({"time.mlflow_s": rt.seconds})
+    return _Tracked(data, models, ev, rules, fidelity, cross, segs, outl, plots, model_file,
+                    comparison, info)
+
+
 def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
         lang=DEFAULT_LANG) -> PipelineResult:
-    """Run the WM-propensity pipeline end to end and track it in MLflow.
+    """Run the WM-propensity pipeline end to end, tracked in MLflow.
 
-    Parameters
-    ----------
-    config : str, Path or dict
-        A pipeline config (see :mod:`bankml.config`), e.g. ``configs/quickstart.yaml``.
-    data : DataFrame, path or DataSource, optional
-        Customer table to use instead of the config's data source.
-    tracking_uri : str, optional
-        MLflow store; default ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db`` here.
-    progress : bool, optional
-        Show the tqdm bar (default: the config's ``output.progress``).
-    verbose : bool
-        Print the summary at the end.
-    lang : {"zh", "en"}
-        Language of the printed summary.
+    ``config`` is a config path or dict (:mod:`bankml.config`); ``data`` a DataFrame, a
+    CSV/Parquet path or a :class:`DataSource` replacing the config's source; ``tracking_uri``
+    defaults to ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``; ``progress`` to the
+    config's ``output.progress``; ``lang`` is the printed summary's language.
 
-    Notes
-    -----
-    Every stage runs inside one MLflow run and writes into staging folders; the rules must
-    reproduce the model on every test customer (the fidelity gate). After the run FINISHED the
-    model is registered as ``@candidate`` and, when it beats ``@champion`` on the same test
-    customers (or there is none), becomes ``@champion`` and only then are its rule sheets,
-    reports and model published into ``output.reports_dir``/``output.models_dir``. Any
-    failure leaves those folders as they were and the run FAILED.
+    The stages write into staging folders; the rules must reproduce the model on every test
+    customer (the fidelity gate). After the run FINISHED the model is registered as
+    ``@candidate``; only a new ``@champion`` (or any run, with registration off) publishes its
+    files into ``output.reports_dir`` and ``output.models_dir``. A failure anywhere leaves
+    both folders as they were and the run FAILED.
     """
     check_lang(lang)
     cfg = load_config(config)
-    out = cfg["output"]
+    out, mc = cfg["output"], cfg["mlflow"]
     dirs = [C.check_output_dir(out["reports_dir"]), C.check_output_dir(out["models_dir"])]
-    source = S.DataSource.from_config(cfg, data) if not isinstance(data, S.DataSource) else data
+    source = data if isinstance(data, S.DataSource) else S.DataSource.from_config(cfg, data)
     st = _Runner(out["progress"] if progress is None else progress, len(STAGE_NAMES))
     staging = None
     try:
-        with tracking.RunTracker(cfg["mlflow"]["experiment"], tracking_uri=tracking_uri,
+        with tracking.RunTracker(mc["experiment"], tracking_uri=tracking_uri,
                                  run_name=out["model_name"],
                                  tags={"bankml.pipeline": "wm_propensity"}) as rt:
             st.note("mlflow_setup", rt.seconds)
             staging = Staging.open(*dirs, rt.run_id)
             rt.log_config(cfg)
-            data = st("data", S.load_data, cfg, source, optional=False)
-            df = data.frame
-            stars = st("stars", S.score_stars, df, cfg)
-            split = st("split", S.split_customers, df, cfg, optional=False)
-            models = S.FittedModels(
-                st("tree", S.fit_tree, split.X_train, split.y_train, cfg, optional=False),
-                st("sklearn_tree", S.fit_sklearn_tree, split.X_train, split.y_train, cfg),
-                st("star_baseline", S.fit_star_baseline, df.iloc[split.train], split.y_train, cfg))
-            ev = st("evaluate", S.evaluate, models, df, split, optional=False)
-            rules = st("rules", S.extract_rules, models.tree, split, cfg, staging.reports / "rules",
-                       model_version=f"{out['model_name']}, MLflow run {rt.run_id}", optional=False)
-            ev = ev.with_rule_precision(rules.precision)
-            fidelity = st("fidelity", S.check_rules_fidelity, rules, models.tree, split,
-                          optional=False)
-            _fidelity_gate(rt, fidelity)
-            cross = st("association", S.mine_cross_sell, df.iloc[split.train], cfg,
-                       staging.reports, enabled=cfg["association"]["enabled"])
-            segs = st("segments", S.segment_customers, df, cfg,
-                      None if stars is None else stars["star_points"], staging.reports,
-                      enabled=cfg["segments"]["enabled"])
-            outl = st("outliers", S.flag_outliers, df, cfg, data.truth,
-                      enabled=cfg["outliers"]["enabled"])
-            plots = st("plots", make_plots, ev.curves, df, models.tree, stars, segs,
-                       out_dir=staging.reports / "plots", enabled=out["plots"])
-            model_file = st("save", _save, models.tree, data, split, ev, rules, cfg, staging,
-                            _notes(st.records), optional=False)
-            register = cfg["mlflow"]["register"]
-            comparison = st("champion", _compare, models.tree, split, cfg, rt, optional=False,
-                            enabled=register)
-            info = st("mlflow_log", _log, rt, data, split, ev, (rules, cross, segs, outl),
-                      staging, model_file, models.tree, comparison, optional=False)
-            rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in st.records})
-            rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in st.records})
-            rt.log_metrics({"time.mlflow_s": rt.seconds})
+            done = _tracked_stages(cfg, source, st, rt, staging)
         # registration only after the run FINISHED: a version never points at a failed run
-        registered = st("register", C.register_and_promote, info.model_uri,
-                        cfg["mlflow"]["registered_model"], comparison, rt.run_id,
-                        rt.tracking_uri, optional=False, enabled=register)
-        publish = not register or comparison.decision in _PUBLISHING
-        published = st("publish", staging.publish, model_file, optional=False,
+        registered = st("register", C.register_and_promote, done.model_info.model_uri,
+                        mc["registered_model"], done.comparison, rt.run_id, rt.tracking_uri,
+                        optional=False, enabled=mc["register"])
+        publish = not mc["register"] or done.comparison.decision in _PUBLISHING
+        published = st("publish", staging.publish, done.model_file, optional=False,
                        enabled=publish, why="not_champion") or Published(None, None)
     finally:
         st.close()
         if staging is not None:
             staging.discard()
     result = PipelineResult(
-        config=cfg, metrics=ev.metrics, stages=stage_table(st.records), run_id=rt.run_id,
-        tracking_uri=rt.tracking_uri, model=models.tree, model_path=published.model_path,
-        registered=registered, comparison=comparison, fidelity=fidelity, rules=rules,
-        cross_sell=cross, segments=segs, outliers=outl, artifacts=plots.paths if plots else (),
+        config=cfg, metrics=done.evaluation.metrics, stages=stage_table(st.records),
+        run_id=rt.run_id, tracking_uri=rt.tracking_uri, model=done.models.tree,
+        model_path=published.model_path, registered=registered, comparison=done.comparison,
+        fidelity=done.fidelity, rules=done.rules, cross_sell=done.cross_sell,
+        segments=done.segments, outliers=done.outliers,
+        artifacts=done.plots.paths if done.plots else (),
         mlflow_seconds=rt.seconds + st.seconds("register"),
-        data_source={lg: data.describe(lg) for lg in LANGS}, reports_dir=published.reports_dir)
+        data_source={lg: done.data.describe(lg) for lg in LANGS},
+        reports_dir=published.reports_dir)
     if verbose:
         print(result.summary(lang))
     return result
