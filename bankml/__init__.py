@@ -29,6 +29,8 @@ _LAZY = {
     "RuleSet": "bankml.rules",
     "Rule": "bankml.rules",
     "Condition": "bankml.rules",
+    "rules_from_tree": "bankml.rules",
+    "rules_from_association": "bankml.rules",
     # cross-sell association rules
     "to_transactions": "bankml.association",
     "frequent_itemsets": "bankml.association",

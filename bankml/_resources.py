@@ -11,8 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
-
+from ._yaml import safe_load_strict
 from .errors import ConfigError
 
 _REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -43,16 +42,20 @@ def config_path(name: str) -> Path:
 
 
 def read_yaml(path) -> dict:
-    """Load a YAML mapping, turning syntax errors into :class:`ConfigError`."""
+    """Load a YAML mapping with :func:`bankml._yaml.safe_load_strict` (every YAML bankml reads).
+
+    Unreadable files, invalid YAML, duplicate keys, anchors/aliases and tags are
+    :class:`ConfigError` naming the file.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte "
+                          f"{exc.start}); save the file as UTF-8") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = safe_load_strict(text, str(path))
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping at the top level, got {type(data).__name__}")
     return data

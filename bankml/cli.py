@@ -1,13 +1,24 @@
-"""The `bankml` command line: run the main job, open the MLflow UI, describe the schema."""
+"""The `bankml` command line: run the main job, open the MLflow UI, describe the schema.
+
+Every failure ends the same way: one ``bankml: error: <message>`` line on stderr and exit
+status 2; ``--debug`` adds the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import traceback
 
 from ._version import __version__
 from .errors import BankmlError, ConfigError
+
+#: Exit status of every failure (argparse's own for a bad command line).
+EXIT_ERROR = 2
+#: Longest message printed: an error quoting a huge input must not flood the terminal.
+MAX_MESSAGE = 500
+_DEBUG_HINT = "(run with --debug for the traceback)"
 
 
 def _cmd_schema(args) -> int:
@@ -32,8 +43,11 @@ def _cmd_schema(args) -> int:
 
 def _cmd_run(args) -> int:
     from . import pipeline
+    from .tracking import prepare_store
 
-    pipeline.main(args.config, data=args.data, tracking_uri=args.tracking_uri, lang=args.lang)
+    # before any work: a wrong URI or a dead server fails now, in seconds, not after the run
+    uri = prepare_store(args.tracking_uri)
+    pipeline.main(args.config, data=args.data, tracking_uri=uri, lang=args.lang)
     return 0
 
 
@@ -57,7 +71,10 @@ def _ui_command(args) -> list[str]:
 def _cmd_ui(args) -> int:
     import subprocess
 
+    from .tracking import prepare_store
+
     cmd = _ui_command(args)
+    prepare_store(cmd[cmd.index("--backend-store-uri") + 1])
     print(f"bankml: MLflow UI on http://127.0.0.1:{args.port} for {cmd[cmd.index('--backend-store-uri') + 1]}"
           " (Ctrl-C to stop)")
     try:
@@ -66,15 +83,30 @@ def _cmd_ui(args) -> int:
         return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad command line reported like every other failure: one line."""
+
+    def error(self, message):
+        _print_error(f"{message} (see {self.prog} --help)")
+        sys.exit(EXIT_ERROR)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bankml",
         description="Bank customer-value analytics: star baseline, information-gain trees, "
                     "IF-THEN rules, cross-sell rules, segments and outliers, tracked in MLflow.")
     parser.add_argument("--version", action="version", version=f"bankml {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on failure, print the traceback after the error line")
+    # on each subcommand too (`bankml run CFG --debug`); SUPPRESS keeps a top-level --debug
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="on failure, print the traceback after the error line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the pipeline described by a YAML config")
+    run = sub.add_parser("run", parents=[common],
+                         help="run the pipeline described by a YAML config")
     run.add_argument("config", help="path of the pipeline config (e.g. configs/wealth_propensity.yaml)")
     run.add_argument("--data", help="CSV or Parquet customer table to use instead of the config's source")
     run.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or "
@@ -83,33 +115,72 @@ def build_parser() -> argparse.ArgumentParser:
                      help="language of the printed summary (default en)")
     run.set_defaults(func=_cmd_run)
 
-    ui = sub.add_parser("ui", help="open the MLflow UI on the runs' store (localhost only)")
+    ui = sub.add_parser("ui", parents=[common],
+                        help="open the MLflow UI on the runs' store (localhost only)")
     ui.add_argument("--tracking-uri", help="MLflow store (default: as for `bankml run`)")
     ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
     ui.set_defaults(func=_cmd_ui)
 
-    schema = sub.add_parser("schema", help="print the customer-table contract")
+    schema = sub.add_parser("schema", parents=[common], help="print the customer-table contract")
     schema.add_argument("--lang", choices=("zh", "en"), default="en")
     schema.set_defaults(func=_cmd_schema)
     return parser
 
 
+def _one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line, control characters made visible, cut to ``limit`` characters."""
+    text = " ".join(str(text).split())
+    # a hostile value quoted in a message must not drive the terminal (escape sequences)
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _print_error(message: str) -> None:
+    print(f"bankml: error: {message}", file=sys.stderr, flush=True)
+
+
+def error_message(exc: BaseException) -> str:
+    """The one-line message for ``exc``: the user's words for errors a user can cause."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, BankmlError):
+        return _one_line(exc)
+    if isinstance(exc, OSError):
+        if exc.strerror and exc.filename is not None:
+            where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
+            return _one_line(f"{where}: {exc.strerror}")
+        return _one_line(exc.strerror or exc or type(exc).__name__)
+    if _is_yaml_error(exc):
+        return _one_line(f"invalid YAML: {exc}")
+    # a bug or an input bankml does not check yet: still one line, with the way to learn more
+    return _one_line(f"{type(exc).__name__}: {exc}", MAX_MESSAGE - len(_DEBUG_HINT) - 1) \
+        + " " + _DEBUG_HINT
+
+
+def _is_yaml_error(exc) -> bool:
+    yaml = sys.modules.get("yaml")
+    return yaml is not None and isinstance(exc, yaml.YAMLError)
+
+
 def main(argv=None) -> int:
+    """The ``bankml`` command; returns the exit status (0, or 2 after one error line)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return EXIT_ERROR
     try:
         return args.func(args)
-    except BankmlError as exc:
-        print(f"bankml: error: {exc}", file=sys.stderr)
-        return 1
     except BrokenPipeError:
         # `bankml schema | head`: the reader stopped early, which is not an error; point
         # stdout at devnull so the interpreter's final flush does not raise again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (Exception, KeyboardInterrupt) as exc:
+        if args.debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        _print_error(error_message(exc))
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,61 +2,86 @@
 
 A config is read once (`load_config`), checked against `SCHEMA` and returned as a plain
 nested dict with every default filled in; an unknown key or a wrong type names the key.
+
+Limits are not written twice: the ``tree:`` section's keys are exactly parameters of
+:class:`~bankml.tree.InfoGainTreeClassifier`, checked by its own ``_parameter_constraints``
+(so the pipeline builds it as ``InfoGainTreeClassifier(**cfg["tree"])``); ``segments:``
+and ``outliers:`` are checked by :class:`~bankml.segment.CustomerSegmenter` and
+:class:`~bankml.outliers.IsolationForestDetector` the same way, ``association.engine`` by
+:data:`bankml.association.ENGINES`. Defaults the modules own (outlier contamination,
+the segmenter's sample size) come from the modules' own config files.
 """
 
 from __future__ import annotations
 
+import codecs
 import copy
+import inspect
+import re
 from pathlib import Path
 
 from ._resources import read_yaml
-from .errors import ConfigError
+from ._yaml import short_repr
+from .errors import ConfigError, InvalidParameterError
 from .schema import ID, LABEL
 
 __all__ = ["SCHEMA", "load_config", "validate_config", "flatten_config"]
 
 _REQUIRED = object()
+_ANY = object()
 
 
 class _Leaf:
-    """One configurable value: accepted types, default, optional extra check."""
+    """One configurable value: accepted types, default, optional extra check.
+
+    ``types=_ANY`` leaves the type to an estimator's constraints (any value but a bool);
+    a callable ``default`` is asked at validation time (a default another file owns).
+    """
 
     def __init__(self, types, default=_REQUIRED, check=None, expected=None, choices=None):
-        self.types = types if isinstance(types, tuple) else (types,)
-        self.default = default
+        self.types = types if types is _ANY or isinstance(types, tuple) else (types,)
+        self._default = default
         self.check = check
         self.choices = choices
-        self.expected = expected or " or ".join(
-            "null" if t is type(None) else t.__name__ for t in self.types)
+        self.expected = expected or ("a number or text (not true/false)" if types is _ANY else " or ".join(
+            "null" if t is type(None) else t.__name__ for t in self.types))
         if choices:
             self.expected = "one of " + ", ".join(repr(c) for c in choices)
 
+    @property
+    def default(self):
+        return self._default() if callable(self._default) else self._default
+
     def validate(self, key, value):
-        if value is None and self.default is None:  # an optional key given as null
+        if value is None and self._default is None:  # an optional key given as null
             return None
-        ok = isinstance(value, self.types) and not (
-            isinstance(value, bool) and bool not in self.types)
+        if value is None and callable(self._default):  # null = the owning module's default
+            return self.default
+        if self.types is _ANY:
+            # no estimator parameter bankml configures is a flag, and YAML turns yes/no/on
+            # into booleans that Python would then count as 1/0
+            ok = not isinstance(value, bool)
+        else:
+            ok = isinstance(value, self.types) and not (
+                isinstance(value, bool) and bool not in self.types)
         # YAML gives 1 for 1.0; an int is a fine float.
-        if not ok and float in self.types and isinstance(value, int) and not isinstance(value, bool):
+        if (not ok and self.types is not _ANY and float in self.types
+                and isinstance(value, int) and not isinstance(value, bool)):
             value, ok = float(value), True
         if not ok:
             raise ConfigError(f"config key {key!r}: expected {self.expected}, "
-                              f"got {type(value).__name__} {value!r}")
+                              f"got {type(value).__name__} {short_repr(value)}")
         if self.choices and value not in self.choices:
-            raise ConfigError(f"config key {key!r}: expected {self.expected}, got {value!r}")
+            raise ConfigError(f"config key {key!r}: expected {self.expected}, got {short_repr(value)}")
         if self.check is not None and value is not None:
             problem = self.check(value)
             if problem:
-                raise ConfigError(f"config key {key!r}: {problem}, got {value!r}")
+                raise ConfigError(f"config key {key!r}: {problem}, got {short_repr(value)}")
         return value
 
 
 def _positive(v):
     return None if v > 0 else "must be > 0"
-
-
-def _non_negative(v):
-    return None if v >= 0 else "must be >= 0"
 
 
 def _fraction(v):
@@ -81,14 +106,50 @@ def _bands(v):
     return None
 
 
-def _n_clusters(v):
-    if v == "auto" or (isinstance(v, int) and not isinstance(v, bool) and v >= 2):
-        return None
-    return "must be 'auto' or an integer >= 2"
-
-
 def _name(v):
     return None if v.strip() else "must not be empty"
+
+
+def _encoding(v):
+    try:
+        codecs.lookup(v)
+    except LookupError:
+        return "must be a text encoding Python knows, such as 'utf-8', 'gbk' or 'gb18030'"
+    return None
+
+
+def _association_engine(v):
+    from .association import ENGINES
+
+    return None if v in ENGINES else f"must be one of {', '.join(map(repr, ENGINES))}"
+
+
+def _tree_class():
+    from .tree import InfoGainTreeClassifier
+
+    return InfoGainTreeClassifier
+
+
+#: Tree parameters the pipeline sets itself (which features are categorical follows
+#: features.categorical and features.bands), so a config cannot set them.
+_TREE_NOT_CONFIGURABLE = ("categorical_features",)
+#: Where the main job's tree differs from the estimator's own defaults (a pipeline on
+#: 100k rows with rare buyers wants a shallow, balanced tree with a fixed seed).
+_TREE_JOB_DEFAULTS = {"max_depth": 4, "min_samples_leaf": 20, "class_weight": "balanced",
+                      "random_state": 0}
+
+
+def _tree_section() -> dict:
+    params = inspect.signature(_tree_class().__init__).parameters
+    return {name: _Leaf(_ANY, _TREE_JOB_DEFAULTS.get(name, p.default))
+            for name, p in params.items()
+            if name != "self" and name not in _TREE_NOT_CONFIGURABLE}
+
+
+def _outliers_default_contamination():
+    from .outliers._config import outliers_config
+
+    return outliers_config()["contamination"]
 
 
 #: The configuration schema: section -> key -> leaf (or a nested section).
@@ -97,6 +158,8 @@ SCHEMA = {
         # exactly one of the two (checked in validate_config)
         "synthetic": {"n": _Leaf(int, check=_positive), "seed": _Leaf(int, 0)},
         "path": _Leaf(str, None, check=_name),
+        # of a CSV file (bank exports are often GBK); Parquet carries its own
+        "encoding": _Leaf(str, "utf-8", check=_encoding),
     },
     "stars": {"policy": _Leaf(str, "default", check=_name)},
     "split": {"test_size": _Leaf(float, 0.3, check=_fraction), "seed": _Leaf(int, 0)},
@@ -105,17 +168,8 @@ SCHEMA = {
         "numeric": _Leaf(list, ["age", "short_term_assets", "long_term_assets"], check=_str_list),
         "bands": _Leaf(dict, {}, check=_bands),
     },
-    "tree": {
-        "criterion": _Leaf(str, "gain", choices=("gain", "gain_ratio")),
-        "max_depth": _Leaf((int, type(None)), 4, check=_positive),
-        "min_samples_split": _Leaf(int, 2, check=lambda v: None if v >= 2 else "must be >= 2"),
-        "min_samples_leaf": _Leaf(int, 20, check=_positive),
-        "min_gain": _Leaf(float, 0.0, check=_non_negative),
-        "pruning": _Leaf((str, type(None)), None, choices=(None, "pessimistic")),
-        "confidence": _Leaf(float, 0.25, check=_fraction),
-        "class_weight": _Leaf((str, type(None)), "balanced", choices=(None, "balanced")),
-        "random_state": _Leaf(int, 0),
-    },
+    # keys and limits: InfoGainTreeClassifier's parameters and _parameter_constraints
+    "tree": _tree_section(),
     "rules": {
         "target": _Leaf(int, 1, choices=(0, 1)),
         "sql_table": _Leaf(str, "customers", check=_name),
@@ -127,22 +181,25 @@ SCHEMA = {
         "min_support": _Leaf(float, 0.02, check=lambda v: None if 0 < v <= 1 else "must be in (0, 1]"),
         "min_confidence": _Leaf(float, 0.3, check=lambda v: None if 0 < v <= 1 else "must be in (0, 1]"),
         "max_len": _Leaf(int, 3, check=lambda v: None if v >= 2 else "must be >= 2"),
-        "engine": _Leaf(str, "fpgrowth", check=_name),
+        "engine": _Leaf(str, "fpgrowth", check=_association_engine),
         "top": _Leaf(int, 10, check=_positive),
     },
+    # limits: CustomerSegmenter's _parameter_constraints (seed is its random_state)
     "segments": {
         "enabled": _Leaf(bool, True),
-        "n_clusters": _Leaf((str, int), "auto", check=_n_clusters),
-        "method": _Leaf(str, "kmeans", choices=("kmeans", "kprototypes")),
-        # rows on which n_clusters="auto" scores each k (silhouette is quadratic in it)
-        "sample_size": _Leaf(int, 3000, check=lambda v: None if v >= 100 else "must be >= 100"),
+        "n_clusters": _Leaf(_ANY, "auto"),
+        "method": _Leaf(_ANY, "kmeans"),
+        # rows on which n_clusters="auto" scores each k; null = the segmenter's own
+        # default (configs/segment.yaml, which has one for k-means and one for k-prototypes)
+        "sample_size": _Leaf(_ANY, None),
         "features": _Leaf(list, ["short_term_assets", "long_term_assets", "card_spend",
                                  "tx_count_6m", "digital_logins_6m"], check=_str_list),
         "seed": _Leaf(int, 0),
     },
+    # limits: IsolationForestDetector's _parameter_constraints (seed is its random_state)
     "outliers": {
         "enabled": _Leaf(bool, True),
-        "contamination": _Leaf(float, 0.01, check=lambda v: None if 0 < v <= 0.5 else "must be in (0, 0.5]"),
+        "contamination": _Leaf(_ANY, _outliers_default_contamination),
         "features": _Leaf(list, ["max_daily_amount", "max_daily_tx_count", "tx_count_6m"],
                           check=_str_list),
         "seed": _Leaf(int, 0),
@@ -151,6 +208,9 @@ SCHEMA = {
         "experiment": _Leaf(str, "bankml-wm-propensity", check=_name),
         "registered_model": _Leaf(str, "bankml-wm-propensity", check=_name),
         "register": _Leaf(bool, True),
+        # the champion comparison refuses a test set with fewer positives: an AUC on a
+        # handful of buyers is noise, and would replace a champion measured on many
+        "champion_min_positives": _Leaf(int, 30, check=lambda v: None if v >= 1 else "must be >= 1"),
     },
     "output": {
         "models_dir": _Leaf(str, "models", check=_name),
@@ -189,6 +249,40 @@ def _validate(spec: dict, data, prefix: str) -> dict:
     return out
 
 
+def _check_with_estimator(section: str, estimator, values: dict, rename: dict) -> None:
+    """Let ``estimator``'s own constraints judge a section; name the key on failure."""
+    try:
+        estimator(**{rename.get(k, k): v for k, v in values.items()})._validate_params()
+    except InvalidParameterError as exc:
+        text = str(exc)
+        m = re.match(r"The '(\w+)' parameter of (\w+) (must be .*?)\. Got (.*) instead\.$",
+                     text, re.S)
+        if not m:
+            raise ConfigError(f"config section {section!r}: {text[:200]}") from None
+        back = {v: k for k, v in rename.items()}
+        key = back.get(m.group(1), m.group(1))
+        raise ConfigError(f"config key '{section}.{key}': {m.group(3)} ({m.group(2)}'s own "
+                          f"limit), got {short_repr(values.get(key))}") from None
+
+
+def _check_estimator_sections(cfg: dict) -> None:
+    from .outliers import IsolationForestDetector
+    from .segment import CustomerSegmenter
+
+    _check_with_estimator("tree", _tree_class(), cfg["tree"], {})
+    weights = cfg["tree"]["class_weight"]
+    # the constraints accept any dict; its content only fails deep inside fit
+    if isinstance(weights, dict) and (set(weights) - {0, 1} or not all(
+            isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w < float("inf")
+            for w in weights.values())):
+        raise ConfigError(f"config key 'tree.class_weight': a mapping must give classes 0 and/or "
+                          f"1 a positive finite weight, got {short_repr(weights)}")
+    seg = {k: cfg["segments"][k] for k in ("n_clusters", "method", "sample_size", "features", "seed")}
+    _check_with_estimator("segments", CustomerSegmenter, seg, {"seed": "random_state"})
+    out = {k: cfg["outliers"][k] for k in ("contamination", "features", "seed")}
+    _check_with_estimator("outliers", IsolationForestDetector, out, {"seed": "random_state"})
+
+
 def validate_config(data) -> dict:
     """Check a config mapping against :data:`SCHEMA` and fill in the defaults.
 
@@ -224,6 +318,7 @@ def validate_config(data) -> dict:
     if "data" not in (data or {}):
         raise ConfigError("missing config key 'data' (give data.synthetic: {n, seed} or data.path)")
     cfg = _validate(SCHEMA, data, "")
+    _check_estimator_sections(cfg)
     has_syn, has_path = cfg["data"]["synthetic"] is not None, cfg["data"]["path"] is not None
     if has_syn == has_path:
         raise ConfigError("config key 'data': give exactly one of data.synthetic: {n, seed} "

@@ -1,13 +1,33 @@
-"""The exceptions bankml raises.
+"""The exceptions bankml raises, and the one rule for which is raised when.
 
 Every error a user can cause derives from :class:`BankmlError`, so a notebook can catch
 them all at once; each also derives from the built-in it refines (``ValueError`` ...).
+
+Which error, by what was wrong:
+
+- a bad **estimator parameter** (``InfoGainTreeClassifier(confidence=0.9)``): scikit-learn's
+  :class:`InvalidParameterError`, raised by ``fit`` from the estimator's own
+  ``_parameter_constraints`` (re-exported here so that scikit-learn tooling, e.g.
+  ``GridSearchCV`` and the estimator checks, keeps recognising it);
+- a bad **configuration file or key** (YAML, ``load_config``, a policy file):
+  :class:`ConfigError` (:class:`PolicyError` for the star policy), naming the file and key;
+  an estimator-backed config section is checked by that estimator's constraints and the
+  result reported as a :class:`ConfigError` naming ``section.key``;
+- bad **data** (a table, a column, a date): :class:`SchemaError` for the customer-table
+  contract, :class:`DataError` otherwise, naming the column and ROW POSITIONS (never index
+  labels, which often hold customer ids);
+- an estimator used **before fit**: :class:`NotFittedError` (one class, which is also
+  scikit-learn's ``NotFittedError``).
 """
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
 __all__ = [
     "BankmlError",
+    "InvalidParameterError",
     "SchemaError",
     "ConfigError",
     "PolicyError",
@@ -20,6 +40,7 @@ __all__ = [
     "FidelityError",
     "TrackingError",
     "PublishError",
+    "check_is_fitted",
 ]
 
 
@@ -50,8 +71,12 @@ class DataError(BankmlError, ValueError):
     """Input data cannot be used as given (bad values, unknown codes, empty input)."""
 
 
-class NotFittedError(BankmlError, ValueError):
-    """An object was used before it was fitted."""
+class NotFittedError(BankmlError, _SklearnNotFittedError):
+    """An object was used before it was fitted.
+
+    Also scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and ``AttributeError``),
+    so ``except sklearn.exceptions.NotFittedError`` and ``except BankmlError`` both catch it.
+    """
 
 
 class ChecksumError(BankmlError):
@@ -80,3 +105,24 @@ class TrackingError(BankmlError, RuntimeError):
 
 class PublishError(BankmlError, RuntimeError):
     """Outputs or models cannot be published (the message names the path)."""
+
+
+def check_is_fitted(estimator, attributes=None) -> None:
+    """scikit-learn's ``check_is_fitted``, raising bankml's :class:`NotFittedError`.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> check_is_fitted(DecisionTreeClassifier())
+    Traceback (most recent call last):
+    ...
+    bankml.errors.NotFittedError: This DecisionTreeClassifier instance is not fitted yet...
+    """
+    from sklearn.utils.validation import check_is_fitted as _check
+
+    try:
+        _check(estimator, attributes)
+    except _SklearnNotFittedError as exc:
+        if isinstance(exc, NotFittedError):
+            raise
+        raise NotFittedError(str(exc)) from None

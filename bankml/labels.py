@@ -8,9 +8,10 @@ from __future__ import annotations
 import functools
 
 from ._resources import load_builtin_yaml, read_yaml
+from ._yaml import short_repr
 from .errors import ConfigError
 
-__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "Labels", "default_labels", "column_label", "value_label", "term"]
+__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "check_bilingual", "Labels", "default_labels", "column_label", "value_label", "term"]
 
 LANGS = ("zh", "en")
 
@@ -36,11 +37,44 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def _check_leaf(where: str, leaf) -> dict:
+def check_bilingual(leaf, where: str, *, allow_empty: bool = False) -> dict:
+    """Check one bilingual YAML leaf: exactly ``zh`` and ``en``, each text; return it.
+
+    The one check of every bilingual entry bankml reads (labels, segment names, outlier
+    reasons, value tiers), so all files follow the same rule.
+
+    Parameters
+    ----------
+    leaf : object
+        The parsed value, expected ``{"zh": "...", "en": "..."}``.
+    where : str
+        File and key for the message, e.g. ``"labels.yaml: columns.age"``.
+    allow_empty : bool, default False
+        Accept empty text (a separator may be empty in Chinese).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where`` and what was found.
+
+    Examples
+    --------
+    >>> check_bilingual({"zh": "年龄", "en": "age"}, "labels.yaml: columns.age")
+    {'zh': '年龄', 'en': 'age'}
+    >>> check_bilingual({"zh": "年龄"}, "labels.yaml: columns.age")
+    Traceback (most recent call last):
+    ...
+    bankml.errors.ConfigError: labels.yaml: columns.age must map exactly zh and en to non-empty text, got {'zh': '年龄'}
+    """
     if not isinstance(leaf, dict) or set(leaf) != set(LANGS) or not all(
-            isinstance(leaf[k], str) and leaf[k] for k in LANGS):
-        raise ConfigError(f"labels: {where} must map exactly zh and en to non-empty text, got {leaf!r}")
+            isinstance(leaf[k], str) and (allow_empty or leaf[k]) for k in LANGS):
+        text = "text" if allow_empty else "non-empty text"
+        raise ConfigError(f"{where} must map exactly zh and en to {text}, got {short_repr(leaf)}")
     return leaf
+
+
+def _check_leaf(where: str, leaf) -> dict:
+    return check_bilingual(leaf, f"labels: {where}")
 
 
 class Labels:

@@ -17,9 +17,10 @@ from pathlib import Path
 import joblib
 
 from ._version import __version__
-from .errors import ChecksumError
+from .errors import ChecksumError, PublishError
 
-__all__ = ["save_model", "load_model", "move_model", "sha256_file", "model_card"]
+__all__ = ["save_model", "load_model", "move_model", "sha256_file", "model_card",
+           "check_output_dir"]
 
 _CHUNK = 1 << 20
 
@@ -39,6 +40,50 @@ def _checksum_path(path: Path) -> Path:
 
 def _card_path(path: Path) -> Path:
     return path.with_name(path.stem + ".md")
+
+
+def check_output_dir(path) -> Path:
+    """Make sure outputs can be published into folder ``path``; return it as an absolute path.
+
+    Call it before the work, so a run fails in its first second rather than after an hour.
+    The folder (and its parents) is created if missing, and a probe file is written and
+    removed: permission bits alone do not tell (root, read-only mounts, full disks).
+
+    Raises
+    ------
+    PublishError
+        Naming the path: a component of it is a file, it cannot be created, or it cannot be
+        written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_dir(d / "models") == d / "models"
+    True
+    >>> (d / "file").write_text("x")
+    1
+    >>> check_output_dir(d / "file" / "models")
+    Traceback (most recent call last):
+    ...
+    bankml.errors.PublishError: cannot publish to .../file/models: .../file is a file, not a folder
+    """
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise PublishError(f"an output folder must be a path, got {path!r}")
+    folder = Path(os.path.abspath(path))
+    for part in [folder, *folder.parents]:
+        if part.exists() and not part.is_dir():
+            raise PublishError(f"cannot publish to {folder}: {part} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".bankml-write-check-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise PublishError(f"cannot publish to {folder}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # an embedded NUL byte
+        raise PublishError(f"cannot publish to {str(path)!r}: {exc}") from None
+    return folder
 
 
 def _atomic_write(path: Path, write) -> None:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._messages import first_labels as _first_labels
-from ._messages import labels_text as _labels_text
+from ._messages import first_positions as _first_positions
+from ._messages import positions_text as _positions_text
 from .errors import SchemaError
 
 __all__ = [
@@ -133,7 +133,11 @@ ACTIVITY_COLUMNS = _names("activity")
 
 @dataclass
 class Problem:
-    """One violation: which column, which check, how many rows, and the first of them."""
+    """One violation: which column, which check, how many rows, and the first of them.
+
+    ``rows`` are ROW POSITIONS (0 = first row), never index labels: an index often holds
+    customer ids, which must not reach messages or logs.
+    """
 
     column: str | None
     check: str
@@ -145,7 +149,7 @@ class Problem:
         where = f"column {self.column!r}" if self.column is not None else "table"
         text = f"{where}: {self.check} (expected {self.expected})"
         if self.n_rows:
-            text += f"; {_labels_text(self.rows, self.n_rows)}"
+            text += f"; {_positions_text(self.rows, self.n_rows)}"
         return text
 
 
@@ -159,10 +163,16 @@ def _is_textual(s: pd.Series) -> bool:
 
 
 def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
-    idx = s.index
     isna = s.isna().to_numpy()
+    if isna.size and isna.all():
+        # An all-blank column read from CSV arrives as float64 NaN whatever it should
+        # hold: its dtype says nothing, so only "is a value allowed to be missing" applies.
+        if not col.nullable:
+            problems.append(Problem(col.name, "missing values (NaN/None): the column is "
+                                    "entirely blank", "no missing values", *_first_positions(isna)))
+        return
     if isna.any() and not col.nullable:
-        rows, n = _first_labels(idx, isna)
+        rows, n = _first_positions(isna)
         problems.append(Problem(col.name, "missing values (NaN/None)", "no missing values", rows, n))
 
     if col.kind == "id":
@@ -174,7 +184,7 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
                                     "text or integer customer ids"))
         dup = s.duplicated(keep=False).to_numpy() & ~isna
         if dup.any():
-            rows, n = _first_labels(idx, dup)
+            rows, n = _first_positions(dup)
             problems.append(Problem(col.name, "duplicate customer ids", "each id once", rows, n))
         return
 
@@ -185,7 +195,7 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
             return
         bad = ~s.isin(col.allowed).to_numpy() & ~isna
         if bad.any():
-            rows, n = _first_labels(idx, bad)
+            rows, n = _first_positions(bad)
             seen = sorted({str(v) for v in s[bad].unique()[:5]})
             problems.append(Problem(col.name, f"unknown values {seen}",
                                     "one of " + ", ".join(col.allowed), rows, n))
@@ -202,23 +212,23 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
     finite = np.isfinite(values)
     inf = ~finite & ~np.isnan(values)
     if inf.any():
-        rows, n = _first_labels(idx, inf)
+        rows, n = _first_positions(inf)
         problems.append(Problem(col.name, "infinite values", "finite numbers", rows, n))
     if col.kind in ("integer", "flag", "count", "label"):
         frac = finite & (values != np.round(values))
         if frac.any():
-            rows, n = _first_labels(idx, frac)
+            rows, n = _first_positions(frac)
             problems.append(Problem(col.name, "non-integer values", "whole numbers", rows, n))
     if col.minimum is not None:
         low = finite & (values < col.minimum)
         if low.any():
-            rows, n = _first_labels(idx, low)
+            rows, n = _first_positions(low)
             what = "negative balances/amounts" if col.minimum == 0 and col.kind == "amount" else "values too small"
             problems.append(Problem(col.name, what, f">= {col.minimum:g}", rows, n))
     if col.maximum is not None:
         high = finite & (values > col.maximum)
         if high.any():
-            rows, n = _first_labels(idx, high)
+            rows, n = _first_positions(high)
             problems.append(Problem(col.name, "values too large", f"<= {col.maximum:g}", rows, n))
 
 
@@ -249,7 +259,8 @@ def validate_customers(df: pd.DataFrame, *, require_label: bool = False,
     SchemaError
         Listing every violation: missing columns, wrong dtypes, missing values, negative
         balances, out-of-range or unknown values, duplicate ids, an empty table. Each names
-        the column and the first offending rows (by index label); ``err.problems`` holds
+        the column and the first offending rows (by position, 0 = first row, never by
+        index label); ``err.problems`` holds
         them as :class:`Problem` objects.
 
     Examples

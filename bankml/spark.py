@@ -117,7 +117,7 @@ def score_stars(sdf, policy=None, *, service=True, validate=True):
 def predict_rules(sdf, ruleset, id_column=ID):
     """Score a Spark DataFrame with a :class:`bankml.rules.RuleSet`.
 
-    Runs the rule set's own Spark SQL (``ruleset.to_sql(..., dialect="spark")``) over a
+    Runs the rule set's own Spark SQL (``bankml.rules.to_sql(ruleset, ..., dialect="spark")``) over a
     temporary view, so what a branch reads, what a database runs and what Spark runs are one
     and the same CASE expression.
 
@@ -126,6 +126,8 @@ def predict_rules(sdf, ruleset, id_column=ID):
     pyspark.sql.DataFrame
         Columns ``id_column``, ``prediction``, ``rule_id`` (NULL where the default applied).
     """
+    from .rules import to_sql
+
     _functions()
     needed = sorted({cond.feature for rule in ruleset.rules for cond in rule.conditions})
     _check_columns(sdf, [id_column, *needed], "predict_rules")
@@ -134,6 +136,6 @@ def predict_rules(sdf, ruleset, id_column=ID):
     try:
         # Spark resolves the view when the query is analysed, so the result stays valid
         # after the view is dropped.
-        return sdf.sparkSession.sql(ruleset.to_sql(view, id_column, dialect="spark"))
+        return sdf.sparkSession.sql(to_sql(ruleset, view, id_column, dialect="spark"))
     finally:
         sdf.sparkSession.catalog.dropTempView(view)

@@ -16,13 +16,13 @@ import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
 from bankml.datasets import make_customers
-from bankml.rules import RuleSet
+from bankml.rules import rules_from_tree, simplify, to_python, to_sql
 
 from _common import best_of  # benchmarks/ is on sys.path when run as a script
 
 
 def _bench(name, model, df, features, python_rows):
-    rs = RuleSet.from_tree(model, label_column="wm_buyer").simplify()
+    rs = simplify(rules_from_tree(model, label_column="wm_buyer"))
     X = df[features]
     t_model, expected = best_of(lambda: model.predict(X))
     t_rules, got = best_of(lambda: rs.predict(X))
@@ -33,7 +33,7 @@ def _bench(name, model, df, features, python_rows):
 
     con = sqlite3.connect(":memory:")
     df[["id"] + features].to_sql("customers", con, index=False)
-    sql = rs.to_sql("customers", "id", dialect="sqlite")
+    sql = to_sql(rs, "customers", "id", dialect="sqlite")
     t_sql, rows = best_of(lambda: con.execute(sql).fetchall(), repeat=1)
     pred = np.array([r[1] for r in rows])
     assert (pred == np.asarray(expected)).all(), f"{name}: SQLite differs"
@@ -42,7 +42,7 @@ def _bench(name, model, df, features, python_rows):
         import duckdb
         dcon = duckdb.connect()
         dcon.register("customers", df[["id"] + features])
-        dsql = rs.to_sql("customers", "id", dialect="duckdb")
+        dsql = to_sql(rs, "customers", "id", dialect="duckdb")
         t_duck, res = best_of(lambda: dcon.execute(dsql + ' ORDER BY "id"').fetchnumpy(), repeat=1)
         assert (res["prediction"] == np.asarray(expected)).all(), f"{name}: DuckDB differs"
         print(f"  DuckDB query           {t_duck * 1e3:8.1f} ms   ratio {t_duck / t_model:6.2f}x")
@@ -50,7 +50,7 @@ def _bench(name, model, df, features, python_rows):
         print("  DuckDB not installed: skipped")
 
     ns = {}
-    exec(rs.to_python(), ns)
+    exec(to_python(rs), ns)
     records = X.iloc[:python_rows].to_dict("records")
     t_py, py = best_of(lambda: [ns["predict"](r) for r in records], repeat=1)
     assert (np.asarray(py) == np.asarray(expected[:python_rows])).all(), f"{name}: python differs"

@@ -31,17 +31,26 @@ def test_ui_follows_env_and_flag(monkeypatch):
 def test_ui_refuses_a_tracking_server(monkeypatch, capsys):
     called = []
     monkeypatch.setattr(subprocess, "call", lambda cmd: called.append(cmd) or 0)
-    assert cli.main(["ui", "--tracking-uri", "http://127.0.0.1:9999"]) == 1
+    assert cli.main(["ui", "--tracking-uri", "http://127.0.0.1:9999"]) == 2
     assert "is a tracking server" in capsys.readouterr().err and called == []
 
 
-def test_ui_command_runs_the_subprocess(monkeypatch, capsys):
+def test_ui_command_runs_the_subprocess(monkeypatch, capsys, tmp_path):
     seen = {}
     monkeypatch.setattr(subprocess, "call", lambda cmd: seen.setdefault("cmd", cmd) and 0)
-    assert cli.main(["ui", "--tracking-uri", "sqlite:////tmp/x.db", "--port", "5123"]) == 0
+    assert cli.main(["ui", "--tracking-uri", f"sqlite:///{tmp_path}/x.db", "--port", "5123"]) == 0
     assert seen["cmd"][seen["cmd"].index("--port") + 1] == "5123"
     assert "http://127.0.0.1:5123" in capsys.readouterr().out
 
 
 def test_help_lists_ui():
     assert "ui" in cli.build_parser().format_help()
+
+
+def test_ui_refuses_an_unusable_store_in_one_line(monkeypatch, capsys, tmp_path):
+    called = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd: called.append(cmd) or 0)
+    assert cli.main(["ui", "--tracking-uri", f"sqlite:///{tmp_path}/missing/x.db"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err and called == []
+    assert not (tmp_path / "missing").exists()

@@ -117,3 +117,52 @@ def test_model_card_shows_missing_metric_as_dash():
                                               {"model": "stars", "auc": 0.7,
                                                "rule_precision": float("nan")}])
     assert "| stars | 0.7000 | - |" in card and "nan" not in card
+
+
+def test_output_dir_is_created_and_returned_absolute(tmp_path, monkeypatch):
+    from bankml.persistence import check_output_dir
+
+    monkeypatch.chdir(tmp_path)
+    out = check_output_dir("models/sub")
+    assert out == tmp_path / "models" / "sub" and out.is_dir()
+    assert list(out.iterdir()) == []  # the write probe is gone
+    assert check_output_dir(out) == out  # and again, now that it exists
+
+
+@pytest.mark.parametrize("make", ["file", "file_parent", "empty", "none", "nul"])
+def test_output_dir_that_cannot_hold_outputs_fails_early(tmp_path, make):
+    # issue 12 item 8: `models` being a file was only noticed after the whole run
+    from bankml.errors import PublishError
+    from bankml.persistence import check_output_dir
+
+    (tmp_path / "models").write_text("not a folder")
+    path = {"file": tmp_path / "models", "file_parent": tmp_path / "models" / "deeper",
+            "empty": "", "none": None, "nul": str(tmp_path / "a\0b")}[make]
+    with pytest.raises(PublishError, match="cannot publish|must be a path"):
+        check_output_dir(path)
+    assert (tmp_path / "models").read_text() == "not a folder"
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root may write anywhere")
+def test_output_dir_not_writable(tmp_path):
+    from bankml.errors import PublishError
+    from bankml.persistence import check_output_dir
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(PublishError, match="Permission denied"):
+            check_output_dir(ro / "models")
+    finally:
+        ro.chmod(0o700)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_output_dir_on_a_filesystem_nobody_may_write(tmp_path):
+    # /proc refuses new folders even to root, where permission bits would say yes
+    from bankml.errors import PublishError
+    from bankml.persistence import check_output_dir
+
+    with pytest.raises(PublishError, match="cannot publish to /proc/bankml-models"):
+        check_output_dir("/proc/bankml-models")

@@ -13,8 +13,8 @@ from sklearn.tree import DecisionTreeClassifier
 from bankml.config import load_config
 from bankml._resources import config_path
 from bankml.datasets import make_customers
-from bankml.tracking import (CANDIDATE, CHAMPION, RunTracker, register_and_promote,
-                             resolve_tracking_uri, synthetic_input_example)
+from bankml.tracking import (CANDIDATE, CHAMPION, RunTracker, compare_with_champion,
+                             register_and_promote, resolve_tracking_uri, synthetic_input_example)
 
 FEATURES = ["gender", "education", "age", "short_term_assets", "long_term_assets", "has_fund"]
 
@@ -22,6 +22,7 @@ FEATURES = ["gender", "education", "age", "short_term_assets", "long_term_assets
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "store").mkdir()
     return "sqlite:///" + str(tmp_path / "store" / "mlflow.db")
 
 
@@ -48,7 +49,6 @@ def test_uri_resolution(tmp_path, monkeypatch):
 
 
 def test_run_logs_config_metrics_artifacts_beside_the_store(store, tmp_path):
-    (tmp_path / "store").mkdir()
     cfg = load_config(config_path("quickstart.yaml"))
     report = tmp_path / "report.md"
     report.write_text("# hello")
@@ -80,36 +80,53 @@ def test_exception_marks_run_failed_and_registers_nothing(store):
     assert client.search_registered_models() == []
 
 
+def _logged(store, model, X):
+    with RunTracker("exp", tracking_uri=store) as rt:
+        info = rt.log_model(model, X)
+    return info, rt.run_id
+
+
+def _register(store, model, X, y, name="wm"):
+    """Log ``model`` in a run, compare it with the champion on (X, y), register it."""
+    info, run_id = _logged(store, model, X)
+    cmp = compare_with_champion(name, model, X, y, features=FEATURES, min_positives=30,
+                                tracking_uri=store)
+    return cmp, register_and_promote(info.model_uri, name, cmp, run_id, tracking_uri=store)
+
+
 def test_model_logged_registered_and_pyfunc_matches(store, data):
     X, y = data
     model = _model(X, y)
-    with RunTracker("exp", tracking_uri=store) as rt:
-        info = rt.log_model(model, X)
+    info, run_id = _logged(store, model, X)
     assert info.signature is not None
     assert [c.name for c in info.signature.inputs.inputs] == FEATURES
-    out = register_and_promote(info.model_uri, "wm", 0.7, tracking_uri=store)
-    assert out == {"version": 1, "promoted": True, "previous_champion": None, "previous_auc": None}
+    cmp = compare_with_champion("wm", model, X, y, features=FEATURES, min_positives=30,
+                                tracking_uri=store)
+    assert cmp.decision == "no_champion" and cmp.champion_version is None
+    out = register_and_promote(info.model_uri, "wm", cmp, run_id, tracking_uri=store)
+    assert out["version"] == 1 and out["promoted"] and out["previous_champion"] is None
     loaded = mlflow.pyfunc.load_model("models:/wm@candidate")
     np.testing.assert_allclose(np.asarray(loaded.predict(X)), model.predict_proba(X))
+    run = MlflowClient(store).get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["bankml.champion.decision"] == "no_champion"
+    assert run.data.metrics["candidate.auc"] == cmp.candidate_auc
 
 
-def test_champion_only_when_auc_beats_it(store, data):
+def test_champion_only_when_auc_beats_it_on_the_same_rows(store, data):
     X, y = data
     client = MlflowClient(store)
-    uris = []
-    for depth in (2, 3, 4):
-        with RunTracker("exp", tracking_uri=store) as rt:
-            uris.append(rt.log_model(_model(X, y, depth), X).model_uri)
-    assert register_and_promote(uris[0], "wm", 0.70, tracking_uri=store)["promoted"]
-    worse = register_and_promote(uris[1], "wm", 0.65, tracking_uri=store)
-    assert worse == {"version": 2, "promoted": False, "previous_champion": 1, "previous_auc": 0.70}
+    cmp, out = _register(store, _model(X, y, 3), X, y)
+    assert out["promoted"] and cmp.decision == "no_champion"
+    worse, out = _register(store, _model(X, y, 1), X, y)
+    assert worse.decision == "keep" and worse.candidate_auc < worse.champion_auc
+    assert out["version"] == 2 and not out["promoted"] and out["previous_champion"] == 1
     assert str(client.get_model_version_by_alias("wm", CANDIDATE).version) == "2"
     assert str(client.get_model_version_by_alias("wm", CHAMPION).version) == "1"
-    tie = register_and_promote(uris[2], "wm", 0.70, tracking_uri=store)
-    assert not tie["promoted"]
-    better = register_and_promote(uris[2], "wm", 0.71, tracking_uri=store)
-    assert better["promoted"] and better["version"] == 4
-    assert str(client.get_model_version_by_alias("wm", CHAMPION).version) == "4"
+    better, out = _register(store, _model(X, y, 6), X, y)
+    assert better.decision == "promote" and better.candidate_auc > better.champion_auc
+    assert out["promoted"] and out["version"] == 3
+    assert str(client.get_model_version_by_alias("wm", CHAMPION).version) == "3"
 
 
 def test_input_example_is_not_a_customer_row(data):
@@ -143,14 +160,12 @@ def test_log_model_keeps_mlflow_noise_off_the_terminal(store, data):
     assert not [t for t in texts if "Inferred schema contains integer" in t], texts
 
 
-def test_same_auc_again_is_a_tie_at_full_precision(store, data):
-    # an AUC such as 1/3 must be recorded exactly: rounding it when stored would make the
-    # same model, registered again, look strictly better than itself
+def test_same_model_again_is_a_tie_and_keeps_the_champion(store, data):
+    # the champion re-scored on the same rows gives exactly the candidate's AUC: a tie keeps
     X, y = data
-    with RunTracker("exp", tracking_uri=store) as rt:
-        uri = rt.log_model(_model(X, y), X).model_uri
-    auc = 1 / 3
-    assert register_and_promote(uri, "wm", auc, tracking_uri=store)["promoted"]
-    again = register_and_promote(uri, "wm", auc, tracking_uri=store)
-    assert not again["promoted"] and again["previous_auc"] == auc
+    model = _model(X, y)
+    assert _register(store, model, X, y)[1]["promoted"]
+    again, out = _register(store, model, X, y)
+    assert again.decision == "keep" and again.candidate_auc == again.champion_auc
+    assert not out["promoted"] and out["previous_auc"] == again.champion_auc
     assert str(MlflowClient(store).get_model_version_by_alias("wm", CHAMPION).version) == "1"

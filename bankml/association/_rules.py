@@ -1,25 +1,24 @@
 """Association rules A => C from frequent itemsets, with mlxtend's metrics, and what to do with them.
 
-Mining, pruning, re-measuring on a hold-out month, the branch call list (:func:`recommend`)
-and conversion to the :class:`bankml.rules.RuleSet` that every bankml model exports through.
+Mining, pruning, re-measuring on a hold-out month and the branch call list
+(:func:`recommend`). :func:`bankml.rules.rules_from_association` turns the rules into the
+RuleSet every bankml model exports through (data flows association -> rules, never back).
 """
 
 from __future__ import annotations
 
 import numbers
-import re
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ResourceLimitError
-from ..schema import COLUMNS, ID
+from ..schema import ID
 from ._itemsets import DEFAULT_MAX_ITEMSETS, _mine, _prepare, _Table, _universe
-from ._transactions import _as_tx
+from ._transactions import ITEMS_ATTR, _as_tx
 
-__all__ = ["mine_rules", "prune_redundant", "evaluate_rules", "recommend", "to_ruleset",
-           "METRICS"]
+__all__ = ["mine_rules", "prune_redundant", "evaluate_rules", "recommend", "METRICS"]
 
 METRICS = ("antecedent support", "consequent support", "support", "confidence", "lift",
            "leverage", "conviction")
@@ -197,7 +196,9 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
         support``, ``consequent support``, ``support``, ``confidence``, ``lift``,
         ``leverage``, ``conviction`` exactly as mlxtend computes them; sorted by confidence,
         lift and support (descending), ties in itemset order. ``attrs["n_transactions"]``
-        is the number of baskets.
+        is the number of baskets; ``attrs["bankml.items"]`` carries on what each item means
+        when the transactions came from :func:`to_transactions` (read by
+        :func:`bankml.rules.rules_from_association`).
 
     Examples
     --------
@@ -228,8 +229,9 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
     else:
         frame = pd.DataFrame({"support": table.counts / table.n, "itemsets": table.frozensets()})
         (ai, ci, _), values = _rules_mlxtend(table, frame, min_confidence)
+    meaning = transactions.attrs.get(ITEMS_ATTR) if isinstance(transactions, pd.DataFrame) else None
     if values is None or not len(ai):
-        return _empty_rules(table.n)
+        return _with_meaning(_empty_rules(table.n), meaning)
     keep = np.ones(len(ai), dtype=bool)
     if min_lift is not None:
         keep &= values["lift"] >= min_lift
@@ -248,7 +250,13 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
     out = pd.DataFrame({"antecedents": labels[ai[order]], "consequents": labels[ci[order]],
                         **{m: values[m][order] for m in METRICS}}, columns=_RULE_COLUMNS)
     out.attrs["n_transactions"] = table.n
-    return out
+    return _with_meaning(out, meaning)
+
+
+def _with_meaning(rules: pd.DataFrame, meaning) -> pd.DataFrame:
+    if meaning is not None:
+        rules.attrs[ITEMS_ATTR] = meaning
+    return rules
 
 
 # -- working with a rules table ------------------------------------------------------------
@@ -388,7 +396,7 @@ def evaluate_rules(rules, transactions) -> pd.DataFrame:
         if m in rules.columns:
             out[f"mined {m}"] = rules[m].to_numpy(dtype=float)
     out.attrs["n_transactions"] = tx.n
-    return out
+    return _with_meaning(out, rules.attrs.get(ITEMS_ATTR))
 
 
 def _item_text(item, lang) -> str:
@@ -510,102 +518,3 @@ def recommend(rules, customers, k=3, lang="en") -> pd.DataFrame:
     if has_id:
         out.insert(1, ID, customers[ID].to_numpy()[cust])
     return out[columns]
-
-
-# -- RuleSet -----------------------------------------------------------------------------
-
-_NUM = r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
-
-
-def _item_conditions(item, Condition) -> list:
-    """An item label as conditions on the customer table.
-
-    ``has_fund`` -> ``has_fund > 0.5`` (a documented 0/1 flag: the split trees make, so
-    exports print it as "holds funds = yes"), another 0/1 item column ``x`` -> ``x == 1``;
-    a band ``age=30-55`` -> ``age > 30 AND age <= 55`` (bands are right-closed);
-    ``gender=F`` -> ``gender == 'F'``; ``star=5`` -> ``star == 5``.
-    """
-    if not isinstance(item, str) or "=" not in item:
-        column = COLUMNS.get(item)
-        if column is not None and column.kind == "flag":
-            return [Condition(item, ">", 0.5)]
-        return [Condition(str(item), "==", 1)]
-    col, value = item.split("=", 1)
-    if m := re.fullmatch(f"<=({_NUM})", value):
-        return [Condition(col, "<=", float(m[1]))]
-    if m := re.fullmatch(f">({_NUM})", value):
-        return [Condition(col, ">", float(m[1]))]
-    if m := re.fullmatch(f"({_NUM})-({_NUM})", value):
-        return [Condition(col, ">", float(m[1])), Condition(col, "<=", float(m[2]))]
-    if re.fullmatch(r"-?\d+", value):
-        return [Condition(col, "==", int(value))]
-    if re.fullmatch(_NUM, value):
-        return [Condition(col, "==", float(value))]
-    return [Condition(col, "==", value)]
-
-
-def to_ruleset(rules, consequent=None):
-    """Rules predicting one product as a :class:`bankml.rules.RuleSet` (text, SQL, HTML export).
-
-    Each rule ``A => {product}`` becomes ``IF <conditions of A> THEN 1`` on the customer
-    table: a holding flag ``has_x`` reads ``has_x > 0.5`` (printed "holds x = yes"), a
-    band ``age=30-55`` reads ``age > 30 AND age <= 55``, a value ``gender=F`` reads
-    ``gender = 'F'``. The RuleSet is
-    a decision list in the rules' order with default 0 and ``label_column`` the product;
-    each rule keeps its confidence, lift, coverage (antecedent support) and, when the
-    number of baskets is known, support as a customer count.
-
-    Parameters
-    ----------
-    rules : pandas.DataFrame
-        From :func:`mine_rules`.
-    consequent : str, optional
-        The product; needed when the rules predict more than one single-item consequent
-        (only rules whose consequent is exactly this item are used).
-
-    Returns
-    -------
-    bankml.rules.RuleSet
-
-    Examples
-    --------
-    >>> train = [["has_fund", "has_wm_account"]] * 3 + [["has_fund"], ["has_gold"]]
-    >>> rs = to_ruleset(mine_rules(train, 0.3, 0.5, consequents=["has_wm_account"]))
-    >>> print(rs)
-    1. IF has_fund > 0.5 THEN 1  [support 4, confidence 75%]
-    OTHERWISE 0
-    """
-    try:
-        from ..rules import Condition, Rule, RuleSet
-    except ImportError as err:  # pragma: no cover - the rules package ships with bankml
-        raise DataError(f"to_ruleset needs bankml.rules, which failed to import: {err}") from err
-    ante, cons = _check_rules(rules, "to_ruleset")
-    targets = sorted({next(iter(c)) for c in cons if len(c) == 1}, key=str)
-    if consequent is None:
-        if len(targets) != 1 or any(len(c) != 1 for c in cons):
-            raise DataError("to_ruleset: the rules predict several consequents "
-                            f"({sorted(map(sorted, set(cons)))[:5]}...); choose one with "
-                            "consequent=..., or mine with consequents=[product]")
-        consequent = targets[0]
-    keep = np.array([c == frozenset([consequent]) for c in cons], dtype=bool)
-    if not keep.any():
-        raise DataError(f"to_ruleset: no rule has the consequent {consequent!r}; "
-                        f"single-item consequents present: {targets[:20]}")
-    n = rules.attrs.get("n_transactions")
-    sub = rules[keep]
-
-    def col(name):
-        return sub[name].to_numpy(dtype=float) if name in sub.columns else np.full(len(sub), np.nan)
-
-    conf, lift, cover = col("confidence"), col("lift"), col("antecedent support")
-    out = []
-    for a, cf, lf, cv in zip(ante[keep], conf, lift, cover):
-        conditions = [c for item in sorted(a, key=str) for c in _item_conditions(item, Condition)]
-        out.append(Rule(conditions, prediction=1,
-                        support=None if n is None or np.isnan(cv) else int(round(cv * n)),
-                        confidence=None if np.isnan(cf) else cf,
-                        lift=None if np.isnan(lf) else lf,
-                        coverage=None if np.isnan(cv) else cv))
-    return RuleSet(out, default=0, classes=(0, 1), label_column=consequent,
-                   meta={"model": "association rules", "consequent": consequent,
-                         "n_samples": n})

@@ -6,8 +6,9 @@ checked and turned into the boolean matrix the engines, metrics and recommender 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Hashable
+from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain
 
 import numpy as np
@@ -16,7 +17,13 @@ import pandas as pd
 from .._messages import index_rows as _index_rows
 from ..errors import DataError
 
-__all__ = ["to_transactions", "to_onehot", "to_baskets"]
+__all__ = ["to_transactions", "to_onehot", "to_baskets", "ITEMS_ATTR"]
+
+#: Key of the transactions' (and mined rules') ``attrs`` recording what each item means:
+#: item -> tuple of ``(column, op, value)`` tests on the customer table, all of which hold
+#: for a customer who has the item. ``bankml.rules.rules_from_association`` reads it, so
+#: item names are never parsed back.
+ITEMS_ATTR = "bankml.items"
 
 # A numeric attribute with more distinct values than this needs bands: one item per value
 # would swamp the miner with rare items.
@@ -247,19 +254,67 @@ def _value_text(v) -> str:
     return str(v)
 
 
-def _attribute_items(df: pd.DataFrame, col, cuts) -> tuple[list, np.ndarray]:
-    """Items ``col=value`` for one attribute: labels and the (n, k) boolean block."""
+def _exact_number(x: float) -> str:
+    """A cut point as people read it, exactly: ``1,234,567``, ``0.1``, ``-2,500.5``.
+
+    Shortest round-trip digits, never an exponent, so a label always names the very cut
+    the band uses (``1.23e+06`` would not).
+
+    >>> _exact_number(1234567.0), _exact_number(0.1), _exact_number(-2500.5), _exact_number(1e-7)
+    ('1,234,567', '0.1', '-2,500.5', '0.0000001')
+    """
+    d = Decimal(repr(float(x)))
+    if d == d.to_integral_value():
+        return f"{int(d):,}"
+    return format(d, ",f")
+
+
+def _band_labels(cuts) -> list | None:
+    """Exact band labels ``<=c1``, ``c1-c2`` ... ``>ck``; None when the cuts are unusable
+    (the binner then refuses them with its own message)."""
+    try:
+        text = [_exact_number(c) for c in np.asarray(cuts, dtype=float).ravel()]
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+    if not text:
+        return None
+    return ([f"<={text[0]}"] + [f"{a}-{b}" for a, b in zip(text[:-1], text[1:])]
+            + [f">{text[-1]}"])
+
+
+def _band_meaning(col, cuts, k) -> tuple:
+    """Band k of right-closed ``cuts`` as tests on the raw column, with the exact cuts."""
+    cuts = [float(c) for c in np.asarray(cuts, dtype=float).ravel()]
+    tests = []
+    if k > 0:
+        tests.append((col, ">", cuts[k - 1]))
+    if k < len(cuts):
+        tests.append((col, "<=", cuts[k]))
+    return tuple(tests)
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _attribute_items(df: pd.DataFrame, col, cuts) -> tuple[list, np.ndarray, list]:
+    """Items ``col=value`` for one attribute: labels, the (n, k) boolean block and what
+    each item means on the customer table."""
     s = df[col]
     if cuts is not None:
         from ..tree import ConceptHierarchyBinner
 
+        labels = _band_labels(cuts)
         try:
-            banded = ConceptHierarchyBinner({col: cuts}).fit_transform(df[[col]])[col]
+            binner = ConceptHierarchyBinner({col: cuts},
+                                            labels=None if labels is None else {col: labels})
+            banded = binner.fit_transform(df[[col]])[col]
         except DataError as err:
             raise DataError(f"to_transactions: attribute {col!r}: {err}") from None
         cat = banded.cat
         codes = cat.codes.to_numpy()
         values = list(cat.categories)
+        meanings = [_band_meaning(col, cuts, k) for k in range(len(values))]
     else:
         if pd.api.types.is_bool_dtype(s.dtype):
             s = s.astype("object")
@@ -273,9 +328,10 @@ def _attribute_items(df: pd.DataFrame, col, cuts) -> tuple[list, np.ndarray]:
                 raise DataError(f"to_transactions: numeric attribute {col!r} has {len(values)} "
                                 f"distinct values; give cut points in bands={{{col!r}: [...]}} "
                                 "so it becomes a few banded items")
+        meanings = [((col, "==", _plain(v)),) for v in values]
     labels = [f"{col}={_value_text(v)}" for v in values]
     block = codes[:, None] == np.arange(len(values))[None, :]  # code -1 (missing): no item
-    return labels, block
+    return labels, block, meanings
 
 
 def to_transactions(df, items=None, attributes=None, bands=None) -> pd.DataFrame:
@@ -305,7 +361,11 @@ def to_transactions(df, items=None, attributes=None, bands=None) -> pd.DataFrame
     pandas.DataFrame
         Boolean, same index as ``df``, one column per item: the item columns first, then
         each attribute's values (band order, category order or sorted values).
-        Turn it into baskets with :func:`to_baskets`.
+        Turn it into baskets with :func:`to_baskets`. Band labels print the cut points
+        exactly with thousands separators (``balance=1,000,000-1,234,567``).
+        ``attrs["bankml.items"]`` (:data:`ITEMS_ATTR`) records what each item means on
+        ``df``: a flag ``has_fund`` is ``has_fund == 1``, a band ``age=30-55`` is
+        ``age > 30 and age <= 55``, a value ``gender=F`` is ``gender == 'F'``.
 
     Raises
     ------
@@ -351,15 +411,20 @@ def to_transactions(df, items=None, attributes=None, bands=None) -> pd.DataFrame
         raise DataError(f"to_transactions: columns {missing} are not in the table")
     names: list = []
     blocks = []
+    meanings: list = []
     for c in items:
         names.append(c)
         blocks.append(_flag_column(df[c], c, "to_transactions")[:, None])
+        meanings.append(((c, "==", 1),))
     for c in attributes:
-        labels, block = _attribute_items(df, c, bands.get(c))
+        labels, block, means = _attribute_items(df, c, bands.get(c))
         names += labels
         blocks.append(block)
+        meanings += means
     X = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(df), 0), dtype=bool)
     if len(set(names)) != len(names):
         dups = sorted({n for n in names if names.count(n) > 1})
         raise DataError(f"to_transactions: item labels {dups} would repeat; rename the columns")
-    return pd.DataFrame(X, index=df.index, columns=pd.Index(names, dtype=object))
+    out = pd.DataFrame(X, index=df.index, columns=pd.Index(names, dtype=object))
+    out.attrs[ITEMS_ATTR] = dict(zip(names, meanings))
+    return out

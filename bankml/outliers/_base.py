@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
-from ..errors import ConfigError
+from ..errors import check_is_fitted
 from ._config import outliers_config
 
 __all__ = ["BaseDetector"]
@@ -20,10 +19,18 @@ __all__ = ["BaseDetector"]
 class BaseDetector(BaseEstimator):
     """Common behaviour of the detectors; a detector is a small subclass.
 
-    Subclasses implement ``_fit_scores(X)`` (fit, return the training scores) and
-    ``decision_function(X)``; they may override ``_flag`` (how a score becomes a flag) and
-    ``_threshold_from`` (how ``threshold_`` is set). Swapping one detector for another does
-    not change the calling code.
+    Subclasses declare ``_parameter_constraints`` (checked by ``fit``, scikit-learn's
+    ``InvalidParameterError`` on a bad value) and implement ``_fit_scores(X)`` (fit,
+    return the training scores) and ``decision_function(X)``; they may override ``_flag``
+    (how a score becomes a flag) and ``_threshold_from`` (how ``threshold_`` is set).
+
+    What is swappable: :class:`IsolationForestDetector` and :class:`LocalOutlierDetector`
+    take the same customer table (one row per customer) and return one score and flag per
+    row, so one replaces the other without changing the calling code.
+    :class:`ThresholdDetector` shares the method names (``fit``, ``decision_function``,
+    ``predict``, ``labels_``, ``threshold_``, ``reasons``) but NOT the input or output:
+    it takes a table of daily totals (one row per account and active day) and answers
+    per account, and its ``threshold_`` is a number of days, not a score quantile.
 
     Parameters of a subclass include ``contamination``: the share of training rows to flag
     (default from configs/outliers.yaml); ``threshold_`` is the ``1 - contamination``
@@ -32,7 +39,10 @@ class BaseDetector(BaseEstimator):
     Examples
     --------
     >>> import numpy as np
+    >>> from numbers import Real
+    >>> from sklearn.utils._param_validation import Interval
     >>> class DistanceDetector(BaseDetector):
+    ...     _parameter_constraints = {"contamination": [Interval(Real, 0, 0.5, closed="right"), None]}
     ...     def __init__(self, contamination=None):
     ...         self.contamination = contamination
     ...     def _fit_scores(self, X):
@@ -46,12 +56,9 @@ class BaseDetector(BaseEstimator):
     """
 
     def _contamination(self) -> float:
+        # checked by _parameter_constraints in fit; None means the configured default
         c = getattr(self, "contamination", None)
-        if c is None:
-            return outliers_config()["contamination"]
-        if isinstance(c, bool) or not isinstance(c, (int, float, np.floating)) or not 0 < c <= 0.5:
-            raise ConfigError(f"contamination must be a share in (0, 0.5], got {c!r}")
-        return float(c)
+        return outliers_config()["contamination"] if c is None else float(c)
 
     def _threshold_from(self, scores: np.ndarray) -> float:
         # The (1 - contamination) quantile of the training scores: about that share of the
@@ -63,6 +70,7 @@ class BaseDetector(BaseEstimator):
 
     def fit(self, X, y=None):
         """Fit the detector on ``X`` and flag its rows; ``y`` is ignored."""
+        self._validate_params()
         scores = self._fit_scores(X)
         self.threshold_ = self._threshold_from(scores)
         self.decision_scores_ = scores

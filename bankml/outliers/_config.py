@@ -9,7 +9,7 @@ import functools
 
 from .._resources import load_builtin_yaml
 from ..errors import ConfigError
-from ..labels import LANGS
+from ..labels import check_bilingual
 
 _REASON_KEYS = ("amount", "count", "join", "score", "feature", "suspect", "learned",
                 "measure_amount", "measure_count")
@@ -55,9 +55,7 @@ def validate_outliers_config(data: dict) -> dict:
         raise ConfigError(f"outliers.yaml: outliers.reasons must have exactly the keys "
                           f"{list(_REASON_KEYS)}")
     for key, leaf in reasons.items():
-        if not isinstance(leaf, dict) or set(leaf) != set(LANGS) or not all(
-                isinstance(leaf[lang], str) for lang in LANGS):
-            raise ConfigError(f"outliers.yaml: outliers.reasons.{key} must map zh and en to text")
+        check_bilingual(leaf, f"outliers.yaml: outliers.reasons.{key}")
     contamination = _number("outliers.contamination", section.get("contamination"), 0, 0.5)
     return {"contamination": contamination, "threshold": threshold, "reasons": reasons}
 

@@ -7,14 +7,16 @@ the threshold from ``contamination`` and explains every flag in zh or en.
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
 
-from ..errors import ConfigError, DataError
+from ..errors import DataError, check_is_fitted
 from ..labels import check_lang, column_label
 from ..schema import ACTIVITY_COLUMNS
 from ._base import BaseDetector
@@ -172,6 +174,14 @@ class _ScoreDetector(BaseDetector):
         return pd.Series(texts, index=parts.index, name="reason", dtype=object)
 
 
+_COMMON = {
+    "contamination": [Interval(Real, 0, 0.5, closed="right"), None],
+    "features": [list, tuple, str, None],
+    "log_scale": ["boolean"],
+    "n_jobs": [Integral, None],
+}
+
+
 class IsolationForestDetector(_ScoreDetector):
     """Isolation forest (scikit-learn) on log-scaled activity columns, with reasons.
 
@@ -211,6 +221,16 @@ class IsolationForestDetector(_ScoreDetector):
     >>> det.reasons(lang="zh").index.equals(det.labels_.index[det.labels_ == 1])
     True
     """
+
+    _parameter_constraints = {
+        **_COMMON,
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_samples": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"),
+                        Interval(Real, 0, 1, closed="right")],
+        "max_features": [Interval(Integral, 1, None, closed="left"),
+                         Interval(Real, 0, 1, closed="right")],
+        "random_state": ["random_state"],
+    }
 
     def __init__(self, contamination=None, features=None, log_scale=True, n_estimators=100,
                  max_samples="auto", max_features=1.0, random_state=0, n_jobs=None):
@@ -269,6 +289,14 @@ class LocalOutlierDetector(_ScoreDetector):
     20
     """
 
+    _parameter_constraints = {
+        **_COMMON,
+        "n_neighbors": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_samples": [Interval(Integral, 2, None, closed="left"), None],
+        # seeds numpy's default_rng, which takes no RandomState instance
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
     def __init__(self, contamination=None, n_neighbors="auto", max_samples=2000, features=None,
                  log_scale=True, random_state=0, n_jobs=None):
         self.contamination = contamination
@@ -283,23 +311,14 @@ class LocalOutlierDetector(_ScoreDetector):
         n = Z.shape[0]
         if n < 2:
             raise DataError(f"LocalOutlierDetector needs at least 2 rows, got {n} sample")
-        if self.max_samples is not None and (
-                isinstance(self.max_samples, bool) or not isinstance(self.max_samples, (int, np.integer))
-                or self.max_samples < 2):
-            raise ConfigError(f"LocalOutlierDetector: max_samples must be None or an integer >= 2, "
-                              f"got {self.max_samples!r}")
         if self.max_samples is not None and self.max_samples < n:
             rows = np.random.default_rng(self.random_state).choice(n, int(self.max_samples), replace=False)
             Z = Z[np.sort(rows)]
         n_fit = Z.shape[0]
-        if isinstance(self.n_neighbors, str) and self.n_neighbors == "auto":
+        if isinstance(self.n_neighbors, str):      # "auto", the only text the constraints allow
             k = max(20, math.ceil(2.5 * self._contamination() * n_fit))
-        elif (isinstance(self.n_neighbors, (int, np.integer)) and not isinstance(self.n_neighbors, bool)
-              and self.n_neighbors >= 1):
-            k = int(self.n_neighbors)
         else:
-            raise ConfigError(f"LocalOutlierDetector: n_neighbors must be 'auto' or an integer >= 1, "
-                              f"got {self.n_neighbors!r}")
+            k = int(self.n_neighbors)
         self.n_neighbors_ = max(1, min(k, n_fit - 1))
         self.model_ = LocalOutlierFactor(n_neighbors=self.n_neighbors_, novelty=True,
                                          n_jobs=self.n_jobs).fit((Z - self.center_) / self.scale_)

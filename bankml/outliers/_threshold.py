@@ -6,13 +6,15 @@ many accounts cross often is itself reported as suspect (wrong setting or an out
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Hashable
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..errors import ConfigError, DataError
+from .._dates import to_dates
+from ..errors import DataError, check_is_fitted
 from ..labels import check_lang
 from .._messages import row_positions as _positions
 from ._base import BaseDetector
@@ -29,6 +31,11 @@ class ThresholdDetector(BaseDetector):
     Input is a table of daily totals, one row per account and active day (as made by
     :func:`bankml.datasets._daily.make_daily_transactions`). Scores, flags and reasons are
     per account (a Series indexed by account id).
+
+    It shares the detectors' method names but is NOT a drop-in for
+    :class:`IsolationForestDetector` / :class:`LocalOutlierDetector`: those take the
+    customer table and answer per row; this one takes daily totals and answers per
+    account, and ``threshold_`` is a number of days.
 
     Parameters
     ----------
@@ -90,6 +97,19 @@ class ThresholdDetector(BaseDetector):
     'daily amount exceeded threshold 50,000 on 3 days'
     """
 
+    _parameter_constraints = {
+        "method": [StrOptions(set(_METHODS))],
+        "amount_threshold": [Interval(Real, 0, None, closed="left"), None],
+        "count_threshold": [Interval(Real, 0, None, closed="left"), None],
+        "quantile": [Interval(Real, 0, 1, closed="both"), None],
+        "factor": [Interval(Real, 0, None, closed="left"), None],
+        "min_history": [Interval(Integral, 1, None, closed="left"), None],
+        "min_days": [Interval(Integral, 1, None, closed="left"), None],
+        "window": [Interval(Integral, 1, None, closed="left"), None],
+        "suspect_share": [Interval(Real, 0, 1, closed="both"), None],
+        "account": [Hashable], "date": [Hashable], "amount": [Hashable], "count": [Hashable],
+    }
+
     def __init__(self, method="fixed", amount_threshold=None, count_threshold=None, quantile=None,
                  factor=None, min_history=None, min_days=None, window=None, suspect_share=None,
                  account="account_id", date="date", amount="amount", count="count"):
@@ -109,26 +129,14 @@ class ThresholdDetector(BaseDetector):
 
     # -- settings ----------------------------------------------------------------------
     def _settings(self) -> dict:
+        # values were checked by _parameter_constraints in fit; None means the configured
+        # default of configs/outliers.yaml (validated when that file is read)
         cfg = outliers_config()["threshold"]
         given = {"amount": self.amount_threshold, "count": self.count_threshold,
                  "quantile": self.quantile, "factor": self.factor,
                  "min_history": self.min_history, "min_days": self.min_days,
                  "suspect_share": self.suspect_share}
-        s = {k: (cfg[k] if v is None else v) for k, v in given.items()}
-        if self.method not in _METHODS:
-            raise ConfigError(f"ThresholdDetector: method must be one of {_METHODS}, got {self.method!r}")
-        for key in ("amount", "count", "factor"):
-            if not _is_number(s[key]) or s[key] < 0:
-                raise ConfigError(f"ThresholdDetector: {key} must be a number >= 0, got {s[key]!r}")
-        for key in ("quantile", "suspect_share"):
-            if not _is_number(s[key]) or not 0 <= s[key] <= 1:
-                raise ConfigError(f"ThresholdDetector: {key} must be a share in [0, 1], got {s[key]!r}")
-        for key in ("min_history", "min_days"):
-            if not _is_int(s[key]) or s[key] < 1:
-                raise ConfigError(f"ThresholdDetector: {key} must be an integer >= 1, got {s[key]!r}")
-        if self.window is not None and (not _is_int(self.window) or self.window < 1):
-            raise ConfigError(f"ThresholdDetector: window must be a number of days >= 1, got {self.window!r}")
-        return s
+        return {k: (cfg[k] if v is None else v) for k, v in given.items()}
 
     # -- input -------------------------------------------------------------------------
     def _check_daily(self, daily) -> dict:
@@ -148,13 +156,8 @@ class ThresholdDetector(BaseDetector):
             na = daily[c].isna().to_numpy()
             if na.any():
                 raise DataError(f"{name}: column {c!r} is missing in {_positions(na)}")
-        try:
-            with warnings.catch_warnings():
-                # Mixed-format text dates parse one by one; the result is checked anyway.
-                warnings.simplefilter("ignore", UserWarning)
-                dates = pd.to_datetime(daily[self.date])
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"{name}: column {self.date!r} must hold dates: {exc}") from exc
+        # year first only: 06/07/2024 is refused, not guessed month-first
+        dates = to_dates(daily[self.date], f"{name}: column {self.date!r}")
         amount = daily[self.amount]
         count = daily[self.count]
         for c, col in ((self.amount, amount), (self.count, count)):
@@ -346,10 +349,3 @@ class ThresholdDetector(BaseDetector):
                              "suspect": bool(suspect), "reason": reason})
         return pd.DataFrame(rows)
 
-
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and np.isfinite(x)
-
-
-def _is_int(x) -> bool:
-    return _is_number(x) and float(x).is_integer()

@@ -1,5 +1,11 @@
-"""Every export of a RuleSet, from its one representation: text (zh/en), markdown, frame,
-JSON (round trip), SQL (SQLite / DuckDB / Spark), dependency-free Python and an HTML sheet.
+"""Every export of a RuleSet, as free functions of its one representation: text (zh/en),
+markdown, frame/CSV, JSON (round trip), SQL (SQLite / DuckDB / Spark), dependency-free
+Python and an HTML sheet.
+
+Text, markdown, frame/CSV and HTML print conditions through ONE renderer
+(:func:`_conditions_text`); what a column or value reads as comes from the labels file,
+never from the bank schema. Every function that prints words takes ``lang`` defaulting to
+:data:`bankml.labels.DEFAULT_LANG`.
 """
 
 from __future__ import annotations
@@ -7,24 +13,29 @@ from __future__ import annotations
 import datetime as _dt
 import html as _html
 import json
+import keyword
 import math
 import numbers
 import os
+import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..labels import Labels, check_lang, default_labels
-from ._model import NUMERIC_OPS, Condition, Rule, RuleSet, _sort_key
+from ..errors import DataError, RuleExportError
+from ..labels import DEFAULT_LANG, Labels, check_lang, default_labels
+from ._model import (EQ_OPS, NUMERIC_OPS, OPS, SET_OPS, Condition, Rule, RuleSet, _sort_key,
+                     check_depth, check_ruleset)
 
-__all__ = ["to_text", "to_markdown", "to_frame", "to_json", "from_json", "to_sql",
-           "to_python", "to_html", "SQL_DIALECTS"]
+__all__ = ["to_text", "to_markdown", "to_frame", "to_csv", "to_json", "from_json", "to_sql",
+           "to_python", "to_html", "format_number", "SQL_DIALECTS"]
 
-JSON_FORMAT = "bankml.rules/1"
+JSON_FORMAT = "bankml.rules/2"
+_JSON_FORMATS = ("bankml.rules/1", JSON_FORMAT)  # /1 kept provenance and flags in "meta"
 
 
-# -- labels and numbers --------------------------------------------------------------------
+# -- labels, numbers and visible text ------------------------------------------------------
 def _labels(labels) -> Labels:
     if labels is None:
         return default_labels()
@@ -34,7 +45,7 @@ def _labels(labels) -> Labels:
         return Labels.from_yaml(labels)
     if isinstance(labels, dict):
         return Labels(labels)
-    raise TypeError(f"labels must be None, a Labels, a dict or a YAML path, got {type(labels).__name__}")
+    raise DataError(f"labels must be None, a Labels, a dict or a YAML path, got {type(labels).__name__}")
 
 
 def format_number(v) -> str:
@@ -53,129 +64,164 @@ def format_number(v) -> str:
     return f"{v:,.4g}"
 
 
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _visible(text) -> str:
+    """``text`` on one line: control characters and line/paragraph separators become
+    visible escapes (``\\n``, ``\\x00``, ``\\u2028``), so a hostile value cannot break a
+    printed line, a table row or a CSV record.
+
+    >>> _visible("a\\nb\\tc\\x00")
+    'a\\\\nb\\\\tc\\\\x00'
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(_escape_char(ch) if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                   for ch in text)
+
+
 _FLIP = {">": "<", ">=": "<="}
 _SHOW = {"==": "=", "!=": "≠", "<=": "<=", "<": "<", ">": ">", ">=": ">="}
 
 
-def _value_text(lab, feature, v, lang):
-    if isinstance(v, float) or (isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                                and lab.value(feature, v, lang) == str(v)):
-        return format_number(v) if not isinstance(v, numbers.Integral) else str(v)
-    return lab.value(feature, v, lang)
+class _Renderer:
+    """The one condition renderer: column, value and prediction text in one language."""
 
+    def __init__(self, ruleset: RuleSet, lang, labels):
+        self.rs = ruleset
+        self.lang = check_lang(lang)
+        self.lab = _labels(labels)
 
-def _is_flag_split(c: Condition) -> bool:
-    """A threshold strictly between 0 and 1 on a documented 0/1 flag column (has_*)."""
-    from ..schema import COLUMNS
-    col = COLUMNS.get(c.feature)
-    return c.op in NUMERIC_OPS and col is not None and col.kind == "flag" and 0 < c.value < 1
+    def term(self, key) -> str:
+        return self.lab.term(key, self.lang)
 
+    def column(self, feature) -> str:
+        return _visible(self.lab.column(feature, self.lang))
 
-def _cond_text(lab, c: Condition, lang, col=None) -> str:
-    col = col or lab.column(c.feature, lang)
-    if _is_flag_split(c):
-        word = lab.term("rule_yes" if c.op in (">", ">=") else "rule_no", lang)
-        text = f"{col} = {word}"
-    elif c.op in NUMERIC_OPS:
-        text = f"{col} {_SHOW[c.op]} {format_number(c.value)}"
-    elif c.op in ("in", "not in") and not c.value:
-        if c.op == "in":  # only missing values can pass
-            return f"{col} {lab.term('rule_is_missing', lang)}"
-        text = f"{col} {lab.term('rule_is_known', lang)}"
-    elif c.op in ("==", "!=") or len(c.value) == 1:
-        op = c.op if c.op in ("==", "!=") else ("==" if c.op == "in" else "!=")
-        value = next(iter(c.values))
-        text = f"{col} {_SHOW[op]} {_value_text(lab, c.feature, value, lang)}"
-    else:
-        sep = "、" if lang == "zh" else ", "
-        vals = sep.join(_value_text(lab, c.feature, v, lang) for v in sorted(c.value, key=_sort_key))
-        word = lab.term("rule_in" if c.op == "in" else "rule_not_in", lang)
-        text = f"{col} {word} {{{vals}}}"
-    return _or_missing(lab, text, lang) if c.includes_missing else text
+    def value(self, feature, v) -> str:
+        if isinstance(v, float) or (isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                                    and self.lab.value(feature, v, self.lang) == str(v)):
+            return format_number(v) if not isinstance(v, numbers.Integral) else str(v)
+        return _visible(self.lab.value(feature, v, self.lang))
 
+    def number(self, feature, v) -> str:
+        unit = self.rs.units.get(feature)
+        return format_number(v) + (f" {_visible(unit)}" if unit else "")
 
-def _or_missing(lab, text, lang):
-    word = lab.term("rule_or_missing", lang)
-    return f"{text}（{word}）" if lang == "zh" else f"{text} ({word})"
+    def yes_no(self, feature):
+        """(no, yes) words when the labels file codes the column 0 = no, 1 = yes."""
+        no, yes = self.lab.value(feature, 0, self.lang), self.lab.value(feature, 1, self.lang)
+        if no == self.term("rule_no") and yes == self.term("rule_yes"):
+            return no, yes
+        return None
 
+    def is_flag_split(self, c: Condition) -> bool:
+        return c.op in NUMERIC_OPS and 0 < c.value < 1 and self.yes_no(c.feature) is not None
 
-def _conditions_text(lab, rule: Rule, lang) -> str:
-    """Conditions joined by AND; a lower and upper bound on one column read as one interval."""
-    conds = list(rule.conditions)
-    parts, used = [], set()
-    for i, c in enumerate(conds):
-        if i in used:
-            continue
-        pair = None
-        if c.op in (">", ">=") and not _is_flag_split(c):
-            for j in range(i + 1, len(conds)):
-                d = conds[j]
-                if j not in used and d.feature == c.feature and d.op in ("<", "<=") and \
-                        d.includes_missing == c.includes_missing and not _is_flag_split(d):
-                    pair = j
-                    break
-        if pair is not None:
+    def or_missing(self, text) -> str:
+        word = self.term("rule_or_missing")
+        return f"{text}（{word}）" if self.lang == "zh" else f"{text} ({word})"
+
+    def condition(self, c: Condition) -> str:
+        col = self.column(c.feature)
+        if self.is_flag_split(c):
+            no, yes = self.yes_no(c.feature)
+            text = f"{col} = {yes if c.op in ('>', '>=') else no}"
+        elif c.op in NUMERIC_OPS:
+            text = f"{col} {_SHOW[c.op]} {self.number(c.feature, c.value)}"
+        elif c.op in SET_OPS and not c.value:
+            if c.op == "in":  # only missing values can pass
+                return f"{col} {self.term('rule_is_missing')}"
+            text = f"{col} {self.term('rule_is_known')}"
+        elif c.op in EQ_OPS or len(c.value) == 1:
+            op = c.op if c.op in EQ_OPS else ("==" if c.op == "in" else "!=")
+            text = f"{col} {_SHOW[op]} {self.value(c.feature, next(iter(c.values)))}"
+        else:
+            sep = "、" if self.lang == "zh" else ", "
+            vals = sep.join(self.value(c.feature, v) for v in sorted(c.value, key=_sort_key))
+            word = self.term("rule_in" if c.op == "in" else "rule_not_in")
+            text = f"{col} {word} {{{vals}}}"
+        return self.or_missing(text) if c.includes_missing else text
+
+    def conditions(self, rule: Rule) -> str:
+        """Conditions joined by AND; a lower and upper bound on one column read as one interval."""
+        conds = list(rule.conditions)
+        parts, used = [], set()
+        for i, c in enumerate(conds):
+            if i in used:
+                continue
+            pair = None
+            if c.op in (">", ">=") and not self.is_flag_split(c):
+                for j in range(i + 1, len(conds)):
+                    d = conds[j]
+                    if j not in used and d.feature == c.feature and d.op in ("<", "<=") and \
+                            d.includes_missing == c.includes_missing:
+                        pair = j
+                        break
+            if pair is None:
+                parts.append(self.condition(c))
+                continue
             used.add(pair)
             d = conds[pair]
-            col = lab.column(c.feature, lang)
-            text = (f"{format_number(c.value)} {_FLIP[c.op]} {col} {d.op} "
-                    f"{format_number(d.value)}")
-            parts.append(_or_missing(lab, text, lang) if c.includes_missing else text)
-        else:
-            parts.append(_cond_text(lab, c, lang))
-    if not parts:
-        return lab.term("rule_always", lang)
-    return f" {lab.term('and', lang)} ".join(parts)
+            text = (f"{format_number(c.value)} {_FLIP[c.op]} {self.column(c.feature)} {d.op} "
+                    f"{self.number(d.feature, d.value)}")
+            parts.append(self.or_missing(text) if c.includes_missing else text)
+        if not parts:
+            return self.term("rule_always")
+        return f" {self.term('and')} ".join(parts)
 
-
-def _prediction_text(lab, ruleset, pred, lang) -> str:
-    if pred is None:
-        return "—"
-    if ruleset.label_column:
-        text = lab.value(ruleset.label_column, pred, lang)
-        if text == str(pred) and _is_flag_column(ruleset.label_column) and pred in (0, 1):
+    def prediction(self, pred) -> str:
+        if pred is None:
+            return "—"
+        column = self.rs.label_column
+        if not column:
+            return _visible(pred)
+        if isinstance(pred, (int, float)) and pred in (0, 1) and self.yes_no(column):
             # A product-flag target (cross-sell rules): read it like a flag condition.
-            word = lab.term("rule_yes" if pred == 1 else "rule_no", lang)
-            return f"{lab.column(ruleset.label_column, lang)} = {word}"
-        return text
-    return str(pred)
+            return f"{self.column(column)} = {self.yes_no(column)[int(pred)]}"
+        text = self.lab.value(column, pred, self.lang)
+        if text == str(pred):  # no label for this value: say which column it is a value of
+            return f"{self.column(column)} = {self.value(column, pred)}"
+        return _visible(text)
+
+    def confidence_term(self) -> str:
+        # class_weight / sample_weight confidences are not shares of customers: say so
+        return self.term("rule_weighted_confidence" if self.rs.weighted else "confidence")
+
+    def evidence(self, rule) -> str:
+        parts = []
+        if rule.support is not None:
+            parts.append(f"{self.term('support')} {rule.support:,} {self.term('persons')}")
+        if rule.confidence is not None:
+            parts.append(f"{self.confidence_term()} {rule.confidence:.0%}")
+        if not parts:
+            return ""
+        if self.lang == "zh":
+            return "（" + "，".join(parts) + "）"
+        return " (" + ", ".join(parts) + ")"
+
+    def rule(self, rule) -> str:
+        return (f"{self.term('if')} {self.conditions(rule)} {self.term('then')} "
+                f"{self.prediction(rule.prediction)}{self.evidence(rule)}")
+
+    def otherwise(self) -> str:
+        return f"{self.term('otherwise')} {self.prediction(self.rs.default)}"
 
 
-def _is_flag_column(name) -> bool:
-    from ..schema import COLUMNS
-    col = COLUMNS.get(name)
-    return col is not None and col.kind == "flag"
-
-
-def _confidence_term(ruleset) -> str:
-    # class_weight / sample_weight confidences are not shares of customers: say so
-    return "rule_weighted_confidence" if ruleset.meta.get("weighted_evidence") else "confidence"
-
-
-def _evidence_text(lab, rule, lang, ruleset=None) -> str:
-    parts = []
-    if rule.support is not None:
-        parts.append(f"{lab.term('support', lang)} {rule.support:,} {lab.term('persons', lang)}")
-    if rule.confidence is not None:
-        key = "confidence" if ruleset is None else _confidence_term(ruleset)
-        parts.append(f"{lab.term(key, lang)} {rule.confidence:.0%}")
-    if not parts:
-        return ""
-    if lang == "zh":
-        return "（" + "，".join(parts) + "）"
-    return " (" + ", ".join(parts) + ")"
-
-
-def rule_text(rule, ruleset, lang="zh", labels=None) -> str:
-    lab = _labels(labels)
-    then = lab.term("then", lang)
-    return (f"{lab.term('if', lang)} {_conditions_text(lab, rule, lang)} {then} "
-            f"{_prediction_text(lab, ruleset, rule.prediction, lang)}"
-            f"{_evidence_text(lab, rule, lang, ruleset)}")
-
-
-def to_text(ruleset: RuleSet, lang="zh", labels=None) -> str:
+def to_text(ruleset: RuleSet, lang=DEFAULT_LANG, labels=None) -> str:
     """One numbered line per rule plus the default, in Chinese or English.
+
+    Control characters in names and values are printed as visible escapes (``\\n``), so
+    each rule stays on its own line.
 
     Examples
     --------
@@ -189,36 +235,49 @@ def to_text(ruleset: RuleSet, lang="zh", labels=None) -> str:
     1. IF deposit balance > 2,500 AND age > 55 THEN WM buyer (support 12 customers, confidence 83%)
     OTHERWISE not a WM buyer
     """
-    check_lang(lang)
-    lab = _labels(labels)
-    lines = [f"{r.rule_id}. {rule_text(r, ruleset, lang, lab)}" for r in ruleset.rules]
-    lines.append(f"{lab.term('otherwise', lang)} "
-                 f"{_prediction_text(lab, ruleset, ruleset.default, lang)}")
+    r = _Renderer(check_ruleset(ruleset, "to_text"), lang, labels)
+    lines = [f"{rule.rule_id}. {r.rule(rule)}" for rule in ruleset.rules]
+    lines.append(r.otherwise())
     return "\n".join(lines)
 
 
 # -- tables ----------------------------------------------------------------------------------
-def to_frame(ruleset: RuleSet, lang="en", labels=None) -> pd.DataFrame:
+def to_frame(ruleset: RuleSet, lang=DEFAULT_LANG, labels=None) -> pd.DataFrame:
     """One row per rule: id, readable conditions, prediction and evidence columns.
 
     >>> from bankml.rules import Condition, Rule, RuleSet
     >>> rs = RuleSet([Rule([Condition("age", ">", 55)], 1, support=12, confidence=0.5)])
-    >>> to_frame(rs)[["rule_id", "conditions", "support"]].values.tolist()
+    >>> to_frame(rs, lang="en")[["rule_id", "conditions", "support"]].values.tolist()
     [[1, 'age > 55', 12]]
     """
-    check_lang(lang)
-    lab = _labels(labels)
-    rows = [{"rule_id": r.rule_id, "conditions": _conditions_text(lab, r, lang),
-             "prediction": r.prediction,
-             "prediction_label": _prediction_text(lab, ruleset, r.prediction, lang),
-             "n_conditions": len(r.conditions), "support": r.support, "n_correct": r.n_correct,
-             "confidence": r.confidence, "lift": r.lift, "coverage": r.coverage}
-            for r in ruleset.rules]
+    r = _Renderer(check_ruleset(ruleset, "to_frame"), lang, labels)
+    rows = [{"rule_id": rule.rule_id, "conditions": r.conditions(rule),
+             "prediction": rule.prediction,
+             "prediction_label": r.prediction(rule.prediction),
+             "n_conditions": len(rule.conditions), "support": rule.support,
+             "n_correct": rule.n_correct, "confidence": rule.confidence, "lift": rule.lift,
+             "coverage": rule.coverage}
+            for rule in ruleset.rules]
     cols = ["rule_id", "conditions", "prediction", "prediction_label", "n_conditions",
             "support", "n_correct", "confidence", "lift", "coverage"]
     out = pd.DataFrame(rows, columns=cols)
     out["support"] = out["support"].astype("Int64")
     return out
+
+
+def to_csv(ruleset: RuleSet, path=None, lang=DEFAULT_LANG, labels=None):
+    """:func:`to_frame` as CSV: written to ``path``, or returned as text when ``path`` is None.
+
+    Records end in CRLF (RFC 4180): Python's CSV writer quotes a field only when it holds a
+    character of the line terminator, so with a bare ``\n`` terminator a raw prediction
+    holding a carriage return would be written unquoted and split the record when read.
+
+    >>> from bankml.rules import Condition, Rule, RuleSet
+    >>> print(to_csv(RuleSet([Rule([Condition("age", ">", 55)], 1)]), lang="en").splitlines()[1])
+    1,age > 55,1,1,1,,,,,
+    """
+    return to_frame(ruleset, lang=lang, labels=labels).to_csv(path, index=False,
+                                                              lineterminator="\r\n")
 
 
 def _pct(v):
@@ -229,31 +288,39 @@ def _num(v, fmt="{:,.2f}"):
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
 
 
-def to_markdown(ruleset: RuleSet, lang="en", labels=None) -> str:
+# A "<" that could open raw HTML in a Markdown viewer (a tag, comment or directive).
+_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _md_cell(s) -> str:
+    return _MD_TAG.sub(r"\\<", str(s).replace("\\", "\\\\").replace("|", "\\|"))
+
+
+def to_markdown(ruleset: RuleSet, lang=DEFAULT_LANG, labels=None) -> str:
     """A Markdown table of the rules with their evidence, then the default.
 
+    Cell text is escaped for Markdown (``|``, backslashes, anything that would open an
+    HTML tag), and control characters print as visible escapes.
+
     >>> from bankml.rules import Condition, Rule, RuleSet
-    >>> print(to_markdown(RuleSet([Rule([Condition("age", ">", 55)], 1, support=3)], default=0)))
+    >>> rs = RuleSet([Rule([Condition("age", ">", 55)], 1, support=3)], default=0)
+    >>> print(to_markdown(rs, lang="en"))
     | # | IF | THEN | support | confidence | lift | coverage |
     |---|---|---|---|---|---|---|
     | 1 | age > 55 | 1 | 3 |  |  |  |
     <BLANKLINE>
     OTHERWISE 0
     """
-    check_lang(lang)
-    lab = _labels(labels)
-    t = lambda k: lab.term(k, lang)  # noqa: E731
-    head = ["#", t("if"), t("then"), t("support"), t(_confidence_term(ruleset)), t("lift"),
-            t("coverage")]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
-    for r in ruleset.rules:
-        cells = [r.rule_id, _conditions_text(lab, r, lang),
-                 _prediction_text(lab, ruleset, r.prediction, lang),
-                 "" if r.support is None else f"{r.support:,}", _pct(r.confidence),
-                 _num(r.lift), _pct(r.coverage)]
-        lines.append("| " + " | ".join(esc(c) for c in cells) + " |")
-    lines += ["", f"{t('otherwise')} {_prediction_text(lab, ruleset, ruleset.default, lang)}"]
+    r = _Renderer(check_ruleset(ruleset, "to_markdown"), lang, labels)
+    head = ["#", r.term("if"), r.term("then"), r.term("support"), r.confidence_term(),
+            r.term("lift"), r.term("coverage")]
+    lines = ["| " + " | ".join(_md_cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+    for rule in ruleset.rules:
+        cells = [rule.rule_id, r.conditions(rule), r.prediction(rule.prediction),
+                 "" if rule.support is None else f"{rule.support:,}", _pct(rule.confidence),
+                 _num(rule.lift), _pct(rule.coverage)]
+        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    lines += ["", _md_cell(r.otherwise())]
     return "\n".join(lines)
 
 
@@ -270,38 +337,224 @@ def _jsonable(v):
     return str(v)
 
 
+def _condition_doc(c: Condition) -> dict:
+    value = sorted(c.value, key=_sort_key) if c.op in SET_OPS else c.value
+    return {"feature": c.feature, "op": c.op, "value": value,
+            "includes_missing": c.includes_missing}
+
+
+def _rule_doc(r: Rule) -> dict:
+    d = {"rule_id": r.rule_id, "conditions": [_condition_doc(c) for c in r.conditions],
+         "prediction": r.prediction}
+    for name in _RULE_NUMBERS:
+        d[name] = getattr(r, name)
+    return d
+
+
 def to_json(ruleset: RuleSet, indent=2) -> str:
     """The whole rule set as JSON; :func:`from_json` rebuilds an identical RuleSet.
 
     >>> from bankml.rules import Condition, Rule, RuleSet
     >>> rs = RuleSet([Rule([Condition("city", "in", ["a", "b'c"], True)], 1)], default=0)
-    >>> RuleSet.from_json(rs.to_json()) == rs
+    >>> from_json(to_json(rs)) == rs
     True
     """
+    check_ruleset(ruleset, "to_json")
     doc = {"format": JSON_FORMAT, "default": ruleset.default,
            "classes": None if ruleset.classes is None else list(ruleset.classes),
-           "label_column": ruleset.label_column, "meta": _jsonable(ruleset.meta),
-           "rules": [r.to_dict() for r in ruleset.rules]}
+           "label_column": ruleset.label_column,
+           "feature_names": None if ruleset.feature_names is None else list(ruleset.feature_names),
+           "units": dict(ruleset.units), "weighted": ruleset.weighted,
+           "provenance": _jsonable(ruleset.provenance),
+           "rules": [_rule_doc(r) for r in ruleset.rules]}
     return json.dumps(doc, ensure_ascii=False, indent=indent)
 
 
-def from_json(text) -> RuleSet:
-    """Rebuild a RuleSet from :func:`to_json` output (a string, bytes or parsed dict)."""
+_RULE_NUMBERS = ("support", "n_correct", "confidence", "lift", "coverage")
+_RULE_KEYS = {"rule_id", "conditions", "prediction", *_RULE_NUMBERS}
+_CONDITION_KEYS = {"feature", "op", "value", "includes_missing"}
+_DOC_KEYS = {"format", "default", "classes", "label_column", "feature_names", "units",
+             "weighted", "provenance", "rules"}
+
+
+def _bad(path, expected, got):
+    shown = repr(got)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return DataError(f"rule set JSON: {path} must be {expected}, got {shown}")
+
+
+def _kind_name(v):
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
+            type(None): "null"}.get(type(v), "a number")
+
+
+def _scalar(v, path, *, null=True):
+    if v is None and null:
+        return v
+    if isinstance(v, (str, bool, int)) or (isinstance(v, float) and not math.isnan(v)):
+        return v
+    raise _bad(path, "text, a number or true/false" + (" or null" if null else ""), v)
+
+
+def _number(v, path, *, integral=False):
+    if v is None:
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (
+            integral and not isinstance(v, int)):
+        raise _bad(path, ("a whole number" if integral else "a number") + " or null", v)
+    return v
+
+
+def _obj(v, path, keys, required=()):
+    if not isinstance(v, dict):
+        raise _bad(path, "an object", v)
+    unknown = sorted(set(v) - keys, key=str)
+    if unknown:
+        raise DataError(f"rule set JSON: {path} has unknown key(s) {unknown}; "
+                        f"expected only {sorted(keys)}")
+    absent = [k for k in required if k not in v]
+    if absent:
+        raise DataError(f"rule set JSON: {path} lacks {absent}")
+    return v
+
+
+def _parse_condition(d, path) -> Condition:
+    _obj(d, path, _CONDITION_KEYS, ("feature", "op", "value"))
+    feature, op, value = d["feature"], d["op"], d["value"]
+    if not isinstance(feature, str) or not feature:
+        raise _bad(f"{path}.feature", "a non-empty column name", feature)
+    if not isinstance(op, str) or op not in OPS:
+        raise _bad(f"{path}.op", f"one of {list(OPS)}", op)
+    if op in NUMERIC_OPS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and math.isnan(value)):
+            raise _bad(f"{path}.value", f"a number (operator {op!r})", value)
+    elif op in SET_OPS:
+        if not isinstance(value, list):
+            raise _bad(f"{path}.value", f"a list of values (operator {op!r})", value)
+        for k, v in enumerate(value):
+            _scalar(v, f"{path}.value[{k}]", null=False)
+    else:
+        _scalar(value, f"{path}.value", null=False)
+    miss = d.get("includes_missing", False)
+    if not isinstance(miss, bool):
+        raise _bad(f"{path}.includes_missing", "true or false", miss)
+    return Condition(feature, op, value, miss)
+
+
+def _parse_rule(d, path) -> Rule:
+    _obj(d, path, _RULE_KEYS, ("conditions", "prediction"))
+    conds = d["conditions"]
+    if not isinstance(conds, list):
+        raise _bad(f"{path}.conditions", "a list of conditions", conds)
+    conditions = [_parse_condition(c, f"{path}.conditions[{j}]") for j, c in enumerate(conds)]
+    fields = {"prediction": _scalar(d["prediction"], f"{path}.prediction"),
+              "rule_id": _number(d.get("rule_id"), f"{path}.rule_id", integral=True),
+              "support": _number(d.get("support"), f"{path}.support", integral=True)}
+    for name in ("n_correct", "confidence", "lift", "coverage"):
+        fields[name] = _number(d.get(name), f"{path}.{name}")
+    if fields["support"] is not None and fields["support"] < 0:
+        raise _bad(f"{path}.support", "a whole number >= 0", fields["support"])
+    return Rule(conditions, **fields)
+
+
+def _load_doc(text):
+    if isinstance(text, dict):
+        return text
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"rule set JSON is not UTF-8 text: {exc}") from None
+    if not isinstance(text, str):
+        raise DataError("from_json needs JSON text (str or bytes) or a parsed dict, got "
+                        f"{type(text).__name__}")
     try:
-        doc = json.loads(text) if isinstance(text, (str, bytes)) else dict(text)
-    except (ValueError, TypeError) as exc:
+        return json.loads(text)
+    except RecursionError:
+        raise DataError("rule set JSON is nested too deeply to be a rule set") from None
+    except ValueError as exc:
         raise DataError(f"rule set JSON cannot be parsed: {exc}") from None
-    if doc.get("format") != JSON_FORMAT:
-        raise DataError(f"not a bankml rule set: format is {doc.get('format')!r}, "
-                        f"expected {JSON_FORMAT!r}")
-    try:
-        rules = [Rule.from_dict(r) for r in doc["rules"]]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"rule set JSON has an invalid rule: {exc}") from None
+
+
+def from_json(text) -> RuleSet:
+    """Rebuild a RuleSet from :func:`to_json` output (a string, bytes or parsed dict).
+
+    Hand-edited JSON is checked field by field: anything of the wrong type, an unknown
+    key or operator, a ``rule_id`` that is not a whole number, ``"includes_missing":
+    "false"`` (text, not false) is refused with a DataError naming the JSON path, e.g.
+    ``rules[3].conditions[0].includes_missing``, and what was expected.
+
+    >>> from_json('{"format": "bankml.rules/2", "rules": [{"conditions": [], "prediction": 1}]}')[0].prediction
+    1
+    >>> from_json('[1]')
+    Traceback (most recent call last):
+    ...
+    bankml.errors.DataError: rule set JSON: the document must be an object, got [1]
+    """
+    doc = _load_doc(text)
+    if not isinstance(doc, dict):
+        raise _bad("the document", "an object", doc)
+    fmt = doc.get("format")
+    if fmt not in _JSON_FORMATS:
+        raise DataError(f"not a bankml rule set: format is {fmt!r}, expected {JSON_FORMAT!r}")
+    if fmt == "bankml.rules/1":
+        doc = _upgrade_v1(doc)
+    _obj(doc, "the document", _DOC_KEYS, ("rules",))
+    rules = doc["rules"]
+    if not isinstance(rules, list):
+        raise _bad("rules", "a list of rules", rules)
+    parsed = [_parse_rule(r, f"rules[{i}]") for i, r in enumerate(rules)]
     classes = doc.get("classes")
-    return RuleSet(rules, default=doc.get("default"),
-                   classes=None if classes is None else tuple(classes),
-                   label_column=doc.get("label_column"), meta=doc.get("meta") or {})
+    if classes is not None:
+        if not isinstance(classes, list):
+            raise _bad("classes", "a list or null", classes)
+        classes = tuple(_scalar(c, f"classes[{i}]", null=False) for i, c in enumerate(classes))
+    label_column = doc.get("label_column")
+    if label_column is not None and not isinstance(label_column, str):
+        raise _bad("label_column", "text or null", label_column)
+    names = doc.get("feature_names")
+    if names is not None:
+        if not isinstance(names, list):
+            raise _bad("feature_names", "a list of column names or null", names)
+        for i, n in enumerate(names):
+            if not isinstance(n, str) or not n:
+                raise _bad(f"feature_names[{i}]", "a non-empty column name", n)
+        names = tuple(names)
+    units = doc.get("units") or {}
+    if not isinstance(units, dict):
+        raise _bad("units", "an object of feature -> unit text", units)
+    for k, v in units.items():
+        if not isinstance(v, str):
+            raise _bad(f"units.{k}", "text", v)
+    weighted = doc.get("weighted", False)
+    if not isinstance(weighted, bool):
+        raise _bad("weighted", "true or false", weighted)
+    provenance = doc.get("provenance") or {}
+    if not isinstance(provenance, dict):
+        raise _bad("provenance", "an object", provenance)
+    check_depth(provenance, "rule set JSON: provenance")
+    try:
+        return RuleSet(parsed, default=_scalar(doc.get("default"), "default"), classes=classes,
+                       label_column=label_column, feature_names=names, units=units,
+                       weighted=weighted, provenance=provenance)
+    except DataError as exc:
+        raise DataError(f"rule set JSON: {exc}") from None
+
+
+def _upgrade_v1(doc: dict) -> dict:
+    """A ``bankml.rules/1`` document (free ``meta`` holding flags) in the /2 layout."""
+    _obj(doc, "the document", {"format", "default", "classes", "label_column", "meta", "rules"},
+         ("rules",))
+    meta = doc.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise _bad("meta", "an object", meta)
+    meta = dict(meta)
+    new = {k: v for k, v in doc.items() if k != "meta"}
+    new["feature_names"] = meta.pop("feature_names", None)
+    new["weighted"] = meta.pop("weighted_evidence", False)
+    new["provenance"] = meta
+    return new
 
 
 # -- SQL -------------------------------------------------------------------------------------
@@ -310,19 +563,51 @@ SQL_DIALECTS = {"ansi": ('"', "double"), "sqlite": ('"', "double"), "duckdb": ('
                 "postgres": ('"', "double"), "spark": ("`", "backslash")}
 
 
+def _kind(v) -> str:
+    return "text" if isinstance(v, str) else "number"
+
+
+def _check_sql_types(ruleset: RuleSet) -> None:
+    """Refuse what SQL cannot compare type-exactly: a column compared with text in one place
+    and with numbers in another, or predictions mixing text and numbers.
+
+    SQLite's TEXT affinity turns 1 into '1' and DuckDB picks one type per column, so such a
+    rule set would give SQL answers that differ from RuleSet.predict without a sign.
+    """
+    kinds: dict = {}
+    for r in ruleset.rules:
+        for c in r.conditions:
+            found = {"number"} if c.op in NUMERIC_OPS else {_kind(v) for v in c.values}
+            kinds.setdefault(c.feature, set()).update(found)
+    mixed = [f for f, k in kinds.items() if len(k) > 1]
+    if mixed:
+        raise RuleExportError(
+            f"to_sql: column(s) {mixed} are compared with both text and numbers; SQL cannot "
+            "tell 1 from '1' on one column. Make the column one type before fitting "
+            "(e.g. all text) and extract the rules again")
+    preds = {_kind(p) for p in [r.prediction for r in ruleset.rules] + [ruleset.default]
+             if p is not None}
+    if len(preds) > 1:
+        raise RuleExportError("to_sql: the predictions mix text and numbers; SQL gives a CASE "
+                              "one type, so 1 and '1' would become the same answer")
+
+
 class _Sql:
     def __init__(self, dialect):
         if dialect not in SQL_DIALECTS:
-            raise ValueError(f"dialect must be one of {sorted(SQL_DIALECTS)}, got {dialect!r}")
+            raise RuleExportError(f"to_sql: dialect must be one of {sorted(SQL_DIALECTS)}, "
+                                  f"got {dialect!r}")
         self.q, self.escape = SQL_DIALECTS[dialect]
 
-    def ident(self, name) -> str:
-        name = str(name)
-        if not name or "\x00" in name:
-            raise DataError(f"invalid SQL identifier {name!r}")
+    def ident(self, name, what="identifier") -> str:
+        if not isinstance(name, str) or not name:
+            raise RuleExportError(f"to_sql: {what} must be a non-empty name, got {name!r}")
+        if "\x00" in name:
+            raise RuleExportError(f"to_sql: {what} {_visible(name)!r} contains a NUL character, "
+                                  "which no SQL engine accepts in a name")
         return f"{self.q}{name.replace(self.q, self.q * 2)}{self.q}"
 
-    def literal(self, v) -> str:
+    def literal(self, v, feature=None) -> str:
         if v is None:
             return "NULL"
         if isinstance(v, np.generic):
@@ -334,31 +619,34 @@ class _Sql:
         if isinstance(v, numbers.Real):
             v = float(v)
             if not math.isfinite(v):
-                raise DataError(f"value {v!r} cannot be written as a portable SQL literal")
+                raise RuleExportError(f"to_sql: value {v!r} cannot be written as a portable "
+                                      "SQL literal")
             # Exponent form is a DOUBLE literal in all dialects (a plain 2500.5 is DECIMAL
             # in DuckDB and Spark); shortest round-trip digits keep it exact.
             return np.format_float_scientific(v, unique=True, trim="-", exp_digits=1)
         if isinstance(v, str):
             if "\x00" in v:
-                raise DataError(f"string value {v!r} contains a NUL character")
+                where = f"column {feature!r}" if feature else "a prediction"
+                raise RuleExportError(f"to_sql: {where}: value {_visible(v)!r} contains a NUL "
+                                      "character, which SQL text cannot hold exactly")
+            # Newlines and other characters stay as they are: inside a quoted literal they
+            # are data, and rewriting them would change the value compared.
             if self.escape == "backslash":
                 return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
             return "'" + v.replace("'", "''") + "'"
-        raise DataError(f"value {v!r} of type {type(v).__name__} cannot be written in SQL")
+        raise RuleExportError(f"to_sql: value {v!r} of type {type(v).__name__} cannot be "
+                              "written in SQL")
 
     def condition(self, c: Condition) -> str:
-        col = self.ident(c.feature)
+        col = self.ident(c.feature, "column name")
         miss = c.includes_missing
         if c.op in NUMERIC_OPS:
             t = c.value
             if math.isinf(t):
-                always_present = (c.op == "<=" and t > 0) or (c.op == ">=" and t < 0)
-                never = (c.op == ">" and t > 0) or (c.op == "<" and t < 0)
+                always_present = (c.op in ("<=", "<") and t > 0) or (c.op in (">=", ">") and t < 0)
                 if always_present:
                     return "1 = 1" if miss else f"{col} IS NOT NULL"
-                if never:
-                    return f"{col} IS NULL" if miss else "1 = 0"
-                raise DataError(f"condition '{c}' cannot be written in portable SQL")
+                return f"{col} IS NULL" if miss else "1 = 0"  # x > inf, x < -inf, ...
             # CAST: DuckDB refuses BOOLEAN <= DOUBLE, and every engine then compares the
             # float64 value, as RuleSet.predict does.
             test = f"CAST({col} AS DOUBLE) {c.op} {self.literal(t)}"
@@ -369,7 +657,7 @@ class _Sql:
                 if positive:
                     return f"{col} IS NULL" if miss else "1 = 0"
                 return "1 = 1" if miss else f"{col} IS NOT NULL"
-            lits = ", ".join(self.literal(v) for v in values)
+            lits = ", ".join(self.literal(v, c.feature) for v in values)
             test = f"{col} {'IN' if positive else 'NOT IN'} ({lits})"
         if miss:
             return f"({col} IS NULL OR {test})"
@@ -381,7 +669,7 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
     """One SELECT giving ``id_column, prediction, rule_id`` per row of ``table``.
 
     Each rule is a ``WHEN`` of one ``CASE`` (first rule that holds wins, like
-    :meth:`RuleSet.predict`); ``rule_id`` is NULL where the default applies. Missing values
+    ``RuleSet.predict``); ``rule_id`` is NULL where the default applies. Missing values
     must be SQL NULL: they pass a condition only through an explicit ``IS NULL``.
 
     Parameters
@@ -396,8 +684,15 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
         ``'a''b'`` as two concatenated literals). Numbers are written in exponent form, a
         DOUBLE literal in every dialect; numeric conditions compare ``CAST(col AS DOUBLE)``
         (DuckDB refuses to compare a BOOLEAN with a number; the cast also makes every engine
-        compare the float64 value, as :meth:`RuleSet.predict` does). Columns must hold the
+        compare the float64 value, as ``RuleSet.predict`` does). Columns must hold the
         types the rules expect: SQL engines do not reject text in a numeric comparison.
+
+    Raises
+    ------
+    bankml.errors.RuleExportError
+        What SQL cannot say exactly: a column compared with both text and numbers (SQL
+        cannot tell ``1`` from ``'1'``), predictions mixing text and numbers, a NUL
+        character in a name or value, an unknown dialect.
 
     Examples
     --------
@@ -409,17 +704,17 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
     >>> _ = con.execute("CREATE TABLE t (id, city, age)")
     >>> _ = con.executemany("INSERT INTO t VALUES (?, ?, ?)",
     ...                     [(1, "O'Hare", 60), (2, "O'Hare", None), (3, "Paris", 70)])
-    >>> con.execute(rs.to_sql("t", "id")).fetchall()
+    >>> con.execute(to_sql(rs, "t", "id")).fetchall()
     [(1, 1, 1), (2, 1, 1), (3, 0, None)]
     """
+    check_ruleset(ruleset, "to_sql")
     s = _Sql(dialect)
-    parts = [table] if isinstance(table, str) else list(table)
-    tbl = ".".join(s.ident(p) for p in parts)
-    idc = s.ident(id_column)
+    _check_sql_types(ruleset)
+    parts = [table] if isinstance(table, str) else list(table) if isinstance(
+        table, (list, tuple)) else [table]
+    tbl = ".".join(s.ident(p, "table name") for p in parts)
+    idc = s.ident(id_column, "id_column")
     rid = s.ident("rule_id")
-    for r in ruleset.rules:
-        if not isinstance(r.rule_id, numbers.Integral):
-            raise DataError(f"rule_id must be an integer for SQL, got {r.rule_id!r}")
     default = s.literal(ruleset.default)
     if not ruleset.rules:
         return (f"SELECT {idc}, {default} AS {s.ident('prediction')}, "
@@ -440,17 +735,15 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
 
 # -- Python ----------------------------------------------------------------------------------
 def _py_literal(v) -> str:
-    if isinstance(v, float):
-        if math.isinf(v):
-            return "float('inf')" if v > 0 else "float('-inf')"
-        return repr(v)
-    return repr(v)
+    if isinstance(v, float) and math.isinf(v):
+        return "float('inf')" if v > 0 else "float('-inf')"
+    return repr(v)  # repr is exact for str/int/float/bool and escapes every control char
 
 
 def _py_condition(c: Condition, var: str) -> str:
     miss = f"m_{var}"
     if c.op in NUMERIC_OPS:
-        test = f"v_{var} {c.op} {_py_literal(c.value)}"
+        test = f"n_{var} {c.op} {_py_literal(c.value)}"
     else:
         values = sorted(c.values, key=_sort_key)
         lits = "{" + ", ".join(_py_literal(v) for v in values) + "}" if values else "frozenset()"
@@ -463,21 +756,26 @@ def to_python(ruleset: RuleSet, function_name="predict") -> str:
 
     ``row`` maps column names to values (a dict, ``pandas`` row, ...); None, NaN and
     ``pd.NA`` count as missing. With ``return_rule=True`` it returns
-    ``(prediction, rule_id)``, rule_id None for the default.
+    ``(prediction, rule_id)``, rule_id None for the default. Text where a rule compares
+    with a number raises ValueError naming the column, as ``RuleSet.predict`` refuses it.
 
     Examples
     --------
     >>> from bankml.rules import Condition, Rule, RuleSet
     >>> rs = RuleSet([Rule([Condition("age", ">", 55)], 1)], default=0)
     >>> ns = {}
-    >>> exec(rs.to_python(), ns)
+    >>> exec(to_python(rs), ns)
     >>> ns["predict"]({"age": 60}), ns["predict"]({"age": None}, return_rule=True)
     (1, (0, None))
     """
-    if not function_name.isidentifier():
-        raise ValueError(f"function_name must be a Python identifier, got {function_name!r}")
+    check_ruleset(ruleset, "to_python")
+    if not isinstance(function_name, str) or not function_name.isidentifier() or \
+            keyword.iskeyword(function_name):
+        raise RuleExportError(f"to_python: function_name must be a Python identifier, "
+                              f"got {function_name!r}")
     feats = ruleset.features
     var = {f: str(i) for i, f in enumerate(feats)}
+    numeric = {c.feature for r in ruleset.rules for c in r.conditions if c.op in NUMERIC_OPS}
     lines = [
         f"def {function_name}(row, return_rule=False):",
         f'    """Apply {len(ruleset.rules)} rules generated by bankml.rules; the first rule that',
@@ -491,10 +789,23 @@ def to_python(ruleset: RuleSet, function_name="predict") -> str:
         "        except (TypeError, ValueError):",
         "            return True  # pd.NA refuses bool()",
         "",
+        "    def _number(v, column):",
+        "        # float64, as RuleSet.predict and SQL's CAST(... AS DOUBLE) compare",
+        "        try:",
+        "            if not isinstance(v, (str, bytes)):",
+        "                return float(v)",
+        "        except (TypeError, ValueError):",
+        "            pass",
+        "        raise ValueError(f'column {column!r}: a rule compares it with a number, '",
+        "                         f'got {v!r}; expected a numeric value')",
+        "",
     ]
     for f in feats:
-        lines.append(f"    v_{var[f]} = row[{f!r}]")
-        lines.append(f"    m_{var[f]} = _missing(v_{var[f]})")
+        v = var[f]
+        lines.append(f"    v_{v} = row[{f!r}]")
+        lines.append(f"    m_{v} = _missing(v_{v})")
+        if f in numeric:
+            lines.append(f"    n_{v} = None if m_{v} else _number(v_{v}, {f!r})")
     for r in ruleset.rules:
         cond = " and ".join(_py_condition(c, var[c.feature]) for c in r.conditions) or "True"
         pred = _py_literal(r.prediction)
@@ -506,7 +817,7 @@ def to_python(ruleset: RuleSet, function_name="predict") -> str:
 
 
 # -- HTML ------------------------------------------------------------------------------------
-def to_html(ruleset: RuleSet, title=None, lang="zh", labels=None, model_version=None,
+def to_html(ruleset: RuleSet, title=None, lang=DEFAULT_LANG, labels=None, model_version=None,
             date=None) -> str:
     """A printable one-page sheet: title, date, model version, rules by confidence.
 
@@ -516,33 +827,30 @@ def to_html(ruleset: RuleSet, title=None, lang="zh", labels=None, model_version=
     >>> "v3" in page and "2026-01-31" in page and "age &gt; 55" in page
     True
     """
-    check_lang(lang)
-    lab = _labels(labels)
-    t = lambda k: lab.term(k, lang)  # noqa: E731
-    e = _html.escape
+    r = _Renderer(check_ruleset(ruleset, "to_html"), lang, labels)
+    t = r.term
+
+    def e(text):
+        return _html.escape(_visible(text))
+
     title = title or t("rule_sheet_title")
     date = date or _dt.date.today().isoformat()
-    version = model_version or ruleset.meta.get("model_version") or "—"
-    order = sorted(ruleset.rules, key=lambda r: (-(r.confidence if r.confidence is not None
-                                                  else -1.0), -(r.support or 0)))
+    version = model_version or "—"
+    order = sorted(ruleset.rules, key=lambda x: (-(x.confidence if x.confidence is not None
+                                                  else -1.0), -(x.support or 0)))
     rows = []
-    for r in order:
+    for rule in order:
         rows.append(
-            "<tr>" + "".join(f"<td>{e(str(x))}</td>" for x in (
-                r.rule_id, _conditions_text(lab, r, lang),
-                _prediction_text(lab, ruleset, r.prediction, lang),
-                "" if r.support is None else f"{r.support:,}", _pct(r.confidence),
-                _num(r.lift), _pct(r.coverage))) + "</tr>")
+            "<tr>" + "".join(f"<td>{e(x)}</td>" for x in (
+                rule.rule_id, r.conditions(rule), r.prediction(rule.prediction),
+                "" if rule.support is None else f"{rule.support:,}", _pct(rule.confidence),
+                _num(rule.lift), _pct(rule.coverage))) + "</tr>")
     head = "".join(f"<th>{e(h)}</th>" for h in (
-        "#", t("if"), t("then"), t("support"), t(_confidence_term(ruleset)), t("lift"),
-        t("coverage")))
-    n = ruleset.meta.get("n_samples")
-    weighted = (f'<p class="meta">{e(t("rule_weighted_note"))}</p>'
-                if ruleset.meta.get("weighted_evidence") else "")
-    colon = "：" if lang == "zh" else ": "  # Chinese text takes the full-width colon
-    evidence = f"{t('rule_evidence')}{colon}{n:,}" if isinstance(n, numbers.Integral) else ""
+        "#", t("if"), t("then"), t("support"), r.confidence_term(), t("lift"), t("coverage")))
+    weighted = (f'<p class="meta">{e(t("rule_weighted_note"))}</p>' if ruleset.weighted else "")
+    colon = "：" if r.lang == "zh" else ": "  # Chinese text takes the full-width colon
     return f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)}</title>
+<html lang="{r.lang}"><head><meta charset="utf-8"><title>{e(title)}</title>
 <style>
 @page {{ size: A4; margin: 12mm; }}
 body {{ font-family: sans-serif; font-size: 10pt; }}
@@ -552,12 +860,11 @@ tr {{ page-break-inside: avoid; }}
 .meta {{ color: #444; }}
 </style></head><body>
 <h1>{e(title)}</h1>
-<p class="meta">{e(t('date'))}{colon}{e(str(date))} &nbsp; {e(t('model_version'))}{colon}{e(str(version))}
- &nbsp; {e(evidence)}</p>
+<p class="meta">{e(t('date'))}{colon}{e(date)} &nbsp; {e(t('model_version'))}{colon}{e(version)}</p>
 <table><thead><tr>{head}</tr></thead><tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<p>{e(t('otherwise'))} {e(_prediction_text(lab, ruleset, ruleset.default, lang))}</p>
+<p>{e(r.otherwise())}</p>
 <p class="meta">{e(t('rule_legend'))}</p>
 {weighted}
 </body></html>

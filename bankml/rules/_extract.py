@@ -1,13 +1,17 @@
-"""Turn a fitted decision tree into one IF-THEN rule per root-to-leaf path.
+"""Converters into a RuleSet: a fitted tree (one IF-THEN rule per root-to-leaf path) and
+mined association rules (a decision list).
 
-Reads bankml's InfoGainTreeClassifier (multiway categorical branches) and scikit-learn trees.
+Reads bankml's InfoGainTreeClassifier (multiway categorical branches) and scikit-learn
+trees; a fitted scikit-learn Pipeline goes to ``rules_from_pipeline``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import numbers
 
 import numpy as np
+import pandas as pd
 
 from ..errors import DataError, NotFittedError
 from ..labels import default_labels
@@ -132,8 +136,9 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
 
     Parameters
     ----------
-    model : InfoGainTreeClassifier or sklearn DecisionTreeClassifier
-        A fitted tree. NaN routing (``missing_go_to_left`` / ``includes_missing``) is
+    model : InfoGainTreeClassifier, sklearn DecisionTreeClassifier or sklearn Pipeline
+        A fitted tree, or a fitted Pipeline ending in one (handed to
+        :func:`bankml.rules.rules_from_pipeline`, so the rules read the raw columns). NaN routing (``missing_go_to_left`` / ``includes_missing``) is
         carried into the rules, so ``RuleSet.predict`` equals ``model.predict``.
     target : class value or label, optional
         Keep only leaves predicting this class (a class value, or its zh/en label under
@@ -143,7 +148,7 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
     label_column : str, optional
         The predicted column's name (e.g. ``"wm_buyer"``) for labelling predictions.
     model_version : str, optional
-        Recorded in ``meta`` and printed on the HTML sheet.
+        Recorded in ``provenance`` and printed on the HTML sheet.
 
     Returns
     -------
@@ -152,7 +157,7 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
         (weighted) share of the predicted class there, ``lift`` confidence over the class's
         share at the root, ``coverage`` the leaf's share of training rows. With
         ``class_weight``/``sample_weight`` the confidence is the WEIGHTED share
-        (``meta["weighted_evidence"]``); use :meth:`RuleSet.with_evidence` on unweighted
+        (``weighted`` is True); use :func:`bankml.rules.with_evidence` on unweighted
         data (e.g. a hold-out month) before showing rules to a branch.
 
     Examples
@@ -165,6 +170,14 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
     1. IF age > 45 or missing THEN 1  [support 2, confidence 100%]
     OTHERWISE 0
     """
+    from sklearn.pipeline import Pipeline
+    if isinstance(model, Pipeline):
+        # Lazy: the pipeline converter imports this module for the tree at its end.
+        from ._pipeline import rules_from_pipeline
+        return rules_from_pipeline(model, target, label_column=label_column,
+                                   model_version=model_version)
+    if label_column is not None and not isinstance(label_column, str):
+        raise DataError(f"label_column must be a column name (text), got {label_column!r}")
     if not hasattr(model, "classes_") and not hasattr(model, "tree_"):
         raise NotFittedError(f"{type(model).__name__} is not fitted yet: call fit before "
                              "extracting rules")
@@ -212,23 +225,52 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
         default = classes[max(others, key=lambda i: root[i])] if others else target_cls
     else:
         default = classes[int(np.argmax(root))]
-    meta = {"model": type(model).__name__, "model_version": model_version,
-            "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "n_samples": n_root, "target": target_cls,
-            "exact": target_cls is None or len(classes) <= 2,
-            "weighted_evidence": _weighted(model, view)}
-    if view.named or hasattr(model, "n_features_in_"):
-        meta["feature_names"] = view.names
+    provenance = {"model": type(model).__name__, "model_version": model_version,
+                  "created": _created(), "n_samples": n_root, "target": target_cls,
+                  "exact": target_cls is None or len(classes) <= 2}
     return RuleSet(rules, default=default, classes=tuple(classes), label_column=label_column,
-                   meta=meta)
+                   feature_names=tuple(view.names), weighted=_weighted(model, view),
+                   provenance=provenance)
 
 
-def rules_from_association(rules, consequent=None, *, default=0, n_transactions=None):
+def _created() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _item_conditions(item, spec) -> list:
+    """The conditions an item stands for: its recorded meaning, or ``item == 1``."""
+    meaning = spec.get(item) if spec else None
+    if meaning is None:
+        if not isinstance(item, str) or not item:
+            raise DataError(f"rules_from_association: item {item!r} is not a column name and "
+                            "has no recorded meaning; build the transactions with "
+                            "bankml.association.to_transactions")
+        return [Condition(item, "==", 1)]
+    try:
+        return [Condition(col, op, value) for col, op, value in meaning]
+    except (DataError, TypeError, ValueError) as err:
+        raise DataError(f"rules_from_association: item {item!r} has an unusable recorded "
+                        f"meaning {meaning!r}: {err}") from None
+
+
+def rules_from_association(rules, consequent=None, *, default=0, n_transactions=None) -> RuleSet:
     """A decision list from association rules (``bankml.association.mine_rules`` / mlxtend).
 
-    Each row ``{a, b} => {consequent}`` becomes ``IF a == 1 AND b == 1 THEN 1`` on the one-hot
-    item table (``bankml.association.to_transactions``); rows keep their order (strongest
-    first), so the first rule that holds decides, and ``default`` applies otherwise.
+    Each row ``A => {consequent}`` becomes ``IF <conditions of A> THEN 1``; rows keep their
+    order (strongest first), so the first rule that holds decides and ``default`` applies
+    otherwise. What an item means comes from ``rules.attrs["bankml.items"]``, which
+    :func:`bankml.association.to_transactions` records and ``mine_rules`` passes on; the
+    item names are never parsed. With that record the rules read the RAW customer table:
+
+    - a 0/1 holding flag ``has_fund`` -> ``has_fund == 1``;
+    - a band ``age=30-55`` -> ``age > 30 AND age <= 55`` with the exact cut points
+      (bands are right-closed; the first band is ``<= c1``, the last ``> ck``);
+    - a value ``gender=F`` or ``age_group=18-30`` -> ``gender == 'F'``,
+      ``age_group == '18-30'`` (the value as it was in the table: text stays text).
+
+    An item without a recorded meaning (rules mined from baskets or by mlxtend directly)
+    is read as a 0/1 column of that name, ``item == 1``: the rules then read the one-hot
+    item table.
 
     Parameters
     ----------
@@ -237,7 +279,7 @@ def rules_from_association(rules, consequent=None, *, default=0, n_transactions=
         ``antecedent support``, ``confidence``, ``lift`` when present.
     consequent : str, optional
         Keep rules whose consequent is exactly this one item; required when the frame holds
-        several consequents.
+        several consequents. A consequent no rule has is an error.
     default : scalar, default 0
         Prediction when no rule holds.
     n_transactions : int, optional
@@ -255,33 +297,56 @@ def rules_from_association(rules, consequent=None, *, default=0, n_transactions=
     1. IF has_fund == 1 AND has_gold == 1 THEN 1  [support 100, confidence 80%]
     OTHERWISE 0
     """
-    import pandas as pd
+    what = "rules_from_association"
     if not isinstance(rules, pd.DataFrame) or not {"antecedents", "consequents"} <= set(rules):
-        raise DataError("association rules must be a DataFrame with 'antecedents' and "
+        raise DataError(f"{what}: association rules must be a DataFrame with 'antecedents' and "
                         "'consequents' columns (as mine_rules / mlxtend return)")
-    cons = [frozenset(c) for c in rules["consequents"]]
+    sides = []
+    for name in ("antecedents", "consequents"):
+        col = []
+        for pos, v in enumerate(rules[name]):
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+                raise DataError(f"{what}: {name} at row position {pos} is {v!r}; expected a "
+                                "collection of item names")
+            col.append(frozenset(v))
+        sides.append(col)
+    ante, cons = sides
+    targets = sorted({next(iter(c)) for c in cons if len(c) == 1}, key=str)
     if consequent is None:
-        kinds = set(cons)
-        if len(kinds) > 1 or any(len(c) != 1 for c in kinds):
-            raise DataError("the rules have several consequents "
-                            f"({sorted(sorted(map(str, c)) for c in kinds)[:5]}); pass consequent=")
-        keep = np.ones(len(rules), dtype=bool)
-        consequent = next(iter(next(iter(kinds)))) if kinds else None
-    else:
-        keep = np.array([c == frozenset([consequent]) for c in cons], dtype=bool)
+        if len(set(cons)) != 1 or any(len(c) != 1 for c in cons):
+            shown = sorted(sorted(map(str, c)) for c in set(cons))[:5]
+            raise DataError(f"{what}: the rules have {'no' if not cons else 'several'} "
+                            f"consequents {shown}; pass consequent= (the one product to predict)")
+        consequent = targets[0]
+    keep = [c == frozenset([consequent]) for c in cons]
+    if not any(keep):
+        raise DataError(f"{what}: no rule has the consequent {consequent!r}; single-item "
+                        f"consequents present: {targets[:20]}")
     n = n_transactions if n_transactions is not None else rules.attrs.get("n_transactions")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
+        raise DataError(f"{what}: n_transactions must be a whole number >= 1, got {n!r}")
+    from ..association import ITEMS_ATTR  # data flows association -> rules, never back
+    spec = rules.attrs.get(ITEMS_ATTR) or {}
+
+    def column(name):
+        if name not in rules.columns:
+            return np.full(len(rules), np.nan)
+        return pd.to_numeric(rules[name], errors="coerce").to_numpy(dtype=float)
+
+    conf, lift, cover = column("confidence"), column("lift"), column("antecedent support")
     out = []
-    for _, row in rules[keep].iterrows():  # one row per rule, not per customer
-        items = sorted(map(str, row["antecedents"]))
-        cov = row.get("antecedent support")
-        cov = None if cov is None or pd.isna(cov) else float(cov)
-        out.append(Rule([Condition(i, "==", 1) for i in items], 1,
-                        support=None if cov is None or n is None else round(cov * n),
-                        confidence=row.get("confidence"), lift=row.get("lift"), coverage=cov,
-                        n_correct=None if cov is None or n is None or "confidence" not in row
-                        else cov * n * float(row["confidence"])))
-    return RuleSet(out, default=default, classes=(0, 1),
-                   label_column=None if consequent is None else str(consequent),
-                   meta={"model": "association rules", "n_samples": n,
-                         "created": _dt.datetime.now(_dt.timezone.utc).strftime(
-                             "%Y-%m-%d %H:%M UTC")})
+    for pos in np.flatnonzero(keep):
+        items = sorted(ante[pos], key=str)
+        conditions = [c for item in items for c in _item_conditions(item, spec)]
+        cv, cf, lf = cover[pos], conf[pos], lift[pos]
+        known = n is not None and not np.isnan(cv)
+        out.append(Rule(conditions, 1,
+                        support=round(cv * n) if known else None,
+                        n_correct=cv * n * cf if known and not np.isnan(cf) else None,
+                        confidence=None if np.isnan(cf) else cf,
+                        lift=None if np.isnan(lf) else lf,
+                        coverage=None if np.isnan(cv) else cv))
+    label = consequent if isinstance(consequent, str) else str(consequent)
+    return RuleSet(out, default=default, classes=(0, 1), label_column=label,
+                   provenance={"model": "association rules", "consequent": label,
+                               "n_samples": n, "created": _created()})

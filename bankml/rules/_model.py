@@ -1,6 +1,9 @@
 """The one rule representation every bankml model is turned into: Condition, Rule, RuleSet.
 
-Extraction, simplification, evaluation and every export (text, SQL, Python, HTML) read it.
+Plain data: converters (``_extract``), simplification (``_simplify``), evidence
+(``_evaluate``) and every export (``_export``) import this module, never the other way
+round. The only behaviour a RuleSet has is applying itself (``predict``/``apply``), done
+by the evaluation engine in ``_apply``.
 """
 
 from __future__ import annotations
@@ -12,30 +15,56 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Condition", "Rule", "RuleSet", "OPS"]
+from ..errors import DataError
+from . import _apply
+from ._ops import EQ_OPS, NUMERIC_OPS, OPS, SET_OPS
 
-#: Operators a condition may use. ``==``/``!=`` are one-value shorthands of ``in``/``not in``.
-NUMERIC_OPS = ("<=", "<", ">", ">=")
-SET_OPS = ("in", "not in")
-EQ_OPS = ("==", "!=")
-OPS = NUMERIC_OPS + EQ_OPS + SET_OPS
+__all__ = ["Condition", "Rule", "RuleSet", "OPS", "NUMERIC_OPS", "SET_OPS", "EQ_OPS"]
+
+
+def check_ruleset(ruleset, what: str):
+    """``ruleset`` itself, or a DataError saying ``what`` needed a RuleSet."""
+    if not isinstance(ruleset, RuleSet):
+        raise DataError(f"{what}: expected a bankml.rules.RuleSet, got {type(ruleset).__name__}")
+    return ruleset
+
+
+#: How deep the free ``provenance`` record may nest (it is written to JSON as it is).
+MAX_PROVENANCE_DEPTH = 16
+
+
+def check_depth(value, where: str, limit: int = MAX_PROVENANCE_DEPTH) -> None:
+    """Refuse a nested record deeper than ``limit`` (or cyclic), without recursing."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise DataError(f"{where} is nested deeper than {limit} levels")
+        if isinstance(item, dict):
+            stack.extend((x, depth + 1) for x in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((x, depth + 1) for x in item)
+
+
+def _is_bool(v) -> bool:
+    return isinstance(v, (bool, np.bool_))
 
 
 def _py_scalar(value, where):
     """A plain Python scalar (str/int/float/bool) for JSON, SQL and source export."""
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
         value = float(value)
         if math.isnan(value):
-            raise ValueError(f"{where}: NaN cannot be a condition value; missing values are "
-                             "matched with includes_missing=True")
+            raise DataError(f"{where}: NaN cannot be a condition value; missing values are "
+                            "matched with includes_missing=True")
         return value
-    raise TypeError(f"{where}: condition values must be str, int, float or bool, "
+    raise DataError(f"{where}: condition values must be str, int, float or bool, "
                     f"got {type(value).__name__} {value!r}")
 
 
@@ -60,6 +89,12 @@ class Condition:
         Whether a missing value (NaN, None, pd.NA) satisfies the condition. A missing value
         satisfies a condition ONLY when this is True; a present value must pass ``op``.
 
+    Raises
+    ------
+    bankml.errors.DataError
+        An empty or non-text feature, an unknown operator, a value of the wrong kind, or an
+        ``includes_missing`` that is not a real bool (the text ``"false"`` would read as True).
+
     Examples
     --------
     >>> print(Condition("age", ">", 55))
@@ -75,26 +110,28 @@ class Condition:
 
     def __post_init__(self):
         if not isinstance(self.feature, str) or not self.feature:
-            raise TypeError(f"Condition.feature must be a non-empty column name, got {self.feature!r}")
-        if self.op not in OPS:
-            raise ValueError(f"Condition on {self.feature!r}: unknown operator {self.op!r}; "
-                             f"expected one of {list(OPS)}")
+            raise DataError(f"Condition.feature must be a non-empty column name, got {self.feature!r}")
         where = f"Condition on {self.feature!r}"
+        if not isinstance(self.op, str) or self.op not in OPS:
+            raise DataError(f"{where}: unknown operator {self.op!r}; expected one of {list(OPS)}")
         if self.op in NUMERIC_OPS:
             v = self.value.item() if isinstance(self.value, np.generic) else self.value
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"{where}: operator {self.op!r} needs a number, got {self.value!r}")
+                raise DataError(f"{where}: operator {self.op!r} needs a number, got {self.value!r}")
             v = float(v)
             if math.isnan(v):
-                raise ValueError(f"{where}: threshold is NaN")
+                raise DataError(f"{where}: threshold is NaN")
             object.__setattr__(self, "value", v)
         elif self.op in SET_OPS:
-            if isinstance(self.value, (str, bytes)) or not hasattr(self.value, "__iter__"):
-                raise TypeError(f"{where}: operator {self.op!r} needs a collection of values, "
+            if isinstance(self.value, (str, bytes, dict)) or not hasattr(self.value, "__iter__"):
+                raise DataError(f"{where}: operator {self.op!r} needs a collection of values, "
                                 f"got {self.value!r}")
             object.__setattr__(self, "value", frozenset(_py_scalar(v, where) for v in self.value))
         else:
             object.__setattr__(self, "value", _py_scalar(self.value, where))
+        if not _is_bool(self.includes_missing):
+            raise DataError(f"{where}: includes_missing must be True or False, "
+                            f"got {self.includes_missing!r}")
         object.__setattr__(self, "includes_missing", bool(self.includes_missing))
 
     @property
@@ -105,10 +142,6 @@ class Condition:
         if self.op in EQ_OPS:
             return frozenset([self.value])
         raise AttributeError(f"numeric condition {self} has no value set")
-
-    @property
-    def is_numeric(self) -> bool:
-        return self.op in NUMERIC_OPS
 
     @property
     def is_positive_set(self) -> bool:
@@ -122,27 +155,29 @@ class Condition:
         elif self.op in EQ_OPS:
             text = f"{self.feature} {self.op} {self.value!r}"
         else:
-            text = f"{self.feature} {self.op} {_short_number(self.value)}"
+            # Seven significant digits for people; the exact value is in the JSON/SQL/Python.
+            text = f"{self.feature} {self.op} {self.value:.7g}"
         return text + (" or missing" if self.includes_missing else "")
 
-    def to_dict(self) -> dict:
-        d = {"feature": self.feature, "op": self.op}
-        if self.op in SET_OPS:
-            d["value"] = sorted(self.value, key=_sort_key)
-        else:
-            d["value"] = self.value
-        d["includes_missing"] = self.includes_missing
-        return d
 
-    @classmethod
-    def from_dict(cls, d) -> "Condition":
-        return cls(d["feature"], d["op"], d["value"], d.get("includes_missing", False))
+def _optional_number(name, v, *, integral=False):
+    if v is None:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise DataError(f"Rule.{name} must be a number or None, got {v!r}")
+    if integral:
+        if not (isinstance(v, numbers.Integral) or float(v).is_integer()) or v < 0:
+            raise DataError(f"Rule.{name} must be a whole number >= 0, got {v!r}")
+        return int(v)
+    return float(v)
 
 
-def _short_number(v: float) -> str:
-    # Seven significant digits: scikit-learn thresholds are float32 boundaries, and the
-    # exact value lives in to_json / to_sql / to_python.
-    return f"{float(v):.7g}"
+def _check_prediction(v, where):
+    if v is None:
+        return None
+    return _py_scalar(v, where)
 
 
 @dataclass(frozen=True)
@@ -153,7 +188,7 @@ class Rule:
     ----------
     conditions : sequence of Condition
         All must hold (an empty sequence always holds).
-    prediction : scalar
+    prediction : str, int, float or bool
         The class the rule predicts.
     support : int, optional
         Number of rows the rule covers (all conditions hold) in the data it was measured on.
@@ -166,7 +201,8 @@ class Rule:
     coverage : float, optional
         ``support`` divided by the number of rows.
     rule_id : int, optional
-        Stable number; a RuleSet numbers unnumbered rules 1, 2, ... in order.
+        Stable number (a real int: not 1.5, not True); a RuleSet numbers unnumbered rules
+        1, 2, ... in order.
 
     Examples
     --------
@@ -185,21 +221,21 @@ class Rule:
     rule_id: int | None = None
 
     def __post_init__(self):
+        if isinstance(self.conditions, (str, bytes, dict)) or not hasattr(self.conditions, "__iter__"):
+            raise DataError(f"Rule.conditions must be a sequence of Condition, got {self.conditions!r}")
         conds = tuple(self.conditions)
         for c in conds:
             if not isinstance(c, Condition):
-                raise TypeError(f"Rule.conditions must hold Condition objects, got {c!r}")
+                raise DataError(f"Rule.conditions must hold Condition objects, got {c!r}")
         object.__setattr__(self, "conditions", conds)
-        if isinstance(self.prediction, np.generic):
-            object.__setattr__(self, "prediction", self.prediction.item())
-        for name in ("support",):
-            v = getattr(self, name)
-            if v is not None:
-                object.__setattr__(self, name, int(v))
+        object.__setattr__(self, "prediction", _check_prediction(self.prediction, "Rule.prediction"))
+        rid = self.rule_id.item() if isinstance(self.rule_id, np.generic) else self.rule_id
+        if rid is not None and (isinstance(rid, bool) or not isinstance(rid, numbers.Integral)):
+            raise DataError(f"Rule.rule_id must be an integer, got {self.rule_id!r}")
+        object.__setattr__(self, "rule_id", None if rid is None else int(rid))
+        object.__setattr__(self, "support", _optional_number("support", self.support, integral=True))
         for name in ("n_correct", "confidence", "lift", "coverage"):
-            v = getattr(self, name)
-            if v is not None:
-                object.__setattr__(self, name, float(v))
+            object.__setattr__(self, name, _optional_number(name, getattr(self, name)))
 
     @property
     def features(self) -> list:
@@ -216,27 +252,16 @@ class Rule:
         tail = f"  [{', '.join(ev)}]" if ev else ""
         return f"IF {cond} THEN {self.prediction!r}{tail}"
 
-    def to_dict(self) -> dict:
-        d = {"rule_id": self.rule_id, "conditions": [c.to_dict() for c in self.conditions],
-             "prediction": self.prediction}
-        for name in ("support", "n_correct", "confidence", "lift", "coverage"):
-            d[name] = getattr(self, name)
-        return d
-
-    @classmethod
-    def from_dict(cls, d) -> "Rule":
-        return cls(conditions=[Condition.from_dict(c) for c in d.get("conditions", [])],
-                   prediction=d.get("prediction"), support=d.get("support"),
-                   n_correct=d.get("n_correct"), confidence=d.get("confidence"),
-                   lift=d.get("lift"), coverage=d.get("coverage"), rule_id=d.get("rule_id"))
-
 
 @dataclass
 class RuleSet:
     """An ordered list of rules plus a default: the first rule that holds decides.
 
-    Rules from a tree are disjoint (one per leaf), so their order does not matter; rules
-    from other sources (e.g. association rules) form a decision list.
+    Plain data. Rules from a tree are disjoint (one per leaf), so their order does not
+    matter; rules from other sources (e.g. association rules) form a decision list. Build
+    one with a converter (``rules_from_tree``, ``rules_from_pipeline``,
+    ``rules_from_association``) or by hand; simplify, measure and export it with the free
+    functions of :mod:`bankml.rules`.
 
     Parameters
     ----------
@@ -247,20 +272,27 @@ class RuleSet:
         The model's classes (gives ``predict`` its dtype).
     label_column : str, optional
         Name of the predicted column (e.g. ``"wm_buyer"``), used to label predictions.
-    meta : dict, optional
-        Free provenance: ``model``, ``model_version``, ``created``, ``n_samples`` ...
+    feature_names : sequence of str, optional
+        The model's input columns in order (lets ``predict`` take a plain 2-D array).
+    units : dict of str -> str, optional
+        Unit text per feature (``{"deposit": "元"}``), printed after its thresholds.
+    weighted : bool, default False
+        Whether the rules' evidence counts are class/sample weighted (then confidence is not
+        a share of customers; exports say so until re-measured with ``with_evidence``).
+    provenance : dict, optional
+        Free record of where the rules come from (``model``, ``model_version``,
+        ``created``, ``n_samples`` ...). No code depends on its keys.
 
     Examples
     --------
-    Any source of rules (e.g. association rules) can build a RuleSet directly:
-
     >>> import pandas as pd
+    >>> from bankml.rules import Condition, Rule, RuleSet, to_text
     >>> rs = RuleSet([Rule([Condition("has_fund", "==", 1), Condition("age", ">", 55)], 1)],
     ...              default=0, label_column="wm_buyer")
     >>> X = pd.DataFrame({"has_fund": [1, 1, 0], "age": [60, 40, 70]})
     >>> rs.predict(X).tolist()
     [1, 0, 0]
-    >>> print(rs.to_text("en"))
+    >>> print(to_text(rs, "en"))
     1. IF holds funds = 1 AND age > 55 THEN WM buyer
     OTHERWISE not a WM buyer
     """
@@ -269,25 +301,47 @@ class RuleSet:
     default: object = None
     classes: tuple | None = None
     label_column: str | None = None
-    meta: dict = field(default_factory=dict)
+    feature_names: tuple | None = None
+    units: dict = field(default_factory=dict)
+    weighted: bool = False
+    provenance: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        if isinstance(self.rules, (str, bytes, dict)) or not hasattr(self.rules, "__iter__"):
+            raise DataError(f"RuleSet.rules must be a sequence of Rule, got {self.rules!r}")
         rules = []
         for i, r in enumerate(self.rules):
             if not isinstance(r, Rule):
-                raise TypeError(f"RuleSet.rules must hold Rule objects, got {r!r} at position {i}")
+                raise DataError(f"RuleSet.rules must hold Rule objects, got {r!r} at position {i}")
             if r.rule_id is None:
                 r = dataclasses.replace(r, rule_id=i + 1)
             rules.append(r)
         ids = [r.rule_id for r in rules]
         if len(set(ids)) != len(ids):
-            raise ValueError("RuleSet: rule_id values must be unique")
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            raise DataError(f"RuleSet: rule_id values must be unique, {dup} repeat")
         self.rules = rules
-        if isinstance(self.default, np.generic):
-            self.default = self.default.item()
+        self.default = _check_prediction(self.default, "RuleSet.default")
         if self.classes is not None:
-            self.classes = tuple(c.item() if isinstance(c, np.generic) else c for c in self.classes)
-        self.meta = dict(self.meta or {})
+            self.classes = tuple(_check_prediction(c, "RuleSet.classes") for c in self.classes)
+        if self.label_column is not None and not isinstance(self.label_column, str):
+            raise DataError(f"RuleSet.label_column must be text or None, got {self.label_column!r}")
+        if self.feature_names is not None:
+            names = tuple(self.feature_names)
+            if not all(isinstance(n, str) and n for n in names):
+                raise DataError(f"RuleSet.feature_names must be column names (text), got {names!r}")
+            self.feature_names = names
+        units = dict(self.units or {})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in units.items()):
+            raise DataError(f"RuleSet.units must map feature names to unit text, got {units!r}")
+        self.units = units
+        if not _is_bool(self.weighted):
+            raise DataError(f"RuleSet.weighted must be True or False, got {self.weighted!r}")
+        self.weighted = bool(self.weighted)
+        if not isinstance(self.provenance or {}, dict):
+            raise DataError(f"RuleSet.provenance must be a dict, got {self.provenance!r}")
+        self.provenance = dict(self.provenance or {})
+        check_depth(self.provenance, "RuleSet.provenance")
 
     def __len__(self):
         return len(self.rules)
@@ -308,94 +362,10 @@ class RuleSet:
         """Columns any rule reads, in first-use order."""
         return list(dict.fromkeys(f for r in self.rules for f in r.features))
 
-    # -- construction -------------------------------------------------------------------
-    @classmethod
-    def from_tree(cls, model, target=None, *, label_column=None, model_version=None):
-        """One rule per root-to-leaf path of a fitted tree.
-
-        See :func:`bankml.rules.rules_from_tree`.
-        """
-        from ._extract import rules_from_tree
-        return rules_from_tree(model, target=target, label_column=label_column,
-                               model_version=model_version)
-
-    @classmethod
-    def from_association(cls, rules, consequent=None, *, default=0, n_transactions=None):
-        """A decision list from association rules; see
-        :func:`bankml.rules.rules_from_association`."""
-        from ._extract import rules_from_association
-        return rules_from_association(rules, consequent, default=default,
-                                      n_transactions=n_transactions)
-
-    @classmethod
-    def from_json(cls, text) -> "RuleSet":
-        """Rebuild a RuleSet written by :meth:`to_json`."""
-        from ._export import from_json
-        return from_json(text)
-
-    # -- transformation -----------------------------------------------------------------
-    def simplify(self) -> "RuleSet":
-        """Lossless simplification; see :func:`bankml.rules.simplify`."""
-        from ._simplify import simplify
-        return simplify(self)
-
-    def generalize(self, X, y, cf=0.25):
-        """Lossy C4.5-rules generalisation; see :func:`bankml.rules.generalize`."""
-        from ._simplify import generalize
-        return generalize(self, X, y, cf=cf)
-
-    # -- application --------------------------------------------------------------------
     def apply(self, X) -> np.ndarray:
         """Index (0-based position in ``rules``) of the first rule holding per row, -1 if none."""
-        from ._evaluate import apply_rules
-        return apply_rules(self, X)
+        return _apply.apply_rules(self, X)
 
     def predict(self, X) -> np.ndarray:
         """Prediction per row of ``X`` (first rule that holds, else ``default``)."""
-        from ._evaluate import predict
-        return predict(self, X)
-
-    def evaluate(self, X, y):
-        """Per-rule support, confidence, lift and coverage on ``(X, y)``; see
-        :func:`bankml.rules.evaluate`."""
-        from ._evaluate import evaluate
-        return evaluate(self, X, y)
-
-    def with_evidence(self, X, y) -> "RuleSet":
-        """A copy whose rule metrics are measured on ``(X, y)`` (e.g. a hold-out month)."""
-        from ._evaluate import with_evidence
-        return with_evidence(self, X, y)
-
-    # -- export -------------------------------------------------------------------------
-    def to_text(self, lang="zh", labels=None) -> str:
-        from ._export import to_text
-        return to_text(self, lang=lang, labels=labels)
-
-    def to_markdown(self, lang="en", labels=None) -> str:
-        from ._export import to_markdown
-        return to_markdown(self, lang=lang, labels=labels)
-
-    def to_frame(self, lang="en", labels=None):
-        from ._export import to_frame
-        return to_frame(self, lang=lang, labels=labels)
-
-    def to_csv(self, path=None, lang="en", labels=None):
-        """Write (or return) :meth:`to_frame` as CSV."""
-        return self.to_frame(lang=lang, labels=labels).to_csv(path, index=False)
-
-    def to_json(self, indent=2) -> str:
-        from ._export import to_json
-        return to_json(self, indent=indent)
-
-    def to_sql(self, table, id_column, dialect="ansi") -> str:
-        from ._export import to_sql
-        return to_sql(self, table, id_column, dialect=dialect)
-
-    def to_python(self, function_name="predict") -> str:
-        from ._export import to_python
-        return to_python(self, function_name=function_name)
-
-    def to_html(self, title=None, lang="zh", labels=None, model_version=None, date=None) -> str:
-        from ._export import to_html
-        return to_html(self, title=title, lang=lang, labels=labels,
-                       model_version=model_version, date=date)
+        return _apply.predict(self, X)

@@ -13,7 +13,10 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ._model import NUMERIC_OPS, Condition, Rule, RuleSet
+from ..errors import DataError
+from ._apply import _as_frame, _check_columns, _Columns, condition_mask
+from ._evaluate import _check_y, with_evidence
+from ._model import NUMERIC_OPS, Condition, Rule, RuleSet, check_ruleset
 
 __all__ = ["simplify", "generalize"]
 
@@ -117,14 +120,14 @@ def simplify(ruleset: RuleSet) -> RuleSet:
     >>> print(simplify(rs).rules[0])
     IF age > 55 AND deposit > 2500 AND deposit <= 9000 THEN 1
     """
+    check_ruleset(ruleset, "simplify")
     rules = []
     for r in ruleset.rules:
         s = _simplify_rule(r)
         if s is not None:
             rules.append(s)
-    meta = dict(ruleset.meta, simplified="lossless")
-    return RuleSet(rules, default=ruleset.default, classes=ruleset.classes,
-                   label_column=ruleset.label_column, meta=meta)
+    return dataclasses.replace(ruleset, rules=rules,
+                               provenance=dict(ruleset.provenance, simplified="lossless"))
 
 
 def _pessimistic_error(errors: int, n: int, cf: float) -> float:
@@ -177,10 +180,8 @@ def generalize(ruleset: RuleSet, X, y, cf: float = 0.25):
     >>> [str(c) for c in g.rules[0].conditions], changes["dropped"].tolist()
     (['age > 55'], ["city == 'a'"])
     """
-    from ..errors import DataError
-    from ._evaluate import _Columns, _as_frame, _check_columns, _check_y, condition_mask, \
-        with_evidence
-    if not 0 < cf < 1:
+    check_ruleset(ruleset, "generalize")
+    if isinstance(cf, bool) or not isinstance(cf, numbers.Real) or not 0 < cf < 1:
         raise DataError(f"cf must be in (0, 1), got {cf!r}")
     X = _as_frame(X, ruleset)
     _check_columns(ruleset, X)
@@ -237,9 +238,8 @@ def generalize(ruleset: RuleSet, X, y, cf: float = 0.25):
             ordered.append(r)
         else:
             duplicates[r.rule_id] = seen[key]
-    out = RuleSet(ordered, default=ruleset.default, classes=ruleset.classes,
-                  label_column=ruleset.label_column,
-                  meta=dict(ruleset.meta, simplified=f"lossy C4.5 generalisation (cf={cf})"))
+    out = dataclasses.replace(ruleset, rules=ordered, provenance=dict(
+        ruleset.provenance, simplified=f"lossy C4.5 generalisation (cf={cf})"))
     out = with_evidence(out, X, y)
     report = pd.DataFrame(changes, columns=["rule_id", "dropped", "error_before", "error_after"])
     report.attrs["removed_duplicates"] = duplicates

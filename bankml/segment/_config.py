@@ -9,16 +9,14 @@ import functools
 
 from .._resources import load_builtin_yaml
 from ..errors import ConfigError
-from ..labels import LANGS
+from ..labels import check_bilingual
 
 _FILE = "segment.yaml"
 
 
 def _leaf(where, leaf):
-    if not isinstance(leaf, dict) or set(leaf) != set(LANGS) or not all(
-            isinstance(leaf[k], str) for k in LANGS):
-        raise ConfigError(f"{_FILE}: {where} must map exactly zh and en to text, got {leaf!r}")
-    return leaf
+    # a Chinese separator is legitimately empty
+    return check_bilingual(leaf, f"{_FILE}: {where}", allow_empty=True)
 
 
 def _str_list(where, value):

@@ -15,10 +15,10 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from .._messages import index_rows as _index_rows
-from ..errors import DataError
+from .._messages import row_positions as _positions
+from ..errors import DataError, check_is_fitted
 from ..labels import check_lang, column_label, value_label
 from ..schema import ID
 from ._config import segment_config
@@ -196,16 +196,16 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
                                 f"(all {v.size} values NaN); drop it from features=")
             if nan.any():
                 raise DataError(f"CustomerSegmenter: column {c!r} has missing values (NaN) in "
-                                f"{_index_rows(X.index, nan)}; impute them or drop those rows")
+                                f"{_positions(nan)}; impute them or drop those rows")
             inf = np.isinf(v)
             if inf.any():
                 raise DataError(f"CustomerSegmenter: column {c!r} has infinite values (inf) in "
-                                f"{_index_rows(X.index, inf)}")
+                                f"{_positions(inf)}")
             if c in logs:
                 neg = v < 0
                 if neg.any():
                     raise DataError(f"CustomerSegmenter: column {c!r} is log-scaled and must be "
-                                    f">= 0, but has negative values in {_index_rows(X.index, neg)}")
+                                    f">= 0, but has negative values in {_positions(neg)}")
                 v = np.log1p(v)
             out[:, j] = v
         return out
@@ -220,7 +220,7 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
                                 "drop it from features=")
             if nan.any():
                 raise DataError(f"CustomerSegmenter: column {c!r} has missing values in "
-                                f"{_index_rows(X.index, nan)}; fill them (e.g. 'unknown') first")
+                                f"{_positions(nan)}; fill them (e.g. 'unknown') first")
             out[:, j] = s.astype(str).to_numpy(dtype=object)
         return out
 

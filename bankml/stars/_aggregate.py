@@ -11,10 +11,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._dates import EXPECTED, parse_dates, to_dates
 from ..errors import DataError
 from ..schema import ID, STAR_INPUTS, Problem
 from ._policy import StarPolicy
-from .._messages import first_labels as _first_labels
+from .._messages import first_positions as _first_positions
 from ._scorer import StarScorer, _raise
 
 __all__ = ["aggregate_half_year", "rate_months", "BALANCE_COLUMNS", "TRANSACTION_COLUMNS",
@@ -30,18 +31,6 @@ _K = len(STAR_INPUTS)
 _DAY = np.timedelta64(1, "D")
 
 
-def _timestamp(value, what):
-    """One date; text must be year first (06/07/2024 is refused rather than guessed)."""
-    try:
-        ts = (pd.to_datetime(value, format="ISO8601") if isinstance(value, str)
-              else pd.Timestamp(value))
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{what} must be a date such as 2024-06-30, got {value!r}") from exc
-    if pd.isna(ts):
-        raise DataError(f"{what} must be a date such as 2024-06-30, got {value!r}")
-    return ts
-
-
 def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     """The rating window ending on ``as_of``: first day, last day (inclusive), days.
 
@@ -52,7 +41,7 @@ def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     """
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
         raise DataError(f"months must be an integer >= 1, got {months!r}")
-    end = _timestamp(as_of, "as_of")
+    end = to_dates(as_of, "as_of")
     end = end.tz_localize(None).normalize() if end.tzinfo else end.normalize()
     start = end + pd.Timedelta(days=1) - pd.DateOffset(months=months)
     return start, end, int((end - start).days) + 1
@@ -83,7 +72,7 @@ class _Raw:
         self.id_codes, self.id_uniques = pd.factorize(ids)
         if self.id_codes.size and self.id_codes.min() < 0:
             problems.append(Problem(ID, "missing values", "a customer id in every row",
-                                    *_first_labels(idx, self.id_codes < 0)))
+                                    *_first_positions(self.id_codes < 0)))
 
         self.dates = self._dates(df["date"], idx, problems)
 
@@ -94,7 +83,7 @@ class _Raw:
                            for u in uniques], dtype="int8")
         if codes.size and codes.min() < 0:
             problems.append(Problem(code_col, "missing values", "a code in every row",
-                                    *_first_labels(idx, codes < 0)))
+                                    *_first_positions(codes < 0)))
         self.keep = None
         unknown = [u for u, c in zip(uniques, cat_of) if c < 0]
         if unknown:
@@ -106,7 +95,7 @@ class _Raw:
                                         f"{sorted(code_map)[:3]}); "
                                         "add them to configs/star_policy.yaml or pass "
                                         "unknown_codes='warn' to drop these rows",
-                                        *_first_labels(idx, bad)))
+                                        *_first_positions(bad)))
             else:
                 warnings.warn(f"{what}: dropped {int(bad.sum())} row(s) with {len(unknown)} unknown "
                               f"{code_col} code(s) {shown}", UserWarning, stacklevel=4)
@@ -119,40 +108,18 @@ class _Raw:
 
     @staticmethod
     def _dates(s, idx, problems):
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            d = s
-        else:
-            nat = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[D]")
-            if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-                # 20240630 would be read as nanoseconds after 1970, so numbers are refused
-                problems.append(Problem("date", f"wrong dtype {s.dtype}",
-                                        "dates or text such as 2024-06-30"))
-                return nat
-            try:
-                with warnings.catch_warnings():  # unparseable values are reported below
-                    warnings.simplefilter("ignore")
-                    # Year first only: 06/07/2024 (June 7th or July 6th?) is refused, not guessed.
-                    d = pd.to_datetime(s, errors="coerce", format="ISO8601")
-            except (ValueError, TypeError) as exc:
-                d, reason = None, str(exc).split(".")[0]
-            else:
-                reason = None if pd.api.types.is_datetime64_any_dtype(d.dtype) else "mixed time zones"
-            if reason is not None:
-                problems.append(Problem("date", f"dates not readable together ({reason})",
-                                        "dates such as 2024-06-30, all in one time zone"))
-                return nat
-            bad = d.isna().to_numpy() & s.notna().to_numpy()
-            if bad.any():
-                problems.append(Problem("date", "not a date", "year-first dates such as 2024-06-30",
-                                        *_first_labels(idx, bad)))
-        if getattr(d.dt, "tz", None) is not None:
-            d = d.dt.tz_localize(None)
+        # Year first only: 06/07/2024 (June 7th or July 6th?) is refused, not guessed.
+        d, bad, problem = parse_dates(s)
+        if problem is not None:
+            problems.append(Problem("date", problem, "dates or text such as 2024-06-30, "
+                                                     "all in one time zone"))
+        if bad.any():
+            problems.append(Problem("date", "not a date", EXPECTED, *_first_positions(bad)))
         arr = d.to_numpy().astype("datetime64[D]")
-        if np.isnat(arr).any():
-            na = s.isna().to_numpy()
-            if na.any():
-                problems.append(Problem("date", "missing values", "a date in every row",
-                                        *_first_labels(idx, na)))
+        na = s.isna().to_numpy()
+        if problem is None and na.any():
+            problems.append(Problem("date", "missing values", "a date in every row",
+                                    *_first_positions(na)))
         return arr
 
     @staticmethod
@@ -184,7 +151,7 @@ class _Raw:
                 out = in_gap if out is None else out | in_gap
             if out is not None and out.any():
                 problems.append(Problem("date", "dates outside the rating window", window_text,
-                                        *_first_labels(self.index, out)))
+                                        *_first_positions(out)))
 
     def finish(self):
         if self.extra:
@@ -194,17 +161,17 @@ class _Raw:
 def _value_problems(col, a, idx, problems, lo, hi, what_low):
     na = np.isnan(a)
     if na.any():
-        problems.append(Problem(col, "missing values (NaN)", "a number in every row", *_first_labels(idx, na)))
+        problems.append(Problem(col, "missing values (NaN)", "a number in every row", *_first_positions(na)))
     inf = np.isinf(a)
     if inf.any():
-        problems.append(Problem(col, "infinite values", "finite numbers", *_first_labels(idx, inf)))
+        problems.append(Problem(col, "infinite values", "finite numbers", *_first_positions(inf)))
     low = a < lo
     if low.any():
-        problems.append(Problem(col, what_low, f">= {lo:g}", *_first_labels(idx, low)))
+        problems.append(Problem(col, what_low, f">= {lo:g}", *_first_positions(low)))
     high = (a > hi) & ~inf
     if high.any():
         problems.append(Problem(col, f"values above {hi:g}", f"values in [{lo:g}, {hi:g}]",
-                                *_first_labels(idx, high)))
+                                *_first_positions(high)))
 
 
 def _check_no_repeated_days(bal, lo, hi):
@@ -220,7 +187,7 @@ def _check_no_repeated_days(bal, lo, hi):
         dup = bal.df.duplicated([ID, "product", "date"], keep=False).to_numpy()
         _raise(DataError, "balances table has bad values", [Problem(
             f"{ID}, product, date", "more than one balance row for a customer, product and day",
-            "one row per customer, product and day", *_first_labels(bal.index, dup))])
+            "one row per customer, product and day", *_first_positions(dup))])
 
 
 def _id_kind(uniques):
@@ -277,22 +244,42 @@ class _Prepared:
             key *= _K
             key += raw.cat_of[raw.codes]
             days = raw.dates
+            rows = np.arange(key.size)
             if raw.keep is not None:
-                key, days, vals = key[raw.keep], days[raw.keep], vals[raw.keep]
-            self.parts.append((key, days, vals, raw is bal))
+                key, days, vals, rows = key[raw.keep], days[raw.keep], vals[raw.keep], rows[raw.keep]
+            self.parts.append((key, days, vals, raw is bal, rows, raw.what))
 
     def sums(self, lo=None, hi=None, n_days=1):
         """(n, 8) matrix: balance sums / n_days and transaction sums within [lo, hi]."""
         total = np.zeros(self.n * _K, dtype="float64")
-        for key, days, vals, is_balance in self.parts:
+        for key, days, vals, is_balance, _, _ in self.parts:
             if lo is not None:
                 m = (days >= lo) & (days <= hi)
                 key, vals = key[m], vals[m]
-            s = np.bincount(key, weights=vals, minlength=self.n * _K).astype("float64", copy=False)
-            if is_balance:
-                s /= n_days
-            total += s
+            with np.errstate(over="ignore"):
+                s = np.bincount(key, weights=vals, minlength=self.n * _K).astype("float64", copy=False)
+                if is_balance:
+                    s /= n_days
+                total += s
+        if not np.isfinite(total).all():
+            self._overflow(np.flatnonzero(~np.isfinite(total)), lo, hi)
         return total.reshape(self.n, _K)
+
+    def _overflow(self, bad_keys, lo, hi):
+        """Finite inputs whose sum exceeds the largest float: refuse rather than rate inf."""
+        problems = []
+        for key, days, _, _, rows, what in self.parts:
+            hit = np.isin(key, bad_keys)
+            if lo is not None:
+                hit &= (days >= lo) & (days <= hi)
+            for k in np.unique(key[hit] % _K):
+                mask = np.zeros(int(rows.max()) + 1 if rows.size else 0, dtype=bool)
+                mask[rows[hit & (key % _K == k)]] = True
+                col = "balance" if what == "balances" else "amount"
+                problems.append(Problem(
+                    col, f"{what} rows whose {STAR_INPUTS[k]} sum overflows (beyond 1.8e308)",
+                    "amounts in yuan; check the unit of these rows", *_first_positions(mask)))
+        _raise(DataError, "star inputs would be infinite", problems)
 
 
 def _inputs_frame(prep, matrix):
@@ -405,7 +392,7 @@ def rate_months(balances: pd.DataFrame, transactions: pd.DataFrame, months,
     policy = StarPolicy.default() if policy is None else policy
     if isinstance(months, (str, pd.Timestamp)) or not np.iterable(months):
         raise DataError(f"months must be a list of months such as ['2024-06'], got {months!r}")
-    ends = sorted({(_timestamp(m, "each of months") + pd.offsets.MonthEnd(0)).normalize()
+    ends = sorted({(to_dates(m, "each of months") + pd.offsets.MonthEnd(0)).normalize()
                    for m in months})
     if not ends:
         raise DataError("months is empty; give at least one month to rate")

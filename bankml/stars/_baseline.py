@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from ..errors import PolicyError
+from ..errors import PolicyError, check_is_fitted
 from ..schema import STAR_INPUTS
 from ._policy import StarPolicy
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 import numpy as np
 
 from .._resources import load_builtin_yaml, read_yaml
+from .._yaml import short_repr
 from ..errors import ConfigError, PolicyError
 from ..schema import HOLDING_FLAGS, STAR_INPUTS
 
@@ -35,6 +36,17 @@ def _number(where, value, *, positive=False):
         raise PolicyError(f"star policy: {where} must be {'> 0' if positive else '>= 0'}, "
                           f"got {value!r}")
     return float(value)
+
+
+def _level_key(k):
+    """A level written as 3 or "3" (JSON keys are text); None for 3.7, True, "three"."""
+    if isinstance(k, bool):
+        return None
+    if isinstance(k, int):
+        return k
+    if isinstance(k, str) and k.strip().isdigit():
+        return int(k)
+    return None
 
 
 def _mapping(where, value):
@@ -112,12 +124,17 @@ class StarPolicy:
         self.weights = MappingProxyType(weights)
         self.measures = MappingProxyType(measures)
 
-        levels = _mapping("levels", data["levels"])
-        try:
-            levels = {int(k): v for k, v in levels.items()}
-        except (TypeError, ValueError):
-            raise PolicyError(f"star policy: levels keys must be the star levels "
-                              f"{list(_RATED)}, got {list(levels)}") from None
+        raw_levels = _mapping("levels", data["levels"])
+        levels = {}
+        for k, v in raw_levels.items():
+            lv = _level_key(k)
+            if lv is None:
+                # int(3.7) would silently make it level 3
+                raise PolicyError(f"star policy: levels keys must be the whole-number star "
+                                  f"levels {list(_RATED)}, got {short_repr(k)}")
+            if lv in levels:
+                raise PolicyError(f"star policy: levels gives level {lv} twice")
+            levels[lv] = v
         if sorted(levels) != list(_RATED):
             raise PolicyError(f"star policy: levels must give exactly the levels {list(_RATED)}, "
                               f"got {sorted(levels)}")
@@ -147,7 +164,7 @@ class StarPolicy:
             raise PolicyError(f"star policy: upgrades name unknown holdings flags {unknown}; "
                               f"expected some of {list(HOLDING_FLAGS)}")
         for flag, lv in ups.items():
-            if isinstance(lv, bool) or lv not in _RATED:
+            if isinstance(lv, bool) or not isinstance(lv, int) or lv not in _RATED:
                 raise PolicyError(f"star policy: upgrades.{flag} must be a star level "
                                   f"{list(_RATED)}, got {lv!r}")
         # Highest level first, so the first matching flag is the rule that decided an upgrade.

@@ -11,7 +11,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._messages import first_labels as _first_labels
+from .._dates import EXPECTED, parse_dates
+from .._messages import first_positions as _first_positions
+from .._messages import positions_text as _positions_text
 from ..errors import DataError, PolicyError, SchemaError
 from ..labels import check_lang, column_label, term, value_label
 from ..schema import COLUMNS, ID, STAR_INPUTS, Problem, _check_column
@@ -228,9 +230,8 @@ class StarScorer:
             points, index = _float_column(s), s.index
             bad = ~(points >= 0) | ~np.isfinite(points)
             if bad.any():
-                rows, n = _first_labels(index, bad)
-                raise DataError(f"star points must be finite and >= 0; {n} row(s) are not, "
-                                f"first at index {', '.join(map(repr, rows))}")
+                raise DataError(f"star points must be finite and >= 0; not in "
+                                f"{_positions_text(*_first_positions(bad))}")
         return pd.Series(self._levels(points), index=index, name="contribution_star")
 
     # -- service star --------------------------------------------------------------------------------
@@ -267,31 +268,33 @@ class StarScorer:
         for c in MANUAL_COLUMNS:
             na = manual[c].isna().to_numpy()
             if na.any():
-                problems.append(Problem(c, "missing values", "a value in every row", *_first_labels(idx, na)))
+                problems.append(Problem(c, "missing values", "a value in every row", *_first_positions(na)))
         lv = pd.to_numeric(manual["level"], errors="coerce")
         bad = ~lv.isin(STAR_LEVELS).to_numpy() & manual["level"].notna().to_numpy()
         if bad.any():
             problems.append(Problem("level", "not a star level", f"one of {list(STAR_LEVELS)}",
-                                    *_first_labels(idx, bad)))
-        when = pd.to_datetime(manual["when"], errors="coerce")
-        bad = when.isna().to_numpy() & manual["when"].notna().to_numpy()
+                                    *_first_positions(bad)))
+        # year first only: a manual 06/07/2024 must not be guessed into June or July
+        when, bad, problem = parse_dates(manual["when"])
+        if problem is not None:
+            problems.append(Problem("when", problem, EXPECTED))
         if bad.any():
-            problems.append(Problem("when", "not a date/time", "a date or timestamp", *_first_labels(idx, bad)))
+            problems.append(Problem("when", "not a date/time", EXPECTED, *_first_positions(bad)))
         dup = manual[ID].duplicated(keep=False).to_numpy() & manual[ID].notna().to_numpy()
         if dup.any():
             problems.append(Problem(ID, "more than one adjustment for a customer",
-                                    "at most one row per customer", *_first_labels(idx, dup)))
+                                    "at most one row per customer", *_first_positions(dup)))
         scored = pd.Index(df[ID])
         if not scored.is_unique:  # an adjustment for a repeated id would hit an arbitrary row
             dup = scored.duplicated(keep=False) & scored.notna()
             _raise(SchemaError, "manual adjustments need unique customer ids in the scored table",
                    [Problem(ID, "duplicate customer ids", "each id once",
-                            *_first_labels(df.index, dup))])
+                            *_first_positions(dup))])
         pos = scored.get_indexer(manual[ID])
         unknown = (pos < 0) & manual[ID].notna().to_numpy()
         if unknown.any():
             problems.append(Problem(ID, "customer not in the scored table",
-                                    "ids of the scored customers", *_first_labels(idx, unknown)))
+                                    "ids of the scored customers", *_first_positions(unknown)))
         if problems:
             _raise(DataError, "manual adjustments are not usable", problems)
         return pd.DataFrame({"pos": pos, "level": lv.to_numpy(dtype="int8"),
@@ -364,10 +367,9 @@ class StarScorer:
             if not self.policy.manual_can_lower:
                 lower = after < before
                 if lower.any():
-                    rows, n = _first_labels(manual.index, lower)
-                    raise DataError(f"manual adjustments would lower {n} service star(s), which "
-                                    f"this policy forbids (manual_can_lower: false); manual rows "
-                                    f"{', '.join(map(repr, rows))}")
+                    raise DataError(f"manual adjustments would lower service stars, which this "
+                                    f"policy forbids (manual_can_lower: false): manual table "
+                                    f"{_positions_text(*_first_positions(lower))}")
             diff = after != before
             level[pos] = after
             if diff.any():

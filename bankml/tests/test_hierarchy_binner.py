@@ -52,3 +52,24 @@ def test_wrong_label_count_and_numpy_input():
         ConceptHierarchyBinner({"age": [30, 55]}, labels={"age": ["a", "b"]}).fit(X)
     with pytest.raises(DataError, match="DataFrame"):
         ConceptHierarchyBinner({"age": [30]}).fit(np.array([[1.0]]))
+
+
+def test_band_intervals_say_the_exact_cuts_and_convention():
+    X = pd.DataFrame({"age": [18, 30, 31, 60], "deposit": [1.0, 2.0, 3.0, 4.0]})
+    b = ConceptHierarchyBinner({"age": [30, 55], "deposit": [1234567.891]}).fit(X)
+    assert b.band_intervals("deposit") == [("<=1.23e+06", -np.inf, 1234567.891),
+                                           (">1.23e+06", 1234567.891, np.inf)]
+    out = b.transform(X)["age"].tolist()
+    # every value lies in the band whose (low, high] holds it
+    for v, band in zip(X["age"], out):
+        (low, high), = [(lo, hi) for lab, lo, hi in b.band_intervals("age") if lab == band]
+        assert low < v <= high
+    assert list(b.cuts_) == ["age", "deposit"] and b.band_labels_["age"] == band_labels([30, 55])
+    with pytest.raises(KeyError, match="does not band"):
+        b.band_intervals("city")
+
+
+def test_keep_original_refuses_to_overwrite_a_column():
+    X = pd.DataFrame({"age": [20, 60], "age_band": ["x", "y"]})
+    with pytest.raises(DataError, match="age_band"):
+        ConceptHierarchyBinner({"age": [30]}, keep_original=True).fit(X)

@@ -1,5 +1,7 @@
 """The bilingual label table: loading, validation, fallbacks."""
 
+import re
+
 import pytest
 import yaml
 
@@ -52,3 +54,30 @@ def test_from_yaml_reports_bad_yaml(tmp_path):
     path.write_text(yaml.safe_dump({"terms": {"if": {"zh": "若", "en": "IF"}}}, allow_unicode=True),
                     encoding="utf-8")
     assert Labels.from_yaml(path).term("if", "zh") == "若"
+
+
+# Issue 16.3: the bilingual-leaf check is one function, so every YAML file follows one rule.
+@pytest.mark.parametrize("validate, data, where", [
+    (lambda d: __import__("bankml.labels", fromlist=["x"]).Labels(d),
+     {"columns": {"age": {"zh": "年龄"}}}, "labels: columns.age"),
+    (lambda d: __import__("bankml.value._config", fromlist=["x"]).validate_value_config(d),
+     "value", "value.yaml: value.tiers.high"),
+    (lambda d: __import__("bankml.outliers._config", fromlist=["x"]).validate_outliers_config(d),
+     "outliers", "outliers.yaml: outliers.reasons.amount"),
+    (lambda d: __import__("bankml.segment._config", fromlist=["x"]).validate_config(d),
+     "segment", "segment.yaml: naming.high"),
+])
+def test_every_bilingual_file_uses_the_one_leaf_check(validate, data, where):
+    import copy
+
+    from bankml._resources import load_builtin_yaml
+    if isinstance(data, str):
+        data = copy.deepcopy(load_builtin_yaml(f"{data}.yaml"))
+        section = {"value": data.get("value", {}).get("tiers"),
+                   "outliers": data.get("outliers", {}).get("reasons"),
+                   "segment": data.get("naming")}
+        leaf_parent = next(v for v in section.values() if v is not None)
+        key = where.rsplit(".", 1)[1]
+        leaf_parent[key] = {"zh": leaf_parent[key]["zh"]}     # the English text is missing
+    with pytest.raises(ConfigError, match=rf"^{re.escape(where)} must map exactly zh and en"):
+        validate(data)

@@ -82,7 +82,7 @@ def test_negative_balance_reports_first_rows_and_count(customers):
     err = _problems(bad)
     (p,) = err.problems
     assert p.column == "mortgage_loans" and p.n_rows == 10 and p.rows == list(range(10, 15))
-    assert "negative" in p.check and "and 5 more" in str(err)
+    assert "negative" in p.check and "10 row(s), positions [10, 11, 12, 13, 14]..." in str(err)
 
 
 def test_duplicate_customer_id(customers):
@@ -175,13 +175,52 @@ def test_customer_id_dtype(customers, ids, ok):
         assert p.column == "customer_id" and "wrong dtype" in p.check
 
 
-def test_rows_are_named_by_plain_labels(customers):
-    # With an int64 (not range) index a message must read "index 11, 12", not np.int64(11).
+def test_rows_are_named_by_position_not_index_label(customers):
+    # With an int64 (not range) index the message cites positions 1, 2, not labels 11, 12.
     bad = customers.set_axis(np.arange(len(customers)) + 10)
     bad.loc[[11, 12], "card_spend"] = -1.0
-    assert "first at index 11, 12" in str(_problems(bad))
+    err = _problems(bad)
+    assert "2 row(s), positions [1, 2]" in str(err) and err.problems[0].rows == [1, 2]
+    assert "11" not in str(err)
+
+
+def test_frame_indexed_by_customer_id_never_shows_the_id(customers):
+    # Issue 12.7: a Parquet file indexed by customer_id with one bad balance named the id.
+    df = customers.copy()
+    df["customer_id"] = [f"CUST-{i:06d}" for i in range(len(df))]
+    df.loc[3, "short_term_assets"] = -5.0
+    df.loc[4, "gender"] = "X"
+    df.loc[6, "age"] = np.nan
+    indexed = df.set_index("customer_id", drop=False).rename_axis(None)
+    err = _problems(indexed)
+    text = str(err)
+    assert "CUST-" not in text
+    assert "column 'short_term_assets': negative balances/amounts (expected >= 0); 1 row(s), positions [3]" in text
+    assert "positions [4]" in text and "positions [6]" in text
+    # the id column dropped into the index: same positions, still no id in the message
+    by_id = df.set_index("customer_id")
+    err = pytest.raises(SchemaError, validate_customers, by_id).value
+    assert "CUST-" not in str(err) and "positions [3]" in str(err)
 
 
 def test_required_accepts_a_single_name(customers):
     err = _problems(customers.drop(columns=["has_fund"]), required="has_fund")
     assert [p.column for p in err.problems] == ["has_fund"]
+
+
+# Issue 12.13: an all-blank optional CSV column was refused as "wrong dtype float64".
+def test_all_blank_optional_column_from_csv(customers, tmp_path):
+    df = customers.assign(occupation=None, city_tier=None)
+    path = tmp_path / "c.csv"
+    df.to_csv(path, index=False)
+    back = pd.read_csv(path)
+    assert back["occupation"].dtype == "float64" and back["occupation"].isna().all()
+    assert validate_customers(back) is back
+    # a required column left blank is reported as blank, not as a wrong dtype
+    blank = back.assign(gender=np.nan)
+    (p,) = _problems(blank).problems
+    assert p.column == "gender" and "entirely blank" in p.check and "dtype" not in p.check
+    # a column with SOME values still has to have the right kind of values
+    partly = back.assign(occupation=[np.nan, 3.0] + [np.nan] * (len(back) - 2))
+    (p,) = _problems(partly).problems
+    assert p.column == "occupation" and "wrong dtype float64" in p.check

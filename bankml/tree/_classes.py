@@ -15,9 +15,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
 
-from ..errors import DataError
+from ..errors import DataError, check_is_fitted
 from ._builder import grow, prune_pessimistic
 from ._encode import CategoricalCoder, NumericCoder, _Columns, count_below, resolve_categorical
 from ._structure import Tree

@@ -13,14 +13,66 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array
 
+from .._dtypes import is_categorical_dtype
 from ..errors import DataError
 
 # Bin edges come from a sample: quantiles of 200k rows are as good as of 1M, at a fifth of the sort.
 _EDGE_SAMPLE = 200_000
 
 
-def _is_text_like(dtype) -> bool:
-    return isinstance(dtype, (pd.CategoricalDtype, pd.StringDtype)) or dtype == object or dtype == bool
+def _is_category(dtype) -> bool:
+    """Split multiway? Text, object and categorical columns are; bool columns stay 0/1 numbers,
+    so a flag gets one threshold split (and its rules read ``> 0.5``)."""
+    return is_categorical_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+# infer_dtype's answers for a column whose present values are all of one kind
+_ONE_KIND = frozenset({"string", "integer", "floating", "mixed-integer-float", "boolean", "empty",
+                       "decimal", "bytes", "datetime64", "datetime", "date", "timedelta64",
+                       "timedelta", "time", "period", "interval", "complex", "categorical"})
+
+
+def _value_kind(v) -> str | None:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "bool"
+    if isinstance(v, str):
+        return "str"
+    if isinstance(v, numbers.Number):
+        return None if v != v else "number"
+    return type(v).__name__
+
+
+def check_one_kind(col, name) -> None:
+    """Refuse a category column mixing text, numbers and bools (``1`` and ``'1'``).
+
+    The tree would treat ``1`` and ``'1'`` as two categories, while a CSV, a SQL engine or a
+    branch's spreadsheet shows them as one value: the rules could not reproduce the model.
+    One C pass (``infer_dtype``) in the usual case; the row positions only on the error path.
+    """
+    if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.cat.categories  # the values, once each; a category column has no positions
+        positions = False
+    else:
+        positions = True
+    if isinstance(col, (pd.Series, pd.Index)) and col.dtype != object:
+        return
+    values = np.asarray(col, dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in _ONE_KIND:
+        return
+    kinds = np.array([_value_kind(v) for v in values], dtype=object)
+    found = list(dict.fromkeys(k for k in kinds if k is not None))
+    if len(found) < 2:
+        return
+    parts = []
+    for k in found[:3]:
+        rows = np.flatnonzero(kinds == k)
+        where = f"rows {rows[:5].tolist()}" if positions else "categories"
+        parts.append(f"{where} hold {k} (e.g. {values[rows[0]]!r})")
+    raise DataError(f"column {name!r} mixes {' and '.join(found)} values: {'; '.join(parts)}. "
+                    "1 and '1' would be two different categories to the model but one value to "
+                    "SQL or a spreadsheet; convert the column to one type first")
 
 
 def count_below(U, x):
@@ -105,7 +157,7 @@ class _Columns:
                             "numbers first (e.g. days since an event) so thresholds mean something")
         try:
             if isinstance(col, pd.Series):
-                if _is_text_like(col.dtype) and col.dtype != bool:
+                if _is_category(col.dtype):
                     raise ValueError("text")
                 x = col.to_numpy(dtype=np.float64, na_value=np.nan)
             elif col.dtype == object:
@@ -136,14 +188,24 @@ def _numeric_convertible(col) -> bool:
 
 
 def resolve_categorical(spec, cols: _Columns, names_given: bool) -> np.ndarray:
-    """Boolean mask of the columns split multiway, from ``categorical_features``."""
+    """Boolean mask of the columns split multiway, from ``categorical_features``.
+
+    Each category column is checked here, on all rows, to hold one kind of value
+    (:func:`check_one_kind`), so errors cite positions in the caller's ``X``.
+    """
+    mask = _categorical_mask(spec, cols, names_given)
+    for j in np.flatnonzero(mask):
+        check_one_kind(cols.raw(j), cols.names[j])
+    return mask
+
+
+def _categorical_mask(spec, cols: _Columns, names_given: bool) -> np.ndarray:
     n = cols.n_cols
     if isinstance(spec, str) and spec == "auto":
         mask = np.zeros(n, dtype=bool)
         for j in range(n):
             if cols.frame is not None:
-                dt = cols.dtype(j)
-                mask[j] = _is_text_like(dt) and dt != bool
+                mask[j] = _is_category(cols.dtype(j))
             elif cols.array.dtype == object:
                 # a TypeError (e.g. a dict) propagates: such a column is neither numbers nor text
                 mask[j] = not _numeric_convertible(cols.array[:, j])
@@ -218,6 +280,7 @@ class CategoricalCoder:
         if len(cats) > max_bins:
             raise DataError(f"categorical column {name!r} has {len(cats)} distinct values, more than "
                             f"max_bins={max_bins}; group rare values or treat the column as numeric")
+        self.name = name
         self.categories = [c.item() if isinstance(c, np.generic) else c for c in cats]
         self.n_bins = len(self.categories) + 1
         self._train_codes = codes
@@ -231,8 +294,9 @@ class CategoricalCoder:
         self._train_codes = None
         return out
 
-    def predict_codes(self, col):
+    def predict_codes(self, col, name=None):
         """Codes for new data: training categories 0..k-1, unseen k, missing k+1."""
+        check_one_kind(col, name or getattr(self, "name", None) or getattr(col, "name", None))
         k = len(self.categories)
         if self._index is None:
             self._index = pd.Index(self.categories, dtype=object)

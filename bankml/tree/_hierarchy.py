@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from ..errors import DataError
+from ..errors import DataError, check_is_fitted
 
 __all__ = ["ConceptHierarchyBinner", "band_labels"]
 
@@ -54,6 +53,10 @@ class ConceptHierarchyBinner(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    cuts_ : dict of str -> ndarray of float
+        The cut points per binned column, exactly as used by :meth:`transform`.
+    band_labels_ : dict of str -> list of str
+        The band labels per binned column, lowest band first.
     feature_names_in_ : ndarray of str
     n_features_in_ : int
 
@@ -106,9 +109,50 @@ class ConceptHierarchyBinner(TransformerMixin, BaseEstimator):
                                 f"labels for {cuts.size} cut points, got {labels}")
             self._cuts[col] = cuts
             self._labels[col] = list(labels)
+        if self.keep_original:
+            # the band would silently overwrite an input column of that name
+            clash = [self.band_column(c) for c in self._cuts if self.band_column(c) in X.columns]
+            if clash:
+                raise DataError(f"ConceptHierarchyBinner: keep_original=True writes the bands to "
+                                f"{clash}, which are already columns of the data; rename them")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
         return self
+
+    @property
+    def cuts_(self) -> dict:
+        check_is_fitted(self, "feature_names_in_")
+        return {c: v.copy() for c, v in self._cuts.items()}
+
+    @property
+    def band_labels_(self) -> dict:
+        check_is_fitted(self, "feature_names_in_")
+        return {c: list(v) for c, v in self._labels.items()}
+
+    def band_column(self, column) -> str:
+        """Name of the output column holding ``column``'s band (itself unless keep_original)."""
+        return f"{column}_band" if self.keep_original else column
+
+    def band_intervals(self, column) -> list:
+        """The bands of ``column`` as ``(label, low, high)``: the band holds ``low < x <= high``.
+
+        ``low`` is ``-inf`` for the first band and ``high`` ``+inf`` for the last; a missing
+        value gets no band (it stays missing). This is the convention :meth:`transform`
+        applies, so rules on the raw column can be written from it exactly.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> b = ConceptHierarchyBinner({"age": [30, 55]}).fit(pd.DataFrame({"age": [20, 60]}))
+        >>> b.band_intervals("age")
+        [('<=30', -inf, 30.0), ('30-55', 30.0, 55.0), ('>55', 55.0, inf)]
+        """
+        check_is_fitted(self, "feature_names_in_")
+        if column not in self._cuts:
+            raise KeyError(f"ConceptHierarchyBinner does not band column {column!r} "
+                           f"(it bands {list(self._cuts)})")
+        edges = [-np.inf, *(float(c) for c in self._cuts[column]), np.inf]
+        return [(lab, edges[i], edges[i + 1]) for i, lab in enumerate(self._labels[column])]
 
     def transform(self, X):
         """A copy of ``X`` with each configured column replaced (or joined) by its band."""
@@ -128,7 +172,7 @@ class ConceptHierarchyBinner(TransformerMixin, BaseEstimator):
             codes = np.where(np.isnan(values), -1, codes)
             band = pd.Categorical.from_codes(codes, categories=self._labels[col], ordered=True)
             if self.keep_original:
-                out[f"{col}_band"] = band
+                out[self.band_column(col)] = band
             else:
                 out[col] = band
         return out
@@ -137,5 +181,5 @@ class ConceptHierarchyBinner(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_in_")
         names = list(self.feature_names_in_)
         if self.keep_original:
-            names += [f"{c}_band" for c in self._cuts]
+            names += [self.band_column(c) for c in self._cuts]
         return np.asarray(names, dtype=object)

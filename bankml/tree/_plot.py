@@ -6,7 +6,8 @@ Both read only ``tree_.branches``, so they show exactly the paths ``predict`` fo
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+
+from ..errors import check_is_fitted
 
 __all__ = ["export_text", "plot_tree"]
 

@@ -9,16 +9,13 @@ import functools
 
 from .._resources import load_builtin_yaml
 from ..errors import ConfigError
-from ..labels import LANGS
+from ..labels import check_bilingual
 
 _TIERS = ("high", "middle", "low")
 
 
 def _bilingual(where, leaf):
-    if not isinstance(leaf, dict) or set(leaf) != set(LANGS) or not all(
-            isinstance(leaf[k], str) and leaf[k] for k in LANGS):
-        raise ConfigError(f"value.yaml: {where} must map exactly zh and en to text, got {leaf!r}")
-    return leaf
+    return check_bilingual(leaf, f"value.yaml: {where}")
 
 
 def check_cuts(cuts, where="cuts"):

@@ -5,11 +5,10 @@ Turns a raw transaction table into one row per customer (the lifetimes-style sum
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
+from .._dates import to_dates
 from ..errors import DataError
 from ..labels import check_lang
 from .._messages import row_positions as _positions
@@ -101,13 +100,9 @@ def rfm(transactions, as_of, customer="customer_id", date="date", amount="amount
     amounts = amt.to_numpy(dtype=float)
     if not np.isfinite(amounts).all():
         raise DataError(f"rfm: column {amount!r} is infinite in {_positions(~np.isfinite(amounts))}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            dates = pd.to_datetime(transactions[date]).dt.normalize().to_numpy()
-            as_of_day = pd.Timestamp(as_of).normalize()
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"rfm: column {date!r} and as_of must be dates: {exc}") from exc
+    # year first only: 06/07/2024 is refused, not guessed month-first
+    dates = to_dates(transactions[date], f"rfm: column {date!r}").dt.normalize().to_numpy()
+    as_of_day = to_dates(as_of, "rfm: as_of").normalize()
     late = dates > as_of_day.to_datetime64()
     if late.any():
         raise DataError(f"rfm: {_positions(late)} are dated after as_of {as_of_day.date()}; "

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from mlxtend.frequent_patterns import apriori, association_rules
 
-from bankml.association import (ENGINES, METRICS, evaluate_rules, mine_rules, prune_redundant,
-                                recommend, to_ruleset, to_transactions)
+from bankml.association import (ENGINES, ITEMS_ATTR, METRICS, evaluate_rules, mine_rules,
+                                prune_redundant, recommend, to_transactions)
 from bankml.datasets import make_customers
 from bankml.errors import DataError
 
@@ -215,19 +215,101 @@ def test_recommend_on_the_customer_table_keeps_ids_and_speaks_chinese():
         recommend(rules, df, k=0)
 
 
-def test_to_ruleset_predicts_like_the_rules_fire():
+def _fires(rules, tx):
+    """The first rule whose antecedent items a customer all has, as the association rules say."""
+    out = np.zeros(len(tx), dtype=bool)
+    for a in rules["antecedents"]:
+        out |= tx[list(a)].all(axis=1).to_numpy()
+    return out
+
+
+def test_rules_from_association_predicts_on_the_raw_table_what_the_rules_say():
+    from bankml.rules import rules_from_association
+
     df = make_customers(2000, seed=5)
     tx = to_transactions(df, bands={"age": [30, 55]})
     rules = mine_rules(tx, 0.02, 0.3, consequents=["has_wm_account"])
-    rs = to_ruleset(rules)
+    rs = rules_from_association(rules)
     assert len(rs) == len(rules) and rs.label_column == "has_wm_account"
-    fires = np.zeros(len(df), dtype=bool)
-    for a in rules["antecedents"]:
-        fires |= tx[list(a)].all(axis=1).to_numpy()
     # the RuleSet reads the raw customer table: bands became numeric conditions on age
-    np.testing.assert_array_equal(np.asarray(rs.predict(df)) == 1, fires)
+    assert any(c.feature == "age" for r in rs for c in r.conditions)
+    np.testing.assert_array_equal(np.asarray(rs.predict(df)) == 1, _fires(rules, tx))
     with pytest.raises(DataError, match="consequent"):
-        to_ruleset(mine_rules(tx, 0.05, 0.3))
+        rules_from_association(mine_rules(tx, 0.05, 0.3))
+
+
+def test_rules_from_association_flags_exact_bands_and_text_items_on_every_row():
+    # issue 12.9: a text item age_group=18-30 was parsed as an interval, and the band cut
+    # 1,234,567 was labelled 1.23e+06 and became 1,230,000 in the rule
+    from bankml.rules import Condition, rules_from_association, to_sql
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    balance = rng.choice([1_234_566.0, 1_234_567.0, 1_234_568.0, 1_230_000.0, 1_240_000.0,
+                          500_000.0, 2_000_000.0], n)
+    df = pd.DataFrame({
+        "has_fund": rng.integers(0, 2, n), "has_gold": rng.random(n) < 0.4,
+        "age_group": rng.choice(["18-30", "31-50", ">50", "<=17"], n).astype(object),
+        "balance": balance, "has_wm_account": rng.integers(0, 2, n)})
+    df.loc[rng.random(n) < 0.05, "balance"] = np.nan
+    df.loc[rng.random(n) < 0.05, "age_group"] = None
+    tx = to_transactions(df, items=["has_fund", "has_gold", "has_wm_account"],
+                         attributes=["age_group"], bands={"balance": [1_234_567, 1_500_000]})
+    assert "balance=<=1,234,567" in tx.columns and "balance=1,234,567-1,500,000" in tx.columns
+    assert not any("e+" in c for c in tx.columns)
+    rules = mine_rules(tx, 0.005, 0.0, consequents=["has_wm_account"])
+    items = set().union(*rules["antecedents"])
+    assert {"age_group=18-30", "balance=<=1,234,567", "has_fund", "has_gold"} <= items
+    rs = rules_from_association(rules)
+    conds = {c for r in rs for c in r.conditions}
+    assert Condition("age_group", "==", "18-30") in conds
+    assert Condition("balance", "<=", 1_234_567.0) in conds
+    assert Condition("has_fund", "==", 1) in conds and Condition("has_gold", "==", 1) in conds
+    assert not any(c.feature == "age_group" and c.op in ("<=", ">") for c in conds)
+    fires = _fires(rules, tx)
+    np.testing.assert_array_equal(rs.predict(df) == 1, fires)
+    # and the SQL a branch runs on the same raw table says the same on every row
+    import sqlite3
+    con = sqlite3.connect(":memory:")
+    df.assign(id=np.arange(n)).to_sql("c", con, index=False)
+    got = {row[0]: row[1] for row in con.execute(to_sql(rs, "c", "id"))}
+    assert np.array_equal(np.array([got[i] for i in range(n)]) == 1, fires)
+
+
+def test_rules_from_association_reads_item_names_it_has_no_meaning_for_as_columns():
+    from bankml.rules import Condition, rules_from_association
+
+    baskets = [["has_fund", "age=30-55", "has_wm_account"]] * 3 + [["has_fund"]]
+    rules = mine_rules(baskets, 0.5, 0.9, consequents=["has_wm_account"])
+    assert ITEMS_ATTR not in rules.attrs
+    rs = rules_from_association(rules)
+    # no recorded meaning: never parsed, the item is a 0/1 column of the one-hot table
+    assert {c for r in rs for c in r.conditions} <= {Condition("has_fund", "==", 1),
+                                                     Condition("age=30-55", "==", 1)}
+    with pytest.raises(DataError, match="no rule has the consequent 'has_gold'"):
+        rules_from_association(rules, consequent="has_gold")
+
+
+def test_the_items_meaning_survives_filtering_pruning_and_hold_out_evaluation():
+    df = make_customers(1500, seed=2)
+    tx = to_transactions(df, bands={"age": [30, 55]})
+    rules = mine_rules(tx, 0.02, 0.3, consequents=["has_wm_account"])
+    assert rules.attrs[ITEMS_ATTR] == tx.attrs[ITEMS_ATTR]
+    assert rules.attrs[ITEMS_ATTR]["age=30-55"] == (("age", ">", 30.0), ("age", "<=", 55.0))
+    assert prune_redundant(rules).attrs[ITEMS_ATTR] == tx.attrs[ITEMS_ATTR]
+    assert rules[rules["lift"] > 1].attrs[ITEMS_ATTR] == tx.attrs[ITEMS_ATTR]
+    assert evaluate_rules(rules, tx).attrs[ITEMS_ATTR] == tx.attrs[ITEMS_ATTR]
+
+
+def test_association_does_not_import_the_rules_package():
+    # data flows models -> rules: bankml.association must work without bankml.rules
+    import subprocess
+    import sys
+    code = ("import sys, bankml.association as a; from bankml.datasets import make_customers; "
+            "a.mine_rules(a.to_transactions(make_customers(300, seed=1)), 0.05, 0.3); "
+            "print(any(m.startswith('bankml.rules') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_fast_engine_rules_from_basket_lists_equal_the_frame_path(random_onehot):
@@ -255,26 +337,6 @@ def test_recommend_with_no_rules_is_an_empty_call_list():
     rules = mine_rules([["a"], ["b"]], 0.5, 0.5)
     calls = recommend(rules, pd.DataFrame({"a": [1, 0], "b": [0, 1]}))
     assert calls.empty and "product" in calls.columns
-
-
-def test_to_ruleset_turns_items_into_conditions():
-    from bankml.rules import Condition
-
-    tx = pd.DataFrame({"has_fund": [1, 1, 1, 0], "age=30-55": [1, 1, 0, 0], "gender=F": [1, 1, 1, 0],
-                       "has_wm_account": [1, 1, 0, 0]}).astype(bool)
-    rules = mine_rules(tx, 0.5, 0.9, consequents=["has_wm_account"])
-    rs = to_ruleset(rules)
-    expected_for = {"age=30-55": {Condition("age", ">", 30), Condition("age", "<=", 55)},
-                    "gender=F": {Condition("gender", "==", "F")},
-                    "has_fund": {Condition("has_fund", ">", 0.5)}}
-    for rule, ante in zip(rs, rules["antecedents"]):
-        assert set(rule.conditions) == set().union(*(expected_for[i] for i in ante))
-    assert any("age=30-55" in a for a in rules["antecedents"])
-    assert any("gender=F" in a for a in rules["antecedents"])
-    assert all(r.prediction == 1 for r in rs) and rs.default == 0
-    top = rs[0]
-    assert top.confidence == rules["confidence"].iloc[0]
-    assert top.support == round(rules["antecedent support"].iloc[0] * 4)
 
 
 def test_too_many_candidate_rules_are_refused_up_front():

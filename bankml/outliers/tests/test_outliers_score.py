@@ -6,7 +6,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bankml.datasets import ANOMALY_RATE, make_customers
-from bankml.errors import DataError
+from bankml.errors import DataError, InvalidParameterError
 from bankml.outliers import IsolationForestDetector, LocalOutlierDetector
 
 
@@ -75,7 +75,7 @@ def test_bad_input_is_named():
         IsolationForestDetector().fit(pd.DataFrame({"a": [1.0, 2.0], "g": ["x", "y"]}))
     with pytest.raises(DataError, match="lacks the feature"):
         IsolationForestDetector(features=["zz"]).fit(df.fillna(0))
-    with pytest.raises(ValueError, match="contamination"):
+    with pytest.raises(InvalidParameterError, match="'contamination' parameter"):
         IsolationForestDetector(contamination=0.9).fit(df.fillna(0))
     with pytest.raises(DataError, match="at least 2 rows"):
         LocalOutlierDetector().fit(pd.DataFrame({"a": [1.0]}))
@@ -131,10 +131,11 @@ def test_planted_anomalies_recovered_on_held_out_seed(detector):
     assert (flagged & planted).sum() / planted.sum() > 0.8
 
 
-@pytest.mark.parametrize("bad", [0, -3, "many", 2.5, True])
+# Issue 16.3: the detectors validate with scikit-learn's parameter constraints, not by hand.
+@pytest.mark.parametrize("bad", [0, -3, "many", 2.5])
 def test_lof_n_neighbors_must_be_auto_or_positive_int(bad):
     X = np.random.default_rng(0).normal(size=(50, 2))
-    with pytest.raises(ValueError, match="n_neighbors must be 'auto' or an integer >= 1"):
+    with pytest.raises(InvalidParameterError, match="'n_neighbors' parameter of LocalOutlierDetector"):
         LocalOutlierDetector(n_neighbors=bad).fit(X)
 
 
@@ -150,5 +151,19 @@ def test_infinite_values_are_named_by_column():
 @pytest.mark.parametrize("bad", [0, 1, -5, 0.5, "all"])
 def test_lof_max_samples_must_be_none_or_int_of_two_or_more(bad):
     X = np.random.default_rng(0).normal(size=(50, 2))
-    with pytest.raises(ValueError, match="max_samples must be None or an integer >= 2"):
+    with pytest.raises(InvalidParameterError, match="'max_samples' parameter of LocalOutlierDetector"):
         LocalOutlierDetector(max_samples=bad).fit(X)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: IsolationForestDetector(n_estimators=0),
+    lambda: IsolationForestDetector(max_features=1.5),
+    lambda: IsolationForestDetector(contamination=float("nan")),
+    lambda: IsolationForestDetector(log_scale="yes"),
+    lambda: LocalOutlierDetector(contamination=0),
+    lambda: LocalOutlierDetector(random_state=np.random.RandomState(0)),
+])
+def test_score_detector_parameters_are_checked_by_their_constraints(make):
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(InvalidParameterError):
+        make().fit(X)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from bankml.datasets._daily import make_daily_transactions
-from bankml.errors import ConfigError, DataError
+from bankml.errors import DataError, InvalidParameterError
 from bankml.outliers import ThresholdDetector
 
 
@@ -139,7 +139,7 @@ def test_account_ids_of_any_string_dtype(hand):
     (lambda d: pd.concat([d, d.iloc[[3]]], ignore_index=True), r"same account and date in 1 row\(s\), positions \[12\]"),
     (lambda d: d.drop(columns="count"), r"lacks column\(s\) \['count'\]"),
     (lambda d: d.iloc[:0], "empty"),
-    (lambda d: d.assign(date="not a date"), "must hold dates"),
+    (lambda d: d.assign(date="not a date"), "'date' must hold year-first dates"),
     (lambda d: d.assign(amount=d["amount"].astype(str)), "must be numeric"),
 ])
 def test_bad_daily_tables(hand, change, match):
@@ -147,15 +147,19 @@ def test_bad_daily_tables(hand, change, match):
         ThresholdDetector().fit(change(hand))
 
 
-def test_bad_settings(hand):
-    with pytest.raises(ConfigError, match="method"):
-        ThresholdDetector(method="auto").fit(hand)
-    with pytest.raises(ConfigError, match="min_days"):
-        ThresholdDetector(min_days=0).fit(hand)
-    with pytest.raises(ConfigError, match="quantile"):
-        ThresholdDetector(quantile=2).fit(hand)
-    with pytest.raises(ConfigError, match="window"):
-        ThresholdDetector(window=0).fit(hand)
+# Issue 16.3: a bad parameter is scikit-learn's InvalidParameterError, from the constraints.
+@pytest.mark.parametrize("params, name", [
+    ({"method": "auto"}, "method"), ({"min_days": 0}, "min_days"), ({"quantile": 2}, "quantile"),
+    ({"window": 0}, "window"), ({"amount_threshold": float("inf")}, "amount_threshold"),
+    ({"factor": -1}, "factor"), ({"suspect_share": 1.5}, "suspect_share"),
+    ({"min_history": 2.5}, "min_history"), ({"account": ["a"]}, "account"),
+])
+def test_bad_settings(hand, params, name):
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of ThresholdDetector"):
+        ThresholdDetector(**params).fit(hand)
+
+
+def test_bad_input_type(hand):
     with pytest.raises(DataError, match="DataFrame"):
         ThresholdDetector().fit(np.zeros((3, 4)))
 
@@ -205,3 +209,15 @@ def test_counts_match_an_independent_pandas_count():
     over = (daily["amount"] > acc.map(th_a)) | (daily["count"] > acc.map(th_c))
     assert learned.exceedances_["days"].to_dict() == over.groupby(acc).sum().to_dict()
     np.testing.assert_allclose(learned.thresholds_["amount_threshold"], th_a.sort_index())
+
+
+# Issue 12.10: ambiguous dates were guessed month-first; now year-first ISO only.
+def test_ambiguous_dates_are_refused_iso_accepted(hand):
+    text = hand.assign(date=hand["date"].dt.strftime("%Y-%m-%d"))
+    iso = ThresholdDetector().fit(text)
+    pd.testing.assert_frame_equal(iso.exceedances_, ThresholdDetector().fit(hand).exceedances_)
+    text.loc[2, "date"] = "03/06/2026"
+    with pytest.raises(DataError, match=r"'date' must hold year-first dates.*positions \[2\]"):
+        ThresholdDetector().fit(text)
+    with pytest.raises(DataError, match="'date' must hold year-first dates"):
+        ThresholdDetector().fit(hand.assign(date=20260301))

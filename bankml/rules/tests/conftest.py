@@ -154,8 +154,23 @@ class FakeTreeModel:
         return self.classes_[self.tree_.predict_rows(X)]
 
 
+def flag_labels(*columns):
+    """The built-in labels plus 0 = no / 1 = yes value labels for the given columns: how a
+    labels file says a column is a yes/no flag (the rules never look at the bank schema)."""
+    import copy
+
+    from bankml._resources import load_builtin_yaml
+    from bankml.labels import Labels
+
+    data = copy.deepcopy(load_builtin_yaml("labels.yaml"))
+    values = data.setdefault("values", {})
+    for col in columns:
+        values[col] = {0: {"zh": "否", "en": "no"}, 1: {"zh": "是", "en": "yes"}}
+    return Labels(data)
+
+
 @pytest.fixture
 def fakes():
     """The helpers above, for tests (importlib mode cannot import this file by name)."""
     return types.SimpleNamespace(mixed_frame=mixed_frame, FakeTreeModel=FakeTreeModel,
-                                 Branch=Branch, CATS=CATS)
+                                 Branch=Branch, CATS=CATS, flag_labels=flag_labels)

@@ -8,24 +8,27 @@ import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from bankml.errors import DataError, NotFittedError, SchemaError
+from bankml.errors import DataError, NotFittedError, RuleExportError, SchemaError
 from bankml.labels import Labels
-from bankml.rules import Condition, Rule, RuleSet, generalize, simplify
+from bankml.rules import (Condition, Rule, RuleSet, evaluate, from_json, generalize,
+                          rules_from_association, rules_from_tree, simplify, to_csv, to_frame,
+                          to_html, to_json, to_markdown, to_python, to_sql, to_text,
+                          with_evidence)
 
 NAN = np.nan
 
 
 # -- conditions --------------------------------------------------------------------------------
 def test_condition_rejects_bad_operators_and_values():
-    with pytest.raises(ValueError, match="unknown operator"):
+    with pytest.raises(DataError, match="unknown operator"):
         Condition("age", "=>", 3)
-    with pytest.raises(TypeError, match="needs a number"):
+    with pytest.raises(DataError, match="needs a number"):
         Condition("age", ">", "55")
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(DataError, match="NaN"):
         Condition("age", ">", float("nan"))
-    with pytest.raises(TypeError, match="collection"):
+    with pytest.raises(DataError, match="collection"):
         Condition("city", "in", "abc")
-    with pytest.raises(TypeError, match="Condition objects"):
+    with pytest.raises(DataError, match="Condition objects"):
         Rule(["age > 5"], 1)
 
 
@@ -99,7 +102,7 @@ def test_generalize_reports_every_dropped_condition_and_changed_rows():
     X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "noise": rng.normal(size=n)})
     y = ((X["a"] > 0) & (rng.random(n) < 0.9)).astype(int).to_numpy()
     tree = DecisionTreeClassifier(max_depth=6, random_state=0).fit(X, y)
-    rs = RuleSet.from_tree(tree, target=1)
+    rs = rules_from_tree(tree, target=1)
     g, changes = generalize(rs, X, y)
     assert len(changes) > 0 and {"rule_id", "dropped", "error_before", "error_after"} <= set(changes)
     assert (changes["error_after"] <= changes["error_before"]).all()
@@ -108,7 +111,7 @@ def test_generalize_reports_every_dropped_condition_and_changed_rows():
     assert n_after < n_before
     changed = int((rs.predict(X) != g.predict(X)).sum())
     assert changes.attrs["changed_predictions"] == changed
-    assert "lossy" in g.meta["simplified"]
+    assert "lossy" in g.provenance["simplified"]
     with pytest.raises(DataError, match="cf"):
         generalize(rs, X, y, cf=1.5)
 
@@ -155,7 +158,7 @@ def test_evaluate_measures_support_confidence_lift_coverage():
     y = rng.integers(0, 2, 1000)
     rs = RuleSet([Rule([Condition("age", ">", 55)], 1),
                   Rule([Condition("city", "==", "a")], 0)], default=1)
-    ev = rs.evaluate(X, y)
+    ev = evaluate(rs, X, y)
     for row, mask, pred in [(ev.iloc[0], X["age"] > 55, 1), (ev.iloc[1], X["city"] == "a", 0)]:
         conf = (y[mask] == pred).mean()
         assert row["support"] == mask.sum()
@@ -163,16 +166,16 @@ def test_evaluate_measures_support_confidence_lift_coverage():
         assert row["lift"] == pytest.approx(conf / (y == pred).mean())
         assert row["coverage"] == pytest.approx(mask.mean())
     assert ev["fired"].iloc[1] == int(((X["city"] == "a") & ~(X["age"] > 55)).sum())
-    measured = rs.with_evidence(X, y)
+    measured = with_evidence(rs, X, y)
     assert measured.rules[0].support == ev["support"].iloc[0]
     with pytest.raises(DataError, match="one label per row"):
-        rs.evaluate(X, y[:-1])
+        evaluate(rs, X, y[:-1])
     # labels of another type or missing labels would make every rule look wrong, silently
     with pytest.raises(DataError, match=r"y holds labels \['0', '1'\] but the rules predict"):
-        rs.evaluate(X, y.astype(str))
+        evaluate(rs, X, y.astype(str))
     with pytest.raises(DataError, match=r"1 missing label\(s\), first at row position\(s\) \[3\]"):
-        rs.evaluate(X, pd.Series(y, dtype="Int64").where(np.arange(1000) != 3))
-    bools = rs.evaluate(X, y.astype(bool))  # True == 1: the same labels
+        evaluate(rs, X, pd.Series(y, dtype="Int64").where(np.arange(1000) != 3))
+    bools = evaluate(rs, X, y.astype(bool))  # True == 1: the same labels
     np.testing.assert_array_equal(bools["confidence"], ev["confidence"])
 
 
@@ -187,21 +190,21 @@ def test_weighted_evidence_is_flagged_in_every_export_until_remeasured(how):
     else:
         tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(
             X, y, sample_weight=np.where(y == 1, 4.0, 1.0))
-    rs = RuleSet.from_tree(tree, target=1, label_column="wm_buyer")
-    assert rs.meta["weighted_evidence"]
+    rs = rules_from_tree(tree, target=1, label_column="wm_buyer")
+    assert rs.weighted
     # a weighted confidence is not the share of buyers among the customers a rule covers
     covered = rs.rules[0]
     share = y[rs.apply(X) == 0].mean()
     assert covered.confidence > share + 0.1
-    assert "加权置信度" in rs.to_text("zh") and "weighted confidence" in rs.to_text("en")
-    assert "weighted confidence" in rs.to_markdown() and "with_evidence" in rs.to_html(lang="en")
-    plain = rs.with_evidence(X, y)
-    assert not plain.meta["weighted_evidence"]
+    assert "加权置信度" in to_text(rs, "zh") and "weighted confidence" in to_text(rs, "en")
+    assert "weighted confidence" in to_markdown(rs, lang="en") and "with_evidence" in to_html(rs, lang="en")
+    plain = with_evidence(rs, X, y)
+    assert not plain.weighted
     assert plain.rules[0].confidence == pytest.approx(share)
-    assert "加权" not in plain.to_text("zh") and "with_evidence" not in plain.to_html(lang="en")
-    unweighted = RuleSet.from_tree(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y))
-    assert not unweighted.meta["weighted_evidence"]
-    assert "weighted" not in unweighted.to_text("en")
+    assert "加权" not in to_text(plain, "zh") and "with_evidence" not in to_html(plain, lang="en")
+    unweighted = rules_from_tree(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y))
+    assert not unweighted.weighted
+    assert "weighted" not in to_text(unweighted, "en")
 
 
 def test_infogain_tree_weighted_evidence_flag():
@@ -212,10 +215,10 @@ def test_infogain_tree_weighted_evidence_flag():
                       "city": rng.choice(["a", "b", "c"], 1500)})
     y = ((X["age"] > 55) & (rng.random(1500) < 0.3)).astype(int).to_numpy()
     plain = InfoGainTreeClassifier(max_depth=2, random_state=0).fit(X, y)
-    assert not RuleSet.from_tree(plain).meta["weighted_evidence"]
+    assert not rules_from_tree(plain).weighted
     weighted = InfoGainTreeClassifier(max_depth=2, random_state=0).fit(
         X, y, sample_weight=np.where(y == 1, 3.0, 1.0))
-    assert RuleSet.from_tree(weighted).meta["weighted_evidence"]
+    assert rules_from_tree(weighted).weighted
 
 # -- text -------------------------------------------------------------------------------------
 def _paper_rules():
@@ -228,53 +231,58 @@ def _paper_rules():
 
 
 def test_text_in_chinese_and_english_with_labels_and_thousands():
-    zh = _paper_rules().to_text("zh").splitlines()
+    zh = to_text(_paper_rules(), "zh").splitlines()
     assert zh[0] == "1. 如果 存款余额 > 2,500 且 年龄 > 55 则 理财客户（支持 12 人，置信度 83%）"
     assert zh[1] == "2. 如果 存款余额 > 2,500 且 学历 属于 {研究生、大学本科} 则 理财客户（支持 1,234 人，置信度 50%）"
     assert zh[2] == "否则 非理财客户"
-    en = _paper_rules().to_text("en").splitlines()
+    en = to_text(_paper_rules(), "en").splitlines()
     assert en[0] == ("1. IF deposit balance > 2,500 AND age > 55 THEN WM buyer "
                      "(support 12 customers, confidence 83%)")
     with pytest.raises(ValueError, match="lang"):
-        _paper_rules().to_text("fr")
+        to_text(_paper_rules(), "fr")
 
 
-def test_text_reads_flag_splits_as_yes_no_and_intervals_as_one():
+def test_text_reads_flag_splits_as_yes_no_and_intervals_as_one(fakes):
     rs = RuleSet([Rule([Condition("has_fund", ">", 0.5), Condition("has_gold", "<=", 0.5, True),
                         Condition("age", ">", 30), Condition("age", "<=", 55),
                         Condition("education", "in", ["university"])], 1)],
                  default=0, label_column="wm_buyer")
-    assert rs.to_text("zh").splitlines()[0] == (
+    # the labels file says has_fund / has_gold are coded 0 = no, 1 = yes
+    flags = fakes.flag_labels("has_fund", "has_gold")
+    assert to_text(rs, "zh", labels=flags).splitlines()[0] == (
         "1. 如果 持有基金 = 是 且 持有黄金 = 否（或缺失） 且 30 < 年龄 <= 55 且 学历 = 大学本科 "
         "则 理财客户")
-    assert rs.to_text("en").splitlines()[0] == (
+    assert to_text(rs, "en", labels=flags).splitlines()[0] == (
         "1. IF holds funds = yes AND holds gold = no (or missing) AND 30 < age <= 55 "
         "AND education = university THEN WM buyer")
+    # without such labels the threshold is printed as it is: plain, never a guess
+    assert to_text(rs, "en").splitlines()[0].startswith(
+        "1. IF holds funds > 0.5 AND holds gold <= 0.5 (or missing) AND 30 < age <= 55")
 
 
 def test_text_falls_back_to_names_and_accepts_own_labels():
     rs = RuleSet([Rule([Condition("zz_col", "<=", -1234.5, True)], "v")], default="w")
-    assert rs.to_text("zh").splitlines()[0] == "1. 如果 zz_col <= -1,234.5（或缺失） 则 v"
+    assert to_text(rs, "zh").splitlines()[0] == "1. 如果 zz_col <= -1,234.5（或缺失） 则 v"
     own = Labels({"columns": {"zz_col": {"zh": "甲", "en": "A"}}, "terms": {}})
-    assert rs.to_text("en", labels=own).splitlines()[0] == "1. if A <= -1,234.5 (rule_or_missing) then v"
+    assert to_text(rs, "en", labels=own).splitlines()[0] == "1. if A <= -1,234.5 (rule_or_missing) then v"
 
 
 def test_markdown_frame_csv_and_html():
     rs = _paper_rules()
-    md = rs.to_markdown()
+    md = to_markdown(rs, lang="en")
     assert md.count("\n| ") == 2 and "1,234" in md and "83.3%" in md
-    frame = rs.to_frame(lang="zh")
+    frame = to_frame(rs, lang="zh")
     assert frame["support"].tolist() == [12, 1234]
     assert frame["prediction_label"].tolist() == ["理财客户", "理财客户"]
-    assert pd.read_csv(pd.io.common.StringIO(rs.to_csv()))["rule_id"].tolist() == [1, 2]
-    page = rs.to_html(lang="en", model_version="wm-tree 1.2", date="2026-11-23")
+    assert pd.read_csv(pd.io.common.StringIO(to_csv(rs, lang="en")))["rule_id"].tolist() == [1, 2]
+    page = to_html(rs, lang="en", model_version="wm-tree 1.2", date="2026-11-23")
     assert "wm-tree 1.2" in page and "2026-11-23" in page
     assert "date: 2026-11-23" in page and "：" not in page
-    zh = rs.to_html(lang="zh", model_version="v1", date="2026-11-23")
+    zh = to_html(rs, lang="zh", model_version="v1", date="2026-11-23")
     assert "日期：2026-11-23" in zh and "模型版本：v1" in zh and "日期:" not in zh
     assert page.index("83.3%") < page.index("50.0%")  # sorted by confidence
     evil = RuleSet([Rule([Condition("c", "==", "<script>alert(1)</script>")], 1)])
-    assert "<script>alert" not in evil.to_html()
+    assert "<script>alert" not in to_html(evil)
 
 
 # -- JSON -------------------------------------------------------------------------------------
@@ -284,29 +292,29 @@ def test_json_round_trip_keeps_types_and_predictions():
                        "yes", support=3, confidence=0.5, lift=1.2, coverage=0.01),
                   Rule([Condition("flag", "==", True)], "no")],
                  default="no", classes=("no", "yes"), label_column=None,
-                 meta={"model_version": "1", "n_samples": np.int64(7)})
-    back = RuleSet.from_json(rs.to_json())
+                 provenance={"model_version": "1", "n_samples": np.int64(7)})
+    back = from_json(to_json(rs))
     assert back.rules == rs.rules and back.default == rs.default and back.classes == rs.classes
     assert back.rules[0].conditions[0].value == 0.1 + 0.2
     X = pd.DataFrame({"x": [0.3, 0.30000000000000004, NAN], "c": ["O'Brien", "a", None],
                       "flag": [True, False, True]})
     np.testing.assert_array_equal(rs.predict(X), back.predict(X))
     with pytest.raises(DataError, match="format"):
-        RuleSet.from_json(json.dumps({"rules": []}))
+        from_json(json.dumps({"rules": []}))
     with pytest.raises(DataError, match="parsed"):
-        RuleSet.from_json("{not json")
+        from_json("{not json")
 
 
 # -- SQL and python ---------------------------------------------------------------------------
 def test_sql_dialects_quote_identifiers_and_escape_strings():
     rs = RuleSet([Rule([Condition('we"ird`col', "in", ["it's", "back\\slash"])], 1)], default=0)
-    ansi = rs.to_sql("t", "id")
+    ansi = to_sql(rs, "t", "id")
     assert '"we""ird`col" IN (\'back\\slash\', \'it\'\'s\')' in ansi
-    spark = rs.to_sql("t", "id", dialect="spark")
+    spark = to_sql(rs, "t", "id", dialect="spark")
     assert "`we\"ird``col` IN ('back\\\\slash', 'it\\'s')" in spark
     assert "FROM `t`" in spark
-    with pytest.raises(ValueError, match="dialect"):
-        rs.to_sql("t", "id", dialect="oracle")
+    with pytest.raises(RuleExportError, match="dialect"):
+        to_sql(rs, "t", "id", dialect="oracle")
     con = sqlite3.connect(":memory:")
     con.execute('CREATE TABLE t (id, "we""ird`col")')
     con.executemany("INSERT INTO t VALUES (?, ?)", [(1, "it's"), (2, "back\\slash"), (3, "x"),
@@ -326,9 +334,9 @@ def test_decision_list_agrees_across_predict_sql_and_python():
     # under pandas 2, so has_fund = 1 never held)
     X.to_sql("t", con, index=False)
     assert [r[0] for r in con.execute('SELECT typeof("has_fund") FROM t')] == ["real"] * 3 + ["null"]
-    assert [r[1] for r in con.execute(rs.to_sql("t", "id")).fetchall()] == ["A", "B", "C", "C"]
+    assert [r[1] for r in con.execute(to_sql(rs, "t", "id")).fetchall()] == ["A", "B", "C", "C"]
     ns = {}
-    exec(rs.to_python("score"), ns)
+    exec(to_python(rs, "score"), ns)
     assert [ns["score"](r) for r in X.to_dict("records")] == ["A", "B", "C", "C"]
     assert ns["score"]({"has_fund": pd.NA, "age": pd.NA}, return_rule=True) == ("C", 3)
     assert rs.apply(X).tolist() == [0, 1, 2, 2]
@@ -337,12 +345,12 @@ def test_decision_list_agrees_across_predict_sql_and_python():
 def test_single_leaf_tree_and_qualified_table_name():
     X = pd.DataFrame({"id": [1, 2], "a": [1.0, NAN]})
     tree = DecisionTreeClassifier().fit(X[["a"]], ["only", "only"])
-    rs = RuleSet.from_tree(tree)
+    rs = rules_from_tree(tree)
     assert len(rs) == 1 and rs.rules[0].conditions == ()
     assert rs.predict(X[["a"]]).tolist() == ["only", "only"]
     con = sqlite3.connect(":memory:")
     X.to_sql("t", con, index=False)
-    assert con.execute(rs.to_sql(("main", "t"), "id")).fetchall() == [(1, "only", 1),
+    assert con.execute(to_sql(rs, ("main", "t"), "id")).fetchall() == [(1, "only", 1),
                                                                       (2, "only", 1)]
 
 
@@ -350,7 +358,7 @@ def test_empty_rule_set_sql_returns_default():
     con = sqlite3.connect(":memory:")
     con.execute("CREATE TABLE t (id)")
     con.execute("INSERT INTO t VALUES (7)")
-    assert con.execute(RuleSet([], default=0).to_sql("t", "id")).fetchall() == [(7, 0, None)]
+    assert con.execute(to_sql(RuleSet([], default=0), "t", "id")).fetchall() == [(7, 0, None)]
 
 
 # -- bad input --------------------------------------------------------------------------------
@@ -378,23 +386,23 @@ def test_wrong_value_types_are_refused():
 
 def test_unfitted_or_foreign_models_are_refused():
     with pytest.raises(NotFittedError, match="not fitted"):
-        RuleSet.from_tree(DecisionTreeClassifier())
+        rules_from_tree(DecisionTreeClassifier())
     with pytest.raises(NotFittedError):
-        RuleSet.from_tree(object())
+        rules_from_tree(object())
     X = pd.DataFrame({"a": [1, 2, 3, 4]})
     tree = DecisionTreeClassifier().fit(X, [0, 0, 1, 1])
     with pytest.raises(DataError, match="target 'x' is not one of the model's classes"):
-        RuleSet.from_tree(tree, target="x")
+        rules_from_tree(tree, target="x")
 
 
 def test_target_by_label_and_array_input():
     X = pd.DataFrame({"age": [20, 30, 60, 70]})
     tree = DecisionTreeClassifier(random_state=0).fit(X, [0, 0, 1, 1])
-    rs = RuleSet.from_tree(tree, target="WM buyer", label_column="wm_buyer")
+    rs = rules_from_tree(tree, target="WM buyer", label_column="wm_buyer")
     assert [r.prediction for r in rs] == [1] and rs.default == 0
     assert rs.predict(np.array([[10.0], [80.0]])).tolist() == [0, 1]
     tree_np = DecisionTreeClassifier(random_state=0).fit(X.to_numpy(), [0, 0, 1, 1])
-    assert RuleSet.from_tree(tree_np).features == ["x0"]
+    assert rules_from_tree(tree_np).features == ["x0"]
 
 
 # -- association rules ------------------------------------------------------------------------
@@ -403,23 +411,23 @@ def test_association_rules_become_a_decision_list_with_the_same_evidence():
     from bankml.datasets import make_customers
     tx = to_transactions(make_customers(5_000, seed=8))
     ar = mine_rules(tx, min_support=0.02, min_confidence=0.3, consequents=["has_wm_account"])
-    rs = RuleSet.from_association(ar)
+    rs = rules_from_association(ar)
     assert len(rs) == len(ar) > 0 and rs.label_column == "has_wm_account"
-    ev = rs.evaluate(tx, tx["has_wm_account"].astype(int))
+    ev = evaluate(rs, tx, tx["has_wm_account"].astype(int))
     np.testing.assert_allclose(ev["confidence"], ar["confidence"])
     np.testing.assert_allclose(ev["coverage"], ar["antecedent support"])
     assert ev["support"].tolist() == [r.support for r in rs]
     con = sqlite3.connect(":memory:")
     tx.astype(int).assign(id=np.arange(len(tx))).to_sql("tx", con, index=False)
-    sql = [row[1] for row in con.execute(rs.to_sql("tx", "id") + ' ORDER BY "id"')]
+    sql = [row[1] for row in con.execute(to_sql(rs, "tx", "id") + ' ORDER BY "id"')]
     np.testing.assert_array_equal(sql, rs.predict(tx))
     with pytest.raises(DataError, match="antecedents"):
-        RuleSet.from_association(pd.DataFrame({"a": [1]}))
+        rules_from_association(pd.DataFrame({"a": [1]}))
     mixed = pd.DataFrame({"antecedents": [frozenset({"a"}), frozenset({"b"})],
                           "consequents": [frozenset({"c"}), frozenset({"d"})]})
     with pytest.raises(DataError, match="consequent="):
-        RuleSet.from_association(mixed)
-    assert len(RuleSet.from_association(mixed, consequent="d")) == 1
+        rules_from_association(mixed)
+    assert len(rules_from_association(mixed, consequent="d")) == 1
 
 
 def test_random_decision_lists_agree_across_predict_sql_python_and_json(fakes):
@@ -447,26 +455,28 @@ def test_random_decision_lists_agree_across_predict_sql_python_and_json(fakes):
     rs = RuleSet(rules, default=None)
     expected = rs.predict(df)
     assert len(set(expected)) > 3 and None in set(expected)  # rules and default both used
-    back = RuleSet.from_json(rs.to_json())
+    back = from_json(to_json(rs))
     np.testing.assert_array_equal(back.predict(df), expected)
-    np.testing.assert_array_equal(rs.simplify().predict(df), expected)
+    np.testing.assert_array_equal(simplify(rs).predict(df), expected)
     con = sqlite3.connect(":memory:")
     df.astype(object).where(df.notna(), None).to_sql("t", con, index=False)
-    got = dict((r[0], r[1]) for r in con.execute(rs.to_sql("t", "id")))
+    got = dict((r[0], r[1]) for r in con.execute(to_sql(rs, "t", "id")))
     np.testing.assert_array_equal([got[i] for i in df["id"]], expected)
     dcon = duckdb.connect()
     dcon.register("t", df)
-    res = dcon.execute(rs.to_sql("t", "id", dialect="duckdb")).fetchall()
+    res = dcon.execute(to_sql(rs, "t", "id", dialect="duckdb")).fetchall()
     got = dict((r[0], r[1]) for r in res)
     np.testing.assert_array_equal([got[i] for i in df["id"]], expected)
     ns = {}
-    exec(rs.to_python(), ns)
+    exec(to_python(rs), ns)
     np.testing.assert_array_equal([ns["predict"](r) for r in df.to_dict("records")], expected)
 
 
-def test_flag_target_reads_as_holding_in_both_languages():
+def test_flag_target_reads_as_holding_in_both_languages(fakes):
     rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1, support=10, confidence=0.8)],
                  default=0, label_column="has_wm_account")
-    zh, en = rs.to_text("zh"), rs.to_text("en")
+    flags = fakes.flag_labels("has_fund", "has_wm_account")
+    zh, en = to_text(rs, "zh", labels=flags), to_text(rs, "en", labels=flags)
     assert "则 持有理财账户 = 是" in zh and "否则 持有理财账户 = 否" in zh
     assert "THEN holds WM account = yes" in en and "THEN 1" not in en
+    assert "IF holds funds = yes" in en

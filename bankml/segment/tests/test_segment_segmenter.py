@@ -245,3 +245,13 @@ def test_star_points_with_gaps_does_not_stop_fit_but_profile_says_so():
         seg.profile()
     prof = seg.profile(value=np.ones(90))
     assert prof["value_share"].sum() == pytest.approx(1.0)
+
+
+def test_rows_are_cited_by_position_never_by_customer_id():
+    # Issue 12.7: the segmenter's messages name row positions, not index labels (ids).
+    df, _ = _planted(n_per=20)
+    df = df.set_axis([f"CUST-{i}" for i in range(len(df))])
+    df.iloc[7, df.columns.get_loc("short_term_assets")] = np.nan
+    with pytest.raises(DataError, match=r"missing values \(NaN\) in 1 row\(s\), positions \[7\]") as info:
+        CustomerSegmenter(n_clusters=3).fit(df)
+    assert "CUST-" not in str(info.value)

@@ -112,21 +112,21 @@ GOOD_T = [("a", "2024-01-01", "pos_debit", 10.0, 1.0), ("b", "2024-02-01", "pos_
 
 
 @pytest.mark.parametrize("table, col, value, match", [
-    ("b", "balance", -5.0, "'balance': negative balances.*index 1"),
-    ("b", "balance", np.nan, "'balance': missing values.*index 1"),
-    ("b", "balance", np.inf, "'balance': infinite.*index 1"),
-    ("t", "amount", -1.0, "'amount': negative amounts.*index 1"),
-    ("t", "amount", np.nan, "'amount': missing values.*index 1"),
-    ("t", "discount", 1.5, "'discount': values above 1.*index 1"),
-    ("t", "discount", -0.1, "'discount': discount below 0.*index 1"),
-    ("t", "discount", np.nan, "'discount': missing values.*index 1"),
-    ("b", "product", "lottery", "'product': unknown codes \\['lottery'\\].*index 1"),
-    ("t", "business", "lottery", "'business': unknown codes \\['lottery'\\].*index 1"),
-    ("b", "product", None, "'product': missing values.*index 1"),
-    ("t", ID, None, "'customer_id': missing values.*index 1"),
-    ("b", "date", pd.Timestamp("2023-12-31"), "'date': dates outside the rating window.*index 1"),
-    ("t", "date", pd.Timestamp("2024-07-01"), "'date': dates outside the rating window.*index 1"),
-    ("t", "date", pd.NaT, "'date': missing values.*index 1"),
+    ("b", "balance", -5.0, "'balance': negative balances.*positions \\[1"),
+    ("b", "balance", np.nan, "'balance': missing values.*positions \\[1"),
+    ("b", "balance", np.inf, "'balance': infinite.*positions \\[1"),
+    ("t", "amount", -1.0, "'amount': negative amounts.*positions \\[1"),
+    ("t", "amount", np.nan, "'amount': missing values.*positions \\[1"),
+    ("t", "discount", 1.5, "'discount': values above 1.*positions \\[1"),
+    ("t", "discount", -0.1, "'discount': discount below 0.*positions \\[1"),
+    ("t", "discount", np.nan, "'discount': missing values.*positions \\[1"),
+    ("b", "product", "lottery", "'product': unknown codes \\['lottery'\\].*positions \\[1"),
+    ("t", "business", "lottery", "'business': unknown codes \\['lottery'\\].*positions \\[1"),
+    ("b", "product", None, "'product': missing values.*positions \\[1"),
+    ("t", ID, None, "'customer_id': missing values.*positions \\[1"),
+    ("b", "date", pd.Timestamp("2023-12-31"), "'date': dates outside the rating window.*positions \\[1"),
+    ("t", "date", pd.Timestamp("2024-07-01"), "'date': dates outside the rating window.*positions \\[1"),
+    ("t", "date", pd.NaT, "'date': missing values.*positions \\[1"),
 ])
 def test_bad_values_name_table_column_and_rows(table, col, value, match):
     b, t = bal(GOOD_B), tx(GOOD_T)
@@ -144,7 +144,7 @@ def test_bad_values_name_table_column_and_rows(table, col, value, match):
 def test_unparseable_dates_and_text_amounts():
     b = bal(GOOD_B).astype({"date": object})
     b.loc[0, "date"] = "sometime"
-    with pytest.raises(DataError, match="'date': not a date.*index 0"):
+    with pytest.raises(DataError, match="'date': not a date.*positions \\[0"):
         aggregate_half_year(b, tx(GOOD_T), AS_OF)
     t = tx(GOOD_T).astype({"amount": str})
     with pytest.raises(DataError, match="'amount': wrong dtype"):
@@ -206,7 +206,7 @@ def test_rate_months_rejects_rows_outside_every_window_and_empty_months():
 def test_repeated_balance_day_is_an_error_not_a_double_count():
     rows = [("a", "2024-01-01", "fund", 10.0), ("b", "2024-01-01", "fund", 10.0),
             ("a", "2024-01-02", "fund", 10.0), ("a", "2024-01-01", "fund", 99.0)]
-    with pytest.raises(DataError, match="more than one balance row.*index 0, 3"):
+    with pytest.raises(DataError, match="more than one balance row.*positions \\[0, 3"):
         aggregate_half_year(bal(rows), NO_TX, AS_OF)
     # the same day in another product, or for another customer, is fine
     ok = rows[:3] + [("a", "2024-01-01", "time_deposit", 99.0)]
@@ -256,7 +256,7 @@ def test_rate_months_rows_between_far_apart_windows_are_an_error_not_dropped():
     assert rate_months(b.iloc[:1], NO_TX, ["2023-12", "2024-12"])["star_points"].tolist() == [
         pytest.approx(1.0 / 184 * 100 / 10_000), 0.0]
     with pytest.raises(DataError, match=r"'date': dates outside the rating window.*"
-                                        r"2024-01-01 to 2024-06-30.*index 1"):
+                                        r"2024-01-01 to 2024-06-30.*positions \[1"):
         rate_months(b, NO_TX, ["2023-12", "2024-12"])
     # adjacent or overlapping windows have no gap
     assert len(rate_months(b.iloc[1:], NO_TX, ["2024-03", "2024-06"])) == 2
@@ -306,7 +306,7 @@ def test_ambiguous_numeric_and_mixed_zone_dates_are_refused_not_guessed():
     # 06/07/2024 is June 7th in one convention and July 6th in another: refuse, name the row.
     t = tx(GOOD_T).astype({"date": object})
     t.loc[1, "date"] = "06/07/2024"
-    with pytest.raises(DataError, match="'date': not a date.*index 1"):
+    with pytest.raises(DataError, match="'date': not a date.*positions \\[1"):
         aggregate_half_year(bal(GOOD_B), t, AS_OF)
     t.loc[1, "date"] = "2024/06/07"        # year first is unambiguous
     assert aggregate_half_year(bal(GOOD_B), t, AS_OF)["card_spend"].sum() == 20.0
@@ -319,10 +319,38 @@ def test_ambiguous_numeric_and_mixed_zone_dates_are_refused_not_guessed():
 
 
 def test_as_of_and_months_must_be_unambiguous_dates():
-    with pytest.raises(DataError, match="as_of must be a date"):
+    with pytest.raises(DataError, match="as_of must be a year-first date.*got .06/30/2024."):
         aggregate_half_year(bal(GOOD_B), tx(GOOD_T), "06/30/2024")
-    with pytest.raises(DataError, match="each of months must be a date"):
+    with pytest.raises(DataError, match="each of months must be a year-first date"):
         rate_months(bal(GOOD_B), tx(GOOD_T), ["06/2024"])
     with pytest.raises(DataError, match="months must be a list"):
         rate_months(bal(GOOD_B), tx(GOOD_T), "2024-06")   # not iterated letter by letter
     assert window_of(pd.Timestamp("2024-06-30 13:00")) == window_of("2024-06-30")
+
+
+def test_rows_are_cited_by_position_when_the_table_is_indexed_by_customer():
+    # Issue 12.7: a raw table indexed by customer id must not put the id in the message.
+    b = bal([("CUST-1", "2024-03-01", "fund", 100.0), ("CUST-2", "2024-03-01", "fund", -5.0)])
+    b.index = pd.Index(["CUST-1", "CUST-2"], name=ID)
+    with pytest.raises(DataError, match=r"'balance': negative balances.*positions \[1\]") as info:
+        aggregate_half_year(b, NO_TX, as_of=AS_OF)
+    assert "CUST-" not in str(info.value)
+
+
+# Issue 12.13: finite amounts whose sum overflowed came back as inf star inputs.
+def test_overflowing_sums_are_refused_naming_column_and_rows():
+    huge = bal([("a", "2024-03-01", "fund", 1.0), ("b", "2024-03-01", "fund", 1.5e308),
+                ("b", "2024-03-02", "fund", 1.5e308)])
+    with pytest.raises(DataError, match=r"column 'balance': balances rows whose long_term_assets "
+                                        r"sum overflows.*positions \[1, 2\]"):
+        aggregate_half_year(huge, NO_TX, AS_OF)
+    t = tx([("a", "2024-05-02", "pos_debit", 1.7e308, 1.0), ("a", "2024-05-03", "pos_debit", 1.7e308, 1.0)])
+    with pytest.raises(DataError, match=r"column 'amount': transactions rows whose card_spend sum "
+                                        r"overflows.*positions \[0, 1\]"):
+        aggregate_half_year(NO_BAL, t, AS_OF)
+    with pytest.raises(DataError, match="overflows"):
+        rate_months(NO_BAL, t, ["2024-06"])
+    # each value alone is fine: the same rows split between customers aggregate to finite sums
+    t.loc[1, "customer_id"] = "b"
+    out = aggregate_half_year(NO_BAL, t, AS_OF)
+    assert np.isfinite(out[list(STAR_INPUTS)].to_numpy()).all()

@@ -142,3 +142,42 @@ def test_default_codes_follow_the_published_item_lists():
     # overnight WM and money-market funds are short-term even though WM and funds are not
     assert pol.products["overnight_wm"] != pol.products["wm_product"]
     assert pol.products["money_market_fund"] != pol.products["fund"]
+
+
+# Issue 12.13: a level key 3.7 was read as level 3 (int() truncates).
+@pytest.mark.parametrize("key", [3.7, 3.0, True, "three", "3.7", None])
+def test_level_keys_must_be_whole_levels(data, key):
+    levels = {k: v for k, v in data["levels"].items() if k != 3}
+    with pytest.raises(PolicyError, match="levels keys must be the whole-number star levels"):
+        StarPolicy.from_dict({**data, "levels": {key: 50, **levels}})
+
+
+def test_level_key_37_in_a_yaml_file_is_refused(tmp_path):
+    text = config_text().replace("\n  3: 50\n", "\n  3.7: 50\n")
+    assert "3.7: 50" in text
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"p\.yaml.*levels keys.*got 3\.7"):
+        StarPolicy.from_yaml(path)
+
+
+def test_level_keys_as_text_are_read_and_not_doubled(data):
+    as_text = {str(k): v for k, v in data["levels"].items()}
+    assert StarPolicy.from_dict({**data, "levels": as_text}) == StarPolicy.from_dict(data)
+    with pytest.raises(PolicyError, match="gives level 3 twice"):
+        StarPolicy.from_dict({**data, "levels": {**data["levels"], "3": 50}})
+
+
+def test_duplicate_weight_in_a_policy_file_is_refused(tmp_path):
+    # Issue 12.6: card_spend's weight given twice; the last one silently won.
+    text = config_text().replace("card_spend:        {measure: cumulative, weight: 400}",
+                                 "card_spend:        {measure: cumulative, weight: 400, weight: 4}")
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError, match="duplicate key 'weight'"):
+        StarPolicy.from_yaml(path)
+
+
+def config_text():
+    from bankml._resources import config_path
+    return config_path("star_policy.yaml").read_text(encoding="utf-8")

@@ -120,7 +120,8 @@ def test_bad_values_name_column_and_rows(scorer, col, value, check):
     with pytest.raises(SchemaError, match=check) as err:
         scorer.star_points(df)
     text = str(err.value)
-    assert repr(col) in text and "12" in text
+    # issue 12.7: the third row by position, never its index label 12 (often a customer id)
+    assert repr(col) in text and "positions [2]" in text and "12" not in text
     assert [p.column for p in err.value.problems] == [col]
 
 
@@ -134,9 +135,9 @@ def test_missing_and_non_numeric_columns(scorer):
 
 
 def test_bad_points_rejected(scorer):
-    with pytest.raises(DataError, match="finite and >= 0.*index 1"):
+    with pytest.raises(DataError, match="finite and >= 0.*positions \\[1"):
         scorer.contribution_star(pd.Series([1.0, np.nan]))
-    with pytest.raises(DataError, match="index 0"):
+    with pytest.raises(DataError, match="positions \\[0"):
         scorer.contribution_star([-5.0])
 
 
@@ -195,7 +196,7 @@ def test_manual_can_lower_under_the_default_policy_but_not_when_forbidden(scorer
     assert levels.tolist() == [0, 4] and audit["from_level"].tolist() == [7]
     strict = StarScorer(StarPolicy.from_dict(StarPolicy.default().to_dict()
                                              | {"manual_can_lower": False}))
-    with pytest.raises(DataError, match="lower 1 service star.*manual rows 0"):
+    with pytest.raises(DataError, match=r"lower service stars.*manual table 1 row\(s\), positions \[0\]"):
         strict.service_star(df, manual=manual_rows(level=[4]))
     assert strict.service_star(df, manual=manual_rows(level=[7])).levels.tolist() == [0, 7]
 
@@ -216,7 +217,7 @@ def test_bad_manual_tables(scorer, change, match):
 def test_manual_duplicates_and_extra_columns(scorer):
     df = table([{}, {}], flags=True)
     two = pd.concat([manual_rows(), manual_rows()], ignore_index=True)
-    with pytest.raises(DataError, match="more than one adjustment.*index 0, 1"):
+    with pytest.raises(DataError, match="more than one adjustment.*positions \\[0, 1"):
         scorer.service_star(df, manual=two)
     with pytest.raises(DataError, match="unexpected columns"):
         scorer.service_star(df, manual=manual_rows(branch=["x"]))
@@ -283,5 +284,15 @@ def test_manual_adjustments_with_repeated_scored_ids_name_the_rows(scorer):
     # Which of two "c1" rows would the adjustment hit? Refuse, naming both rows.
     df = table([{}, {}, {}], flags=True).set_axis([10, 11, 12])
     df[ID] = ["c0", "c1", "c1"]
-    with pytest.raises(SchemaError, match="'customer_id': duplicate customer ids.*index 11, 12"):
+    with pytest.raises(SchemaError, match="'customer_id': duplicate customer ids.*positions \\[1, 2\\]"):
         scorer.service_star(df, manual=manual_rows())
+
+
+# Issue 12.10: a manual adjustment dated 06/07/2024 was guessed month-first.
+def test_manual_when_is_year_first_only(scorer):
+    df = table([{}, {"card_spend": 2_000}, {}], flags=True)
+    _, audit = scorer.service_star(df, manual=manual_rows(when=["2024-06-07"]))
+    assert (audit["when"].dropna() == pd.Timestamp("2024-06-07")).all()
+    assert (audit["when"].dropna().size) >= 1
+    with pytest.raises(DataError, match=r"'when': not a date/time \(expected year-first.*positions \[0\]"):
+        scorer.service_star(df, manual=manual_rows(when=["06/07/2024"]))

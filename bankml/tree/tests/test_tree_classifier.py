@@ -504,3 +504,22 @@ def test_count_below_equals_searchsorted(k):
     got = count_below(U, x)
     want = np.where(np.isnan(x), U.size + 1, np.searchsorted(U, x, side="left"))
     np.testing.assert_array_equal(got, want)
+
+
+# Issue 12.13 / 16.3: the estimator's constraints are the one source of parameter limits
+# (the config's tree section is checked by them): min_gain finite, confidence in (0, 0.5].
+@pytest.mark.parametrize("param, value", [
+    ("min_gain", float("inf")), ("min_gain", float("nan")), ("min_gain", -0.1),
+    ("confidence", 0.9), ("confidence", 0.0), ("confidence", 0.5000001),
+    ("criterion", "entropy"), ("pruning", "reduced_error"), ("max_depth", 0),
+])
+def test_parameter_limits_are_enforced_by_the_constraints(param, value):
+    from sklearn.utils._param_validation import InvalidParameterError
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of InfoGainTreeClassifier"):
+        InfoGainTreeClassifier(**{param: value}).fit(X, [0, 0, 1, 1])
+
+
+def test_confidence_at_its_limit_is_accepted():
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
+    InfoGainTreeClassifier(pruning="pessimistic", confidence=0.5).fit(X, [0, 0, 1, 1])

@@ -73,7 +73,7 @@ def test_rfm_refunds_handling():
     (lambda d: d.assign(amount=d["amount"].where(d.index != 3)), r"'amount' is missing in 1 row\(s\), positions \[3\]"),
     (lambda d: d.drop(columns="date"), r"lacks column\(s\) \['date'\]"),
     (lambda d: d.assign(amount=d["amount"].astype(str)), "must be numeric"),
-    (lambda d: d.assign(date="someday"), "must be dates"),
+    (lambda d: d.assign(date="someday"), "'date' must hold year-first dates"),
 ])
 def test_rfm_bad_input(ten_customers, change, match):
     with pytest.raises(DataError, match=match):
@@ -283,3 +283,20 @@ def test_rfm_tied_scores_by_hand():
 def test_clv_refuses_infinite_margin():
     with pytest.raises(DataError, match="margin is infinite in 1 of 2 values"):
         customer_lifetime_value([100.0, np.inf], 0.8, 0.1, 3)
+
+
+# Issue 12.10: ambiguous dates were guessed month-first; now year-first ISO only.
+def test_rfm_refuses_ambiguous_dates_and_accepts_iso(ten_customers):
+    with pytest.raises(DataError, match=r"rfm: as_of must be a year-first date.*'06/07/2026'"):
+        rfm(ten_customers, "06/07/2026")
+    text = ten_customers.assign(date=ten_customers["date"].dt.strftime("%Y-%m-%d").astype(object))
+    text.loc[4, "date"] = "06/07/2026"
+    with pytest.raises(DataError, match=r"'date' must hold year-first.*positions \[4\]"):
+        rfm(text, "2026-06-30")
+    text.loc[4, "date"] = ten_customers.loc[4, "date"].strftime("%Y-%m-%d")
+    pd.testing.assert_frame_equal(rfm(text, "2026-06-30"), rfm(ten_customers, "2026-06-30"))
+    early = rfm(ten_customers.assign(date=ten_customers["date"] - pd.Timedelta(days=23)), "2026-06-07")
+    assert early.equals(rfm(ten_customers.assign(date=ten_customers["date"] - pd.Timedelta(days=23)),
+                            pd.Timestamp("2026-06-07")))
+    with pytest.raises(DataError, match="as_of must be a year-first date"):
+        rfm(ten_customers, 20260630)     # a number is not a date (nanoseconds since 1970)
