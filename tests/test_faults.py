@@ -16,7 +16,6 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from bankml import tracking
 from bankml.persistence import load_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,7 +89,5 @@ def test_kill_9_mid_run_then_a_clean_rerun(tmp_path):
     versions = client.search_model_versions("name='faults-model'")
     assert versions and all(client.get_run(v.run_id).info.status == "FINISHED"
                             for v in versions)
-    if killed.info.status == "RUNNING" and not hasattr(tracking, "prepare_store"):
-        pytest.skip("marking a dead process's run FAILED is TRACKING's RunTracker (w/track), "
-                    "not merged here yet; everything else held")
+    # RunTracker marks a RUNNING run of a dead process FAILED when the next run starts
     assert killed.info.status == "FAILED"

@@ -16,7 +16,6 @@ from bankml.config import load_config
 from bankml.errors import ConfigError, DataError, SchemaError
 from bankml.persistence import load_model
 from bankml.pipeline import SKLEARN, STARS, TREE, StageStatus, run
-from bankml.pipeline import _compat
 
 
 def test_models_evaluated_on_the_same_test_set(quickstart_run):
@@ -228,13 +227,20 @@ def test_missing_optional_package_is_recorded_and_run_goes_on(store, monkeypatch
 
 
 def test_missing_main_model_fails_the_run(store, monkeypatch):
-    import bankml.tree
+    # the config itself needs bankml.tree now (it validates the tree section with the
+    # estimator), so the tree goes missing where the stage asks for it
+    real = pipeline._stages._require
 
-    monkeypatch.delattr(bankml.tree, "InfoGainTreeClassifier")
+    def require(module, *names):
+        if "InfoGainTreeClassifier" in names:
+            raise pipeline.StageUnavailable("bankml.tree.InfoGainTreeClassifier is not available")
+        return real(module, *names)
+    monkeypatch.setattr(pipeline._stages, "_require", require)
     with pytest.raises(pipeline.StageUnavailable, match="InfoGainTreeClassifier"):
         run(_small_cfg(), tracking_uri=store, verbose=False)
     client, r = _only_run(store)
     assert r.info.status == "FAILED"
+    assert r.data.tags["bankml.stage.tree"] == "failed: StageUnavailable"
     assert client.search_registered_models() == []
 
 
@@ -268,7 +274,7 @@ def test_rule_precision_is_the_tree_precision_on_the_test_set(quickstart_run):
     assert result.metrics.loc[TREE, "rule_precision"] == pytest.approx(y[pred].mean())
     assert result.rules.coverage == pytest.approx(pred.mean())
     rules = result.rules.ruleset
-    got = rules.predict(_compat.rules_input(result.model, X))
+    got = rules.predict(X)  # rules on the RAW columns
     np.testing.assert_array_equal(np.asarray(got) == 1, pred)
 
 
@@ -281,7 +287,7 @@ def test_exported_rule_evidence_is_unweighted_even_with_balanced_tree(store, tmp
     X, y = split.X_train, split.y_train
     model = pipeline.fit_tree(X, y, cfg)
     rules = pipeline.extract_rules(model, split, cfg, tmp_path).ruleset
-    first = np.asarray(rules.apply(_compat.rules_input(model, X)))
+    first = np.asarray(rules.apply(X))
     checked = 0
     for i, rule in enumerate(rules.rules):
         cover = first == i

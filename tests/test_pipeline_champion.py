@@ -5,19 +5,11 @@ in ``models/`` and ``outputs/``; a run that is not better, or that cannot be jud
 positives), is registered as ``@candidate`` and publishes nothing.
 """
 
-from dataclasses import dataclass
-
 import pytest
 from mlflow import MlflowClient
 
 from bankml import pipeline, tracking
 from bankml.datasets import make_customers
-
-needs_tracking = pytest.mark.skipif(
-    not hasattr(tracking, "compare_with_champion"),
-    reason="re-scoring the champion on the same rows is TRACKING's compare_with_champion "
-           "(branch w/track), not merged here yet")
-
 
 def _cfg(**patch):
     cfg = {"data": {"synthetic": {"n": 1500, "seed": 4}},
@@ -56,7 +48,6 @@ def _assert_champion_kept(store, work, before, result):
     assert "not @champion" in result.summary("en")
 
 
-@needs_tracking
 def test_300_row_extract_does_not_replace_a_1500_row_champion(champion):
     store, work, before = champion
     extract = make_customers(1500, seed=4).sample(300, random_state=0)
@@ -66,7 +57,6 @@ def test_300_row_extract_does_not_replace_a_1500_row_champion(champion):
     _assert_champion_kept(store, work, before, res)
 
 
-@needs_tracking
 def test_two_buyers_in_2000_rows_is_refused(champion):
     store, work, before = champion
     df = make_customers(2000, seed=9)
@@ -77,15 +67,11 @@ def test_two_buyers_in_2000_rows_is_refused(champion):
     _assert_champion_kept(store, work, before, res)
 
 
-@dataclass(frozen=True)
-class _Refused:
-    decision: str = "refused"
-    reason: str = "12 positives in the test set, fewer than champion_min_positives=30"
-    candidate_auc: float = 0.9
-    champion_auc: float = None
-    n_test: int = 450
-    n_positives: int = 12
-    champion_version: int = None
+def _refused():
+    return tracking.ChampionComparison(
+        decision="refused", reason="12 positives in the test set, fewer than "
+        "champion_min_positives=30", candidate_auc=0.9, champion_auc=None, n_test=450,
+        n_positives=12, champion_version=None, n_negatives=438)
 
 
 def test_pipeline_passes_the_test_rows_and_min_positives_and_obeys_the_decision(
@@ -97,12 +83,12 @@ def test_pipeline_passes_the_test_rows_and_min_positives_and_obeys_the_decision(
     def compare(name, model, X_test, y_test, *, features, min_positives, tracking_uri=None):
         seen.update(name=name, rows=len(X_test), ys=len(y_test), features=list(features),
                     min_positives=min_positives, columns=list(X_test.columns))
-        return _Refused()
-    monkeypatch.setattr(tracking, "compare_with_champion", compare, raising=False)
+        return _refused()
+    monkeypatch.setattr(tracking, "compare_with_champion", compare)
     res = pipeline.run(_cfg(), tracking_uri=store, verbose=False)
     feats = pipeline.features(res.config)
     assert seen == {"name": "t-model", "rows": 450, "ys": 450, "features": feats,
-                    "min_positives": res.config["mlflow"].get("champion_min_positives", 30),
+                    "min_positives": res.config["mlflow"]["champion_min_positives"],
                     "columns": feats}
     # refused even without a champion: registered as @candidate, nothing published
     client = MlflowClient(store)

@@ -43,9 +43,10 @@ def test_gbk_csv_is_named_not_a_unicode_traceback(cfg, tmp_path):
     df.to_csv(tmp_path / "gbk.csv", index=False, encoding="gbk")
     with pytest.raises(DataError, match=r"gbk\.csv is not utf-8 text.*re-save it as UTF-8"):
         _load(cfg, tmp_path / "gbk.csv")
-    # with the encoding named, the same file reads (data.encoding, where the config has it)
-    got = pipeline.DataSource("csv", path=tmp_path / "gbk.csv", encoding="gb18030").read()
-    assert (got.frame["branch"] == "北京分行").all() and len(got.frame) == 40
+    # with the encoding named in the config, the same file reads
+    named = validate_config({"data": {"path": str(tmp_path / "gbk.csv"), "encoding": "gb18030"}})
+    got = pipeline.load_data(named).frame
+    assert (got["branch"] == "北京分行").all() and len(got) == 40
 
 
 @pytest.mark.parametrize("content", ["garbage", "truncated"])

@@ -96,10 +96,16 @@ class Staging:
     created: tuple  # output folders this run created (removed again if left empty)
 
     @classmethod
-    def open(cls, reports_dir, models_dir, run_id: str) -> "Staging":
-        """Remove stale staging, then create this run's (folders must pass check_output_dir)."""
+    def open(cls, reports_dir, models_dir, run_id: str, created=None) -> "Staging":
+        """Remove stale staging, then create this run's (folders must pass check_output_dir).
+
+        ``created``: the output folders this run made (default: those missing now); they
+        are removed again by :meth:`discard` if the run leaves them empty.
+        """
         reports_dir, models_dir = Path(reports_dir), Path(models_dir)
-        created = tuple(p for p in dict.fromkeys((reports_dir, models_dir)) if not p.exists())
+        if created is None:
+            created = [p for p in dict.fromkeys((reports_dir, models_dir)) if not p.exists()]
+        created = tuple(dict.fromkeys(Path(p) for p in created))
         for p in (reports_dir, models_dir):
             p.mkdir(parents=True, exist_ok=True)
             remove_stale_staging(p)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from dataclasses import dataclass
@@ -9,10 +10,10 @@ from pathlib import Path
 
 from .. import tracking
 from ..config import load_config
+from ..errors import PublishError
 from ..labels import DEFAULT_LANG, LANGS, check_lang
-from ..persistence import model_card, save_model
+from ..persistence import check_output_dir, model_card, save_model
 from ..schema import LABEL, STAR_INPUTS
-from . import _compat as C
 from . import _stages as S
 from ._plots import make_plots
 from ._publish import Published, Staging
@@ -47,7 +48,7 @@ class _Runner:
                 status, detail = StageStatus.SKIPPED, why
         except S.StageUnavailable as exc:
             if not optional:
-                status = StageStatus.FAILED
+                status, detail = StageStatus.FAILED, type(exc).__name__
                 raise
             status, detail = StageStatus.UNAVAILABLE, str(exc)
         except BaseException as exc:
@@ -77,7 +78,9 @@ STAGE_NAMES = ("data", "stars", "split", "tree", "sklearn_tree", "star_baseline"
 def _fidelity_gate(rt, report) -> None:
     """Log the rules' fidelity, then fail the run if any engine disagrees with the model."""
     rt.log_metrics(S.fidelity_metrics(report))
-    rt.set_tags({"bankml.rules.fidelity": "ok" if report.ok else "mismatch"})
+    skipped = "; ".join(f"{k}: {v}" for k, v in sorted(report.skipped.items()))
+    rt.set_tags({"bankml.rules.fidelity": "ok" if report.ok else "mismatch",
+                 "bankml.rules.fidelity_skipped": skipped[:250] or "none"})
     report.raise_for_mismatch()
 
 
@@ -98,9 +101,9 @@ def _save(model, data, split, ev, rules, cfg, staging: Staging, notes) -> Path:
 
 def _compare(model, split, cfg, rt):
     mc = cfg["mlflow"]
-    return C.compare_with_champion(
+    return tracking.compare_with_champion(
         mc["registered_model"], model, split.X_test, split.y_test, features=S.features(cfg),
-        min_positives=mc.get("champion_min_positives", 30), tracking_uri=rt.tracking_uri)
+        min_positives=mc["champion_min_positives"], tracking_uri=rt.tracking_uri)
 
 
 def _log(rt, data, split, ev, parts, staging: Staging, model_file: Path, model, comparison):
@@ -144,6 +147,22 @@ class _Tracked:
     model_file: Path
     comparison: object
     model_info: object
+
+
+def _output_dirs(out: dict):
+    """Both output folders, checked usable before any work, and those that did not exist.
+
+    A refused folder leaves nothing behind: a folder the check created is removed again.
+    """
+    wanted = [Path(out["reports_dir"]), Path(out["models_dir"])]
+    fresh = tuple(p.absolute() for p in wanted if not p.exists())
+    try:
+        return [check_output_dir(p) for p in wanted], fresh
+    except PublishError:
+        for folder in sorted(fresh, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def _tag_stages(rt, st: _Runner) -> None:
@@ -219,7 +238,7 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
     check_lang(lang)
     cfg = load_config(config)
     out, mc = cfg["output"], cfg["mlflow"]
-    dirs = [C.check_output_dir(out["reports_dir"]), C.check_output_dir(out["models_dir"])]
+    dirs, fresh = _output_dirs(out)
     source = data if isinstance(data, S.DataSource) else S.DataSource.from_config(cfg, data)
     st = _Runner(out["progress"] if progress is None else progress, len(STAGE_NAMES))
     staging = None
@@ -228,13 +247,13 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
                                  run_name=out["model_name"],
                                  tags={"bankml.pipeline": "wm_propensity"}) as rt:
             st.note("mlflow_setup", rt.seconds)
-            staging = Staging.open(*dirs, rt.run_id)
+            staging = Staging.open(*dirs, rt.run_id, created=fresh)
             rt.log_config(cfg)
             done = _tracked_stages(cfg, source, st, rt, staging)
         # registration only after the run FINISHED: a version never points at a failed run
-        registered = st("register", C.register_and_promote, done.model_info.model_uri,
-                        mc["registered_model"], done.comparison, rt.run_id, rt.tracking_uri,
-                        optional=False, enabled=mc["register"])
+        registered = st("register", tracking.register_and_promote, done.model_info.model_uri,
+                        mc["registered_model"], done.comparison, rt.run_id,
+                        tracking_uri=rt.tracking_uri, optional=False, enabled=mc["register"])
         publish = not mc["register"] or done.comparison.decision in _PUBLISHING
         published = st("publish", staging.publish, done.model_file, optional=False,
                        enabled=publish, why="not_champion") or Published(None, None)

@@ -15,9 +15,16 @@ import pandas as pd
 
 from ..errors import DataError, EngineNotAvailableError
 from ..metrics import gains_curve, ranking_report
+from ..rules import (evaluate as evaluate_rules, simplify, to_csv, to_frame, to_html,
+                     to_markdown, to_sql, to_text, with_evidence)
 from ..schema import HOLDING_FLAGS, ID, LABEL, STAR_INPUTS, validate_customers
-from . import _compat as C
 from ._data import DataResult, DataSource
+
+try:
+    from ..rules import check_fidelity, rules_from_pipeline
+except ImportError:  # TODO(integrator): drop once bankml/rules/__init__.py exports them
+    from ..rules._fidelity import check_fidelity
+    from ..rules._pipeline import rules_from_pipeline
 
 TREE, SKLEARN, STARS = "infogain_tree", "sklearn_entropy_tree", "star_baseline"
 _FRACTIONS = (0.1, 0.2)
@@ -318,31 +325,29 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     is printed on the HTML sheets, so a branch can tell which model its sheet came from.
     """
     rc = cfg["rules"]
-    rules = C.rules_from_pipeline(model, rc["target"], LABEL)
-    rules = C.simplify(rules)  # lossless: merges conditions on one feature
-    rules = C.with_evidence(rules, C.rules_input(model, split.X_train), split.y_train)
-    X_test = C.rules_input(model, split.X_test)
-    fired = np.asarray(rules.predict(X_test)) == rc["target"]
+    rules = rules_from_pipeline(model, rc["target"], label_column=LABEL)
+    rules = simplify(rules)  # lossless: merges conditions on one feature
+    rules = with_evidence(rules, split.X_train, split.y_train)
+    fired = np.asarray(rules.predict(split.X_test)) == rc["target"]
     y = np.asarray(split.y_test)
     precision = float((y[fired] == rc["target"]).mean()) if fired.any() else float("nan")
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {
-        "rules_zh.txt": C.export("text", rules, lang="zh"),
-        "rules_en.txt": C.export("text", rules, lang="en"),
-        "rules.md": C.export("markdown", rules, lang="en"),
-        "rules.sql": C.export("sql", rules, rc["sql_table"], ID),
-        "rules_zh.html": C.export("html", rules, title="理财产品购买倾向规则", lang="zh",
-                                  model_version=model_version),
-        "rules_en.html": C.export("html", rules, title="WM purchase propensity rules",
-                                  lang="en", model_version=model_version),
+        "rules_zh.txt": to_text(rules, lang="zh"),
+        "rules_en.txt": to_text(rules, lang="en"),
+        "rules.md": to_markdown(rules, lang="en"),
+        "rules.sql": to_sql(rules, rc["sql_table"], ID),
+        "rules_zh.html": to_html(rules, title="理财产品购买倾向规则", lang="zh",
+                                 model_version=model_version),
+        "rules_en.html": to_html(rules, title="WM purchase propensity rules", lang="en",
+                                 model_version=model_version),
     }
     for name, text in files.items():
         _write_text(out_dir / name, text)
-    C.export("csv", rules, out_dir / "rules.csv", lang="en")
-    held = C.evaluate(rules, X_test, split.y_test)
-    if isinstance(held, pd.DataFrame):
-        held.to_csv(out_dir / "rules_test_evaluation.csv", index=False)
-    frame = C.export("frame", rules, lang="en")
+    to_csv(rules, out_dir / "rules.csv", lang="en")
+    evaluate_rules(rules, split.X_test, split.y_test).to_csv(
+        out_dir / "rules_test_evaluation.csv", index=False)
+    frame = to_frame(rules, lang="en")
     top = frame.sort_values(["confidence", "support"], ascending=False).head(rc["top"])
     top_md = "\n".join(f"{i}. IF {r.conditions} THEN {r.prediction_label} (support {r.support}, "
                        f"confidence {r.confidence:.0%}, lift {r.lift:.2f})"
@@ -355,7 +360,7 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
 def check_rules_fidelity(rules: RulesResult, model, split: Split):
     """The fidelity gate's measurement: every export engine vs ``model.predict`` on the test
     customers' RAW columns. Returns the FidelityReport; the caller logs it, then raises."""
-    return C.check_fidelity(rules.ruleset, model, split.X_test)
+    return check_fidelity(rules.ruleset, model, split.X_test)
 
 
 def fidelity_metrics(report) -> dict:
