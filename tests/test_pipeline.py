@@ -446,3 +446,20 @@ def test_failed_run_never_replaces_the_published_model(store, tmp_path, monkeypa
     # same files, same bytes, no staging folder left behind; the old model still loads
     assert {p.name: p.read_bytes() for p in models.iterdir()} == before
     load_model(first.model_path)
+
+
+def test_published_sql_sheet_equals_the_published_model(quickstart_run):
+    # issue 12.1/12.2 at the pipeline's end: the branch's SQL (on the raw columns, bands
+    # included) flags exactly the customers the published model flags
+    import sqlite3
+
+    result, work, _ = quickstart_run
+    model = load_model(work / "models" / "wm_propensity_quickstart.joblib")
+    df = make_customers(3000, seed=31)
+    con = sqlite3.connect(":memory:")
+    df.to_sql("customers", con, index=False)
+    got = pd.read_sql((work / "outputs" / "rules" / "rules.sql").read_text(encoding="utf-8"), con)
+    want = pd.Series(model.predict(df[pipeline.features(result.config)]), index=df["customer_id"])
+    got = got.set_index("customer_id")["prediction"].reindex(want.index)
+    assert got.notna().all() and (got.astype(int) == want.astype(int)).all()
+    assert "'>55'" not in (work / "outputs" / "rules" / "rules.sql").read_text(encoding="utf-8")
