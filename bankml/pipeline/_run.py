@@ -21,8 +21,6 @@ from ._summary import PipelineResult, StageRecord, StageStatus, card_metrics, st
 
 __all__ = ["run", "main"]
 
-_PUBLISHING = ("promote", "no_champion")
-
 
 class _Runner:
     """Runs stages under one tqdm bar and keeps a :class:`StageRecord` per stage."""
@@ -254,7 +252,8 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
         registered = st("register", tracking.register_and_promote, done.model_info.model_uri,
                         mc["registered_model"], done.comparison, rt.run_id,
                         tracking_uri=rt.tracking_uri, optional=False, enabled=mc["register"])
-        publish = not mc["register"] or done.comparison.decision in _PUBLISHING
+        # registration has the last word: a champion that changed meanwhile makes it "keep"
+        publish = not mc["register"] or registered["promoted"]
         published = st("publish", staging.publish, done.model_file, optional=False,
                        enabled=publish, why="not_champion") or Published(None, None)
     finally:

@@ -143,15 +143,18 @@ class PipelineResult:
         if self.fidelity is not None:
             engines = ", ".join(sorted(self.fidelity.mismatches))
             lines += ["", t("fidelity", rows=self.fidelity.n_rows, engines=engines)]
-        c = self.comparison
-        if c is not None:
-            lines += [t("champion", decision=t(f"decision_{c.decision}"), reason=c.reason)]
+        c, r = self.comparison, self.registered or {}
+        if c is not None:  # registration may have revised it (the champion changed meanwhile)
+            decision, reason = r.get("decision", c.decision), r.get("reason", c.reason)
+            lines += [t("champion", decision=t(f"decision_{decision}"), reason=reason)]
         if self.registered:
-            promoted = c is None or c.decision in ("promote", "no_champion")
-            previous = getattr(c, "champion_version", None)
-            line = t("registered", version=self.registered["version"])
-            line += t("promoted") if promoted else t("not_promoted", previous=previous)
+            r = self.registered
+            line = t("registered", version=r["version"])
+            if r["promoted"]:
+                line += t("promoted")
+            elif r.get("previous_champion") is not None:
+                line += t("not_promoted", previous=r["previous_champion"])
             lines += [line]
-            if not promoted:
-                lines += [t("not_published")]
+        if self.model_path is None and self.registered:
+            lines += [t("not_published")]
         return lines
