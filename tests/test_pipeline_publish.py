@@ -187,3 +187,60 @@ def test_same_folder_for_reports_and_models(tmp_path):
     assert st.reports != st.models and st.reports.exists() and st.models.exists()
     st.discard()
     assert not (tmp_path / "out").exists()  # created by this run and left empty: removed
+
+
+def test_interrupted_publication_puts_the_old_set_back(tmp_path, monkeypatch):
+    out, models = tmp_path / "outputs", tmp_path / "models"
+    (out / "rules").mkdir(parents=True)
+    (out / "rules" / "rules.sql").write_text("old sql")
+    (out / "plots").mkdir()
+    (out / "plots" / "gains_lift.png").write_bytes(b"old png")
+    (out / ".bankml-publish.lock").touch()  # left by any earlier publication
+    before = snapshot(out)
+    st = pipeline.Staging.open(out, models, "r3")
+    for name in ("rules", "plots"):
+        (st.reports / name).mkdir()
+        (st.reports / name / "new.txt").write_text("new")
+    save_model([1], st.models / "m.joblib")
+    real_rename, calls = os.rename, []
+
+    def flaky_rename(src, dst):
+        calls.append(dst)
+        if Path(dst) == out / "plots" and Path(src).parent == st.reports:
+            raise KeyboardInterrupt  # Ctrl-C between the two folder swaps
+        return real_rename(src, dst)
+    monkeypatch.setattr(pipeline._publish.os, "rename", flaky_rename)
+    with pytest.raises(KeyboardInterrupt):
+        st.publish(st.models / "m.joblib")
+    monkeypatch.undo()
+    assert out / "plots" in calls  # it did stop half-way
+    st.discard()  # what run() does on the way out
+    assert snapshot(out) == before  # rules/ back to the old set too, not new rules + old plots
+    assert not (models / "m.joblib").exists()
+    assert not list(tmp_path.glob("*/.staging-*"))
+
+
+def test_a_run_that_lost_champion_meanwhile_does_not_publish(published, monkeypatch):
+    # run 2 wins the comparison, but before it publishes a newer run takes @champion back
+    # (here: the alias is moved back to version 1); the files must stay @champion's
+    store, work, before = published
+    from bankml import tracking
+
+    real = tracking.register_and_promote
+
+    def wins(name, model, X_test, y_test, *, features, min_positives, tracking_uri=None):
+        return tracking.ChampionComparison("promote", "better on the same rows", 0.9, 0.6,
+                                           len(y_test), int(y_test.sum()), 1,
+                                           int((y_test == 0).sum()))
+    monkeypatch.setattr(tracking, "compare_with_champion", wins)
+
+    def register_then_lose(*a, **k):
+        out = real(*a, **k)
+        MlflowClient(store).set_registered_model_alias("t-model", "champion", "1")
+        return out
+    monkeypatch.setattr(tracking, "register_and_promote", register_then_lose)
+    res = pipeline.run(_cfg(tree={"max_depth": 6, "min_samples_leaf": 5}), tracking_uri=store,
+                       verbose=False)
+    assert res.registered["promoted"] and res.model_path is None
+    assert snapshot(work / "outputs", work / "models") == before
+    assert not list(work.glob("*/.staging-*"))

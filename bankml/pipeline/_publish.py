@@ -7,7 +7,9 @@ and became ``@champion`` swaps its files in. A later run removes staging left by
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import fcntl
 import json
 import os
 import shutil
@@ -76,6 +78,23 @@ def _make_staging(parent: Path, name: str) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def _lock(path: Path):
+    """An exclusive inter-process lock on ``path`` (held until the block ends)."""
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _move_model(model_file: Path, folder: Path) -> Path:
+    from ..persistence import move_model
+
+    return move_model(model_file, folder)
+
+
 @dataclass(frozen=True)
 class Published:
     """Where a run's files went: the reports folder and the model file (or None)."""
@@ -118,25 +137,44 @@ class Staging:
         """The staged report files and folders (owner.json excluded)."""
         return [self.reports / n for n in REPORT_ENTRIES if (self.reports / n).exists()]
 
-    def publish(self, model_file: Path) -> Published:
+    def publish(self, model_file: Path, still_champion=None) -> Published:
         """Swap the staged reports and model into the output folders, then drop staging.
 
         A folder (``rules``, ``plots``) is swapped whole by two renames, so a reader sees the
         old set or the new one, never a mix; the model moves checksum first (persistence).
+        Runs publishing at once take turns (a lock file in the reports folder), and
+        ``still_champion()``, asked under that lock, can call the publication off: a run that
+        lost ``@champion`` to a later one meanwhile must not overwrite that one's files.
+        An interruption half-way puts the old files back.
         """
-        from ..persistence import move_model
-
-        trash = self.reports / ".replaced"
-        trash.mkdir()
-        for name in REPORT_ENTRIES:
-            new, live = self.reports / name, self.reports_dir / name
-            if live.exists() or live.is_symlink():
-                os.rename(live, trash / name)
-            if new.exists():
-                os.rename(new, live)
-        model_path = move_model(model_file, self.models_dir)
+        with _lock(self.reports_dir / ".bankml-publish.lock"):
+            if still_champion is not None and not still_champion():
+                return Published(None, None)
+            self._swap_reports()
+            model_path = _move_model(model_file, self.models_dir)
         self.discard()
         return Published(self.reports_dir, model_path)
+
+    def _swap_reports(self) -> None:
+        trash = self.reports / ".replaced"
+        trash.mkdir()
+        done = []
+        try:
+            for name in REPORT_ENTRIES:
+                new, live = self.reports / name, self.reports_dir / name
+                if live.exists() or live.is_symlink():
+                    os.rename(live, trash / name)
+                done.append(name)
+                if new.exists():
+                    os.rename(new, live)
+        except BaseException:
+            for name in reversed(done):  # undo: the old set, whole, as it was
+                live, old = self.reports_dir / name, trash / name
+                if (live.exists() or live.is_symlink()) and not (self.reports / name).exists():
+                    os.rename(live, self.reports / name)
+                if old.exists() or old.is_symlink():
+                    os.rename(old, live)
+            raise
 
     def discard(self) -> None:
         """Remove the staging folders (and output folders this run created, if empty)."""

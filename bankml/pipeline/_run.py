@@ -163,6 +163,25 @@ def _output_dirs(out: dict):
         raise
 
 
+@dataclass(frozen=True)
+class _StillChampion:
+    """Asked just before publishing: is this run's version still ``@champion``?"""
+
+    mlflow_cfg: dict
+    registered: dict | None
+    tracking_uri: str
+
+    def __call__(self) -> bool:
+        if not self.mlflow_cfg["register"]:
+            return True  # no registry: the latest successful run publishes
+        from mlflow import MlflowClient
+
+        name = self.mlflow_cfg["registered_model"]
+        champion = MlflowClient(self.tracking_uri).get_model_version_by_alias(
+            name, tracking.CHAMPION)
+        return int(champion.version) == int(self.registered["version"])
+
+
 def _tag_stages(rt, st: _Runner) -> None:
     rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in st.records})
 
@@ -254,7 +273,8 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
                         tracking_uri=rt.tracking_uri, optional=False, enabled=mc["register"])
         # registration has the last word: a champion that changed meanwhile makes it "keep"
         publish = not mc["register"] or registered["promoted"]
-        published = st("publish", staging.publish, done.model_file, optional=False,
+        published = st("publish", staging.publish, done.model_file,
+                       _StillChampion(mc, registered, rt.tracking_uri), optional=False,
                        enabled=publish, why="not_champion") or Published(None, None)
     finally:
         st.close()
