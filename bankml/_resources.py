@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from ._yaml import safe_load_strict
+from ._yaml import safe_load_strict, short_repr
 from .errors import ConfigError
 
 _REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -37,7 +37,7 @@ def config_path(name: str) -> Path:
     """Path of the named file in :func:`config_dir` (raises if it is missing)."""
     path = config_dir() / name
     if not path.is_file():
-        raise ConfigError(f"configuration file {name!r} not found in {path.parent}")
+        raise ConfigError(f"configuration file {short_repr(name)} not found in {path.parent}")
     return path
 
 

@@ -33,7 +33,7 @@ def short_repr(value, limit: int = _MAX_REPR) -> str:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader refusing aliases, anchors, explicit tags and duplicate keys."""
+    """SafeLoader refusing aliases, anchors, explicit tags, merge keys and duplicate keys."""
 
     def compose_node(self, parent, index):
         event = self.peek_event()
@@ -54,6 +54,9 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Refused(key_node.start_mark, "merge key << (it silently overrides keys; "
+                                                    "write the keys out)")
             key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
@@ -90,9 +93,9 @@ def safe_load_strict(text: str, source: str = "<config>"):
     Raises
     ------
     ConfigError
-        Invalid YAML, a duplicate key at any depth, an anchor or alias, an explicit tag,
-        or nesting too deep; the message names ``source``, the line and the key, and is
-        never longer than a few hundred characters.
+        Invalid YAML, a duplicate key at any depth, an anchor or alias, a merge key
+        (``<<``), an explicit tag, or nesting too deep; the message names ``source``,
+        the line and the key, and is never longer than a few hundred characters.
 
     Examples
     --------

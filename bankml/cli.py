@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 
@@ -53,12 +54,12 @@ def _cmd_run(args) -> int:
 
 def _ui_command(args) -> list[str]:
     """The ``mlflow ui`` command line for the store ``bankml run`` writes to, bound to localhost."""
-    from .tracking import _artifact_root, resolve_tracking_uri
+    from .tracking import _artifact_root, _shown, resolve_tracking_uri
 
     uri = resolve_tracking_uri(args.tracking_uri)
     if uri.split(":", 1)[0].lower() in ("http", "https", "databricks"):
         # A tracking server already has its own UI; `mlflow ui` needs the store behind it.
-        raise ConfigError(f"bankml ui serves a local store (sqlite:///..., a folder); {uri!r} "
+        raise ConfigError(f"bankml ui serves a local SQLite store (sqlite:///...); {_shown(uri)!r} "
                           "is a tracking server: open it in a browser instead")
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(args.port)]
@@ -74,9 +75,8 @@ def _cmd_ui(args) -> int:
     from .tracking import prepare_store
 
     cmd = _ui_command(args)
-    prepare_store(cmd[cmd.index("--backend-store-uri") + 1])
-    print(f"bankml: MLflow UI on http://127.0.0.1:{args.port} for {cmd[cmd.index('--backend-store-uri') + 1]}"
-          " (Ctrl-C to stop)")
+    store = prepare_store(cmd[cmd.index("--backend-store-uri") + 1])
+    print(f"bankml: MLflow UI on http://127.0.0.1:{args.port} for {store} (Ctrl-C to stop)")
     try:
         return subprocess.call(cmd)
     except KeyboardInterrupt:
@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     """``text`` on one line, control characters made visible, cut to ``limit`` characters."""
-    text = " ".join(str(text).split())
+    # line breaks become one space; other spacing is kept (a quoted value may hold two spaces)
+    text = re.sub(r"[ \t]*[\r\n]+[ \t]*", " ", str(text)).strip()
     # a hostile value quoted in a message must not drive the terminal (escape sequences)
     text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -144,7 +145,7 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
     if isinstance(exc, BankmlError):
-        return _one_line(exc)
+        return _one_line(exc) or type(exc).__name__
     if isinstance(exc, OSError):
         if exc.strerror and exc.filename is not None:
             where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import copy
 import inspect
+import math
 import re
 from pathlib import Path
 
@@ -43,8 +44,11 @@ class _Leaf:
         self._default = default
         self.check = check
         self.choices = choices
-        self.expected = expected or ("a number or text (not true/false)" if types is _ANY else " or ".join(
-            "null" if t is type(None) else t.__name__ for t in self.types))
+        if types is _ANY:
+            self.expected = expected or "a number or text (not true/false)"
+        else:
+            self.expected = expected or " or ".join(
+                "null" if t is type(None) else t.__name__ for t in self.types)
         if choices:
             self.expected = "one of " + ", ".join(repr(c) for c in choices)
 
@@ -69,14 +73,14 @@ class _Leaf:
                 and isinstance(value, int) and not isinstance(value, bool)):
             value, ok = float(value), True
         if not ok:
-            raise ConfigError(f"config key {key!r}: expected {self.expected}, "
+            raise ConfigError(f"config key {short_repr(key)}: expected {self.expected}, "
                               f"got {type(value).__name__} {short_repr(value)}")
         if self.choices and value not in self.choices:
-            raise ConfigError(f"config key {key!r}: expected {self.expected}, got {short_repr(value)}")
+            raise ConfigError(f"config key {short_repr(key)}: expected {self.expected}, got {short_repr(value)}")
         if self.check is not None and value is not None:
             problem = self.check(value)
             if problem:
-                raise ConfigError(f"config key {key!r}: {problem}, got {short_repr(value)}")
+                raise ConfigError(f"config key {short_repr(key)}: {problem}, got {short_repr(value)}")
         return value
 
 
@@ -99,10 +103,11 @@ def _str_list(v):
 def _bands(v):
     for col, cuts in v.items():
         if not isinstance(col, str) or not isinstance(cuts, list) or not cuts or not all(
-                isinstance(c, (int, float)) and not isinstance(c, bool) for c in cuts):
-            return f"band {col!r} must map a column name to a non-empty list of numbers"
+                isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c)
+                for c in cuts):
+            return f"band {short_repr(col)} must map a column name to a non-empty list of finite numbers"
         if any(b <= a for a, b in zip(cuts[:-1], cuts[1:])):
-            return f"cut points of band {col!r} must be strictly increasing"
+            return f"cut points of band {short_repr(col)} must be strictly increasing"
     return None
 
 
@@ -225,10 +230,10 @@ SCHEMA = {
 def _validate(spec: dict, data, prefix: str) -> dict:
     where = prefix.rstrip(".") or "top level"
     if not isinstance(data, dict):
-        raise ConfigError(f"config key {where!r}: expected a mapping, got {type(data).__name__} {data!r}")
+        raise ConfigError(f"config key {short_repr(where)}: expected a mapping, got {type(data).__name__} {short_repr(data)}")
     unknown = [k for k in data if k not in spec]
     if unknown:
-        raise ConfigError(f"unknown config key {prefix + str(unknown[0])!r}"
+        raise ConfigError(f"unknown config key {short_repr(prefix + str(unknown[0]))}"
                           f" (allowed under {where}: {', '.join(spec)})")
     out = {}
     for key, sub in spec.items():
@@ -243,7 +248,7 @@ def _validate(spec: dict, data, prefix: str) -> dict:
         elif key in data:
             out[key] = sub.validate(full, data[key])
         elif sub.default is _REQUIRED:
-            raise ConfigError(f"missing config key {full!r} ({sub.expected})")
+            raise ConfigError(f"missing config key {short_repr(full)} ({sub.expected})")
         else:
             out[key] = copy.deepcopy(sub.default)
     return out
@@ -258,7 +263,7 @@ def _check_with_estimator(section: str, estimator, values: dict, rename: dict) -
         m = re.match(r"The '(\w+)' parameter of (\w+) (must be .*?)\. Got (.*) instead\.$",
                      text, re.S)
         if not m:
-            raise ConfigError(f"config section {section!r}: {text[:200]}") from None
+            raise ConfigError(f"config section {short_repr(section)}: {text[:200]}") from None
         back = {v: k for k, v in rename.items()}
         key = back.get(m.group(1), m.group(1))
         raise ConfigError(f"config key '{section}.{key}': {m.group(3)} ({m.group(2)}'s own "
@@ -277,6 +282,15 @@ def _check_estimator_sections(cfg: dict) -> None:
             for w in weights.values())):
         raise ConfigError(f"config key 'tree.class_weight': a mapping must give classes 0 and/or "
                           f"1 a positive finite weight, got {short_repr(weights)}")
+    if cfg["association"]["enabled"] and cfg["association"]["engine"] == "fast":
+        # an engine that is not installed would fail the run after the model and rules
+        from .association._itemsets import _fim
+        from .errors import EngineNotAvailableError
+
+        try:
+            _fim()
+        except EngineNotAvailableError as exc:
+            raise ConfigError(f"config key 'association.engine': {exc}") from None
     seg = {k: cfg["segments"][k] for k in ("n_clusters", "method", "sample_size", "features", "seed")}
     _check_with_estimator("segments", CustomerSegmenter, seg, {"seed": "random_state"})
     out = {k: cfg["outliers"][k] for k in ("contamination", "features", "seed")}
@@ -338,8 +352,12 @@ def validate_config(data) -> dict:
             banned.pop(LABEL)
         for col, why in banned.items():
             if col in cfg[section][kind]:
-                raise ConfigError(f"config key '{section}.{kind}': {col!r} is {why}; "
+                raise ConfigError(f"config key '{section}.{kind}': {short_repr(col)} is {why}; "
                                   "it cannot be a feature")
+    for section in ("segments", "outliers"):
+        if cfg[section]["enabled"] and not cfg[section]["features"]:
+            raise ConfigError(f"config key '{section}.features': list at least one column, or "
+                              f"set {section}.enabled: false")
     stray = [c for c in feats["bands"] if c not in feats["numeric"]]
     if stray:
         raise ConfigError(f"config key 'features.bands.{stray[0]}': banded columns must be "

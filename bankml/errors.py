@@ -5,10 +5,12 @@ them all at once; each also derives from the built-in it refines (``ValueError``
 
 Which error, by what was wrong:
 
-- a bad **estimator parameter** (``InfoGainTreeClassifier(confidence=0.9)``): scikit-learn's
-  :class:`InvalidParameterError`, raised by ``fit`` from the estimator's own
-  ``_parameter_constraints`` (re-exported here so that scikit-learn tooling, e.g.
-  ``GridSearchCV`` and the estimator checks, keeps recognising it);
+- a bad **parameter** -- of an estimator (``InfoGainTreeClassifier(confidence=0.9)``, raised
+  by ``fit`` from the estimator's own ``_parameter_constraints``) or a setting of a
+  function (``lang="fr"``, ``abc(cuts=(0.9, 0.8))``, ``rfm(refunds="x")``): scikit-learn's
+  :class:`InvalidParameterError` (a ``ValueError``; re-exported here, not subclassed, so
+  that scikit-learn tooling such as ``GridSearchCV`` and the estimator checks keeps
+  recognising it -- the one error that is not a :class:`BankmlError`);
 - a bad **configuration file or key** (YAML, ``load_config``, a policy file):
   :class:`ConfigError` (:class:`PolicyError` for the star policy), naming the file and key;
   an estimator-backed config section is checked by that estimator's constraints and the
@@ -21,9 +23,6 @@ Which error, by what was wrong:
 """
 
 from __future__ import annotations
-
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
-from sklearn.utils._param_validation import InvalidParameterError
 
 __all__ = [
     "BankmlError",
@@ -71,14 +70,6 @@ class DataError(BankmlError, ValueError):
     """Input data cannot be used as given (bad values, unknown codes, empty input)."""
 
 
-class NotFittedError(BankmlError, _SklearnNotFittedError):
-    """An object was used before it was fitted.
-
-    Also scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and ``AttributeError``),
-    so ``except sklearn.exceptions.NotFittedError`` and ``except BankmlError`` both catch it.
-    """
-
-
 class ChecksumError(BankmlError):
     """A persisted file does not match its recorded checksum; it was not loaded."""
 
@@ -107,6 +98,42 @@ class PublishError(BankmlError, RuntimeError):
     """Outputs or models cannot be published (the message names the path)."""
 
 
+def _make_not_fitted_error():
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(BankmlError, SklearnNotFittedError):
+        """An object was used before it was fitted.
+
+        Also scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and
+        ``AttributeError``), so ``except sklearn.exceptions.NotFittedError`` and
+        ``except BankmlError`` both catch it.
+        """
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"   # pickles as bankml.errors.NotFittedError
+    return NotFittedError
+
+
+def _invalid_parameter_error():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    return InvalidParameterError
+
+
+# The two classes tied to scikit-learn are made on first use (PEP 562), so that
+# `import bankml` and `bankml --help` do not pay for importing scikit-learn.
+_LAZY = {"NotFittedError": _make_not_fitted_error,
+         "InvalidParameterError": _invalid_parameter_error}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        if name not in globals():      # made once: one class for everyone
+            globals()[name] = _LAZY[name]()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def check_is_fitted(estimator, attributes=None) -> None:
     """scikit-learn's ``check_is_fitted``, raising bankml's :class:`NotFittedError`.
 
@@ -118,11 +145,13 @@ def check_is_fitted(estimator, attributes=None) -> None:
     ...
     bankml.errors.NotFittedError: This DecisionTreeClassifier instance is not fitted yet...
     """
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
     from sklearn.utils.validation import check_is_fitted as _check
 
     try:
         _check(estimator, attributes)
-    except _SklearnNotFittedError as exc:
-        if isinstance(exc, NotFittedError):
+    except SklearnNotFittedError as exc:
+        ours = __getattr__("NotFittedError")
+        if isinstance(exc, ours):
             raise
-        raise NotFittedError(str(exc)) from None
+        raise ours(str(exc)) from None

@@ -11,7 +11,8 @@ from ._resources import load_builtin_yaml, read_yaml
 from ._yaml import short_repr
 from .errors import ConfigError
 
-__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "check_bilingual", "Labels", "default_labels", "column_label", "value_label", "term"]
+__all__ = ["LANGS", "DEFAULT_LANG", "check_lang", "check_bilingual", "Labels", "default_labels",
+           "column_label", "value_label", "term"]
 
 LANGS = ("zh", "en")
 
@@ -21,7 +22,10 @@ DEFAULT_LANG = "zh"
 
 
 def check_lang(lang: str) -> str:
-    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``ValueError``.
+    """Return ``lang`` if it is ``"zh"`` or ``"en"``, else raise ``InvalidParameterError``.
+
+    A language is a parameter, so a bad one is scikit-learn's ``InvalidParameterError``
+    (a ``ValueError``), as for every bad parameter (see :mod:`bankml.errors`).
 
     Examples
     --------
@@ -30,10 +34,12 @@ def check_lang(lang: str) -> str:
     >>> check_lang("fr")
     Traceback (most recent call last):
     ...
-    ValueError: lang must be 'zh' or 'en', got 'fr'
+    sklearn.utils._param_validation.InvalidParameterError: lang must be 'zh' or 'en', got 'fr'
     """
-    if lang not in LANGS:
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    if not isinstance(lang, str) or lang not in LANGS:
+        from .errors import InvalidParameterError   # imports scikit-learn: only when needed
+
+        raise InvalidParameterError(f"lang must be 'zh' or 'en', got {short_repr(lang)}")
     return lang
 
 
@@ -97,6 +103,13 @@ class Labels:
     _SECTIONS = ("columns", "values", "terms")
 
     def __init__(self, data: dict):
+        if not isinstance(data, dict):
+            raise ConfigError(f"labels: expected a mapping with {list(self._SECTIONS)}, "
+                              f"got {type(data).__name__}")
+        for section in self._SECTIONS:
+            if not isinstance(data.get(section) or {}, dict):
+                raise ConfigError(f"labels: {section} must be a mapping, got "
+                                  f"{short_repr(data[section])}")
         unknown = set(data) - set(self._SECTIONS)
         if unknown:
             raise ConfigError(f"labels: unknown top-level keys {sorted(unknown)}; "

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._dtypes import is_categorical_dtype
 from ._messages import first_positions as _first_positions
 from ._messages import positions_text as _positions_text
 from .errors import SchemaError
@@ -154,12 +155,7 @@ class Problem:
 
 
 def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-
-
-def _is_textual(s: pd.Series) -> bool:
-    return (pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_object_dtype(s.dtype)
-            or isinstance(s.dtype, pd.CategoricalDtype))
+    return pd.api.types.is_numeric_dtype(s.dtype) and not is_categorical_dtype(s.dtype)
 
 
 def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
@@ -178,8 +174,8 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
     if col.kind == "id":
         # Float ids are what a join leaves behind (1 -> 1.0, missing -> NaN); booleans are
         # not ids. Neither joins reliably with other tables, so only text or integers pass.
-        if not (_is_textual(s) or (pd.api.types.is_integer_dtype(s.dtype)
-                                   and not pd.api.types.is_bool_dtype(s.dtype))):
+        if pd.api.types.is_bool_dtype(s.dtype) or not (
+                is_categorical_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype)):
             problems.append(Problem(col.name, f"wrong dtype {s.dtype}",
                                     "text or integer customer ids"))
         dup = s.duplicated(keep=False).to_numpy() & ~isna
@@ -189,7 +185,7 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
         return
 
     if col.kind == "category":
-        if not _is_textual(s):
+        if not is_categorical_dtype(s.dtype):
             problems.append(Problem(col.name, f"wrong dtype {s.dtype}",
                                     "text/categorical values " + "/".join(col.allowed)))
             return

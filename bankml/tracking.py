@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_TRACKING_URI", "ACCEPTED_SCHEMES", "resolve_tracking_uri", "
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 #: Store schemes bankml accepts (SQLAlchemy driver suffixes such as ``postgresql+psycopg2``
 #: are allowed); anything else is refused before MLflow sees it.
-ACCEPTED_SCHEMES = ("sqlite", "file", "http", "https", "postgresql", "mysql")
+ACCEPTED_SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql")
 CANDIDATE = "candidate"
 CHAMPION = "champion"
 #: Model-version tag holding the candidate's test AUC (for people browsing the registry).
@@ -97,7 +97,7 @@ def prepare_store(uri: str | None = None) -> str:
     Raises
     ------
     TrackingError
-        Naming the URI (a password in it hidden): an unknown scheme; a sqlite or file store
+        Naming the URI (a password in it hidden): an unknown scheme; an SQLite store
         whose folder does not exist (nothing is created: a typo never makes folders at ``/``),
         is not a folder or cannot be written; a file that is not an SQLite database; a server
         that does not answer within ``PROBE_TIMEOUT`` seconds.
@@ -125,6 +125,9 @@ def prepare_store(uri: str | None = None) -> str:
     if not isinstance(uri, str):
         raise TrackingError(f"tracking URI must be text, got {type(uri).__name__}")
     scheme = _scheme(uri)
+    if scheme == "file":
+        raise TrackingError(f"tracking URI {_shown(uri)!r}: MLflow no longer keeps runs in "
+                            "folders; use an SQLite store, e.g. sqlite:///mlflow.db")
     if scheme not in ACCEPTED_SCHEMES:
         what = f"unknown scheme {scheme!r}" if scheme else "no scheme"
         raise TrackingError(
@@ -133,8 +136,6 @@ def prepare_store(uri: str | None = None) -> str:
             + " (e.g. sqlite:///mlflow.db or http://host:5000)")
     if scheme == "sqlite":
         _prepare_sqlite(uri)
-    elif scheme == "file":
-        _check_folder(uri, Path(urlsplit(uri).path).parent, "store folder's parent")
     else:
         if scheme in ("http", "https"):
             for key, value in _HTTP_ENV.items():
@@ -178,12 +179,14 @@ def _prepare_sqlite(uri: str) -> None:
             head = fh.read(len(_SQLITE_MAGIC))
         if head and head != _SQLITE_MAGIC:
             raise TrackingError(f"tracking URI {_shown(uri)!r}: {db} is not an SQLite database")
-    with _file_lock(db.with_name(db.name + ".lock"), uri):
+    # an existing store in a read-only folder can still be read (bankml ui): no lock needed
+    exists = db.is_file() and db.stat().st_size > 0
+    with _file_lock(db.with_name(db.name + ".lock"), uri, required=not exists):
         _open_store(uri)
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path, uri: str):
+def _file_lock(path: Path, uri: str, required: bool = True):
     """An exclusive inter-process lock on ``path`` (no-op where ``fcntl`` is missing)."""
     try:
         import fcntl
@@ -193,10 +196,17 @@ def _file_lock(path: Path, uri: str):
     try:
         fh = open(path, "a")
     except OSError as exc:
+        if not required:
+            yield
+            return
         raise TrackingError(f"tracking URI {_shown(uri)!r}: cannot create the lock file "
                             f"{path}: {exc.strerror or exc}") from None
     with fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        except OSError:  # a file system without locks (some network mounts): go on unguarded
+            yield
+            return
         try:
             yield
         finally:
@@ -207,10 +217,25 @@ def _open_store(uri: str) -> None:
     """Build MLflow's tracking and registry stores once: a new database gets its tables here."""
     from mlflow import MlflowClient
 
-    with _mlflow_errors(uri, "cannot open the store"):
+    with _mlflow_errors(uri, "cannot open the store"), _quiet("mlflow.store.db.utils", "alembic"):
         client = MlflowClient(uri)
         client.search_experiments(max_results=1)
         client.search_registered_models(max_results=1)
+
+
+@contextlib.contextmanager
+def _quiet(*loggers):
+    """Loggers held at WARNING: creating a store is routine, not news for the terminal."""
+    import logging
+
+    saved = [(lg, lg.level) for lg in map(logging.getLogger, loggers)]
+    for lg, _ in saved:
+        lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)
 
 
 @contextlib.contextmanager
@@ -221,8 +246,15 @@ def _mlflow_errors(uri: str, doing: str):
 
     try:
         yield
+    except ImportError as exc:  # a database driver (psycopg, MySQLdb) is not installed
+        raise TrackingError(f"tracking URI {_shown(uri)!r}: {doing}: the Python package "
+                            f"{exc.name or exc} it needs is not installed") from exc
     except (MlflowException, SQLAlchemyError, OSError) as exc:
         text = " ".join(str(getattr(exc, "message", None) or exc).split())
+        with contextlib.suppress(ValueError):
+            secret = urlsplit(uri).password
+            if secret:  # MLflow's own message may quote the URI
+                text = text.replace(secret, "***")
         if len(text) > 300:
             text = text[:297] + "..."
         raise TrackingError(f"tracking URI {_shown(uri)!r}: {doing}: {text}") from exc
@@ -244,8 +276,19 @@ def _probe_server(uri: str, scheme: str) -> None:
         # the health endpoint of an MLflow server; any HTTP answer (even 404) proves a server
         base = urlunsplit(parts._replace(netloc=f"{host}:{port}" if ":" not in host
                                          else f"[{host}]:{port}"))
+        context = None
+        if scheme == "https":
+            import ssl
+
+            # the same certificate rules MLflow's own requests will follow
+            if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+                context = ssl._create_unverified_context()
+            elif os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
+                context = ssl.create_default_context(
+                    cafile=os.environ["MLFLOW_TRACKING_SERVER_CERT_PATH"])
         try:
-            urllib.request.urlopen(base.rstrip("/") + "/health", timeout=PROBE_TIMEOUT).close()
+            urllib.request.urlopen(base.rstrip("/") + "/health", timeout=PROBE_TIMEOUT,
+                                   context=context).close()
             return
         except urllib.error.HTTPError:
             return
@@ -258,15 +301,19 @@ def _probe_server(uri: str, scheme: str) -> None:
         socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
     except OSError as exc:
         raise TrackingError(f"tracking URI {_shown(uri)!r}: nothing answers at {host}:{port} "
-                            f"({exc.strerror or exc}; waited at most {PROBE_TIMEOUT:g} s)") from None
+                            f"({exc.strerror or exc}; waited at most {PROBE_TIMEOUT:g} s)") \
+            from None
 
 
 def _artifact_root(uri: str) -> str | None:
     """Artifacts beside a sqlite file (MLflow would put them under the current directory)."""
-    if uri.startswith("sqlite:///"):
-        db = Path(uri[len("sqlite:///"):])
-        return (db.parent / "mlartifacts").resolve().as_uri()
-    return None
+    if _scheme(uri) != "sqlite":
+        return None
+    try:
+        db = _sqlite_path(uri)
+    except TrackingError:
+        return None
+    return (db.parent / "mlartifacts").resolve().as_uri()
 def synthetic_input_example(X: pd.DataFrame, n_rows: int = 3) -> pd.DataFrame:
     """A few made-up rows with ``X``'s columns and dtypes, for the MLflow input example.
 
@@ -363,7 +410,7 @@ class RunTracker:
             if mlflow.active_run() is not None:  # a notebook left one open
                 mlflow.end_run()
             tags = {k: str(v) for k, v in self.tags.items()}
-            tags.update({"bankml.pid": str(os.getpid()), "bankml.host": socket.gethostname()})
+            tags.update(_process_tags())
             run = mlflow.start_run(experiment_id=exp_id, run_name=self.run_name, tags=tags)
         self.run_id = run.info.run_id
         self.seconds += time.perf_counter() - t0
@@ -505,16 +552,30 @@ def _process_gone(pid: int, started_ms) -> bool:
     return False
 
 
+def _process_tags() -> dict:
+    """Who runs this: pid and host, plus the pid namespace where there is one.
+
+    Two containers may share a hostname and a store; a pid means something only inside its
+    own namespace, so a run is judged only by a process that sees the same one.
+    """
+    tags = {"bankml.pid": str(os.getpid()), "bankml.host": socket.gethostname()}
+    with contextlib.suppress(OSError, AttributeError):
+        tags["bankml.pidns"] = os.readlink("/proc/self/ns/pid")
+    return tags
+
+
 def _fail_dead_runs(client, experiment_id) -> list[str]:
     """Mark FAILED the runs of this experiment left RUNNING by a dead process of this host."""
-    host = socket.gethostname()
+    me = _process_tags()
     gone = []
     runs = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'",
                               max_results=1000)
     for run in runs:
         tags = run.data.tags
         pid = tags.get("bankml.pid", "")
-        if tags.get("bankml.host") != host or not pid.isdigit() or int(pid) == os.getpid():
+        same_place = (tags.get("bankml.host") == me["bankml.host"]
+                      and tags.get("bankml.pidns") == me.get("bankml.pidns"))
+        if not same_place or not pid.isdigit() or int(pid) == os.getpid():
             continue  # another machine's, not bankml's, or ours: nothing can be known
         if _process_gone(int(pid), run.info.start_time):
             client.set_tag(run.info.run_id, "bankml.recovered", "dead process")
@@ -638,23 +699,37 @@ def _load_champion(name, version):
     return _Proba()
 
 
-def _binary_labels(y_test, n_rows: int) -> np.ndarray:
-    y = pd.Series(np.asarray(y_test).ravel() if not isinstance(y_test, pd.Series) else y_test)
+def _same_label(a, b) -> bool:
+    numbers = (int, float, np.number, np.bool_)
+    if isinstance(a, numbers) and isinstance(b, numbers):
+        return bool(a == b)
+    return isinstance(a, str) and isinstance(b, str) and a == b
+
+
+def _positive_labels(y_test, n_rows: int, classes) -> np.ndarray:
+    """True where ``y_test`` is the positive class: the candidate's last class (scikit-learn's)."""
+    y = y_test if isinstance(y_test, pd.Series) else pd.Series(np.asarray(y_test, dtype=object)
+                                                                .ravel())
     if len(y) != n_rows:
         raise DataError(f"y_test has {len(y)} values but X_test has {n_rows} rows")
     missing = np.flatnonzero(y.isna().to_numpy())
     if len(missing):
         raise DataError(f"y_test has missing labels at row positions "
                         f"{', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''}")
-    values = pd.unique(y)
+    values = list(pd.unique(y))
     if len(values) > 2:
         raise DataError(f"y_test must hold two classes for an AUC, got {len(values)}: "
-                        f"{sorted(map(str, values))[:5]}")
-    try:
-        positive = max(values) if len(values) else 1
-    except TypeError:
-        raise DataError(f"y_test mixes label types: {sorted(map(repr, values))}") from None
-    return (y.to_numpy() == positive) if len(values) == 2 else (y.to_numpy() == 1)
+                        f"{sorted(map(repr, values))[:5]}")
+    if classes is None or len(classes) != 2:
+        raise DataError(f"the candidate must be a fitted binary classifier (classes_ of length "
+                        f"2), got classes_ {None if classes is None else list(classes)}")
+    # 1 and '1' are different labels: matching by equality would count them silently wrong
+    unknown = [v for v in values if not any(_same_label(v, c) for c in classes)]
+    if unknown:
+        rows = np.flatnonzero(y.isin(unknown).to_numpy())[:5]
+        raise DataError(f"y_test holds labels {unknown[:3]!r} that are not the candidate's "
+                        f"classes {list(classes)!r} (row positions {', '.join(map(str, rows))})")
+    return (y == classes[-1]).to_numpy(dtype=bool)
 
 
 def compare_with_champion(name, candidate, X_test, y_test, *, features, min_positives,
@@ -694,6 +769,8 @@ def compare_with_champion(name, candidate, X_test, y_test, *, features, min_posi
     if isinstance(min_positives, bool) or not isinstance(min_positives, (int, np.integer)) \
             or min_positives < 1:
         raise ConfigError(f"min_positives must be an integer >= 1, got {min_positives!r}")
+    if isinstance(features, str) or not all(isinstance(f, str) for f in features):
+        raise DataError(f"features must be a list of column names, got {features!r}"[:300])
     features = list(features)
     if not isinstance(X_test, pd.DataFrame):
         raise DataError(f"X_test must be a DataFrame with the raw columns, got "
@@ -701,7 +778,7 @@ def compare_with_champion(name, candidate, X_test, y_test, *, features, min_posi
     missing = [f for f in features if f not in X_test.columns]
     if missing:
         raise DataError(f"X_test lacks the candidate's feature columns {missing}")
-    is_pos = _binary_labels(y_test, len(X_test))
+    is_pos = _positive_labels(y_test, len(X_test), getattr(candidate, "classes_", None))
     n_pos, n = int(is_pos.sum()), len(is_pos)
     n_neg = n - n_pos
     counts = dict(n_test=n, n_positives=n_pos, n_negatives=n_neg)
@@ -709,8 +786,14 @@ def compare_with_champion(name, candidate, X_test, y_test, *, features, min_posi
     if n_pos and n_neg:
         from sklearn.metrics import roc_auc_score
 
-        cand_auc = float(roc_auc_score(is_pos, _positive_scores(candidate, X_test[features],
-                                                               "candidate")))
+        try:
+            cand_auc = float(roc_auc_score(is_pos, _positive_scores(candidate, X_test[features],
+                                                                   "candidate")))
+        except TrackingError:
+            raise
+        except Exception as exc:
+            raise DataError(f"the candidate cannot score X_test: {type(exc).__name__}: "
+                            f"{str(exc)[:300]}") from exc
     if n_pos < min_positives or n_neg < min_positives:
         return ChampionComparison(
             "refused", f"the test set has {n_pos} positives and {n_neg} negatives in {n} rows; "

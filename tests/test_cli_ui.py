@@ -33,6 +33,8 @@ def test_ui_refuses_a_tracking_server(monkeypatch, capsys):
     monkeypatch.setattr(subprocess, "call", lambda cmd: called.append(cmd) or 0)
     assert cli.main(["ui", "--tracking-uri", "http://127.0.0.1:9999"]) == 2
     assert "is a tracking server" in capsys.readouterr().err and called == []
+    assert cli.main(["ui", "--tracking-uri", "https://u:pw123@example.org"]) == 2
+    assert "pw123" not in capsys.readouterr().err
 
 
 def test_ui_command_runs_the_subprocess(monkeypatch, capsys, tmp_path):

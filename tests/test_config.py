@@ -162,6 +162,7 @@ def test_duplicate_key_at_any_depth_is_refused_naming_key_and_line(tmp_path, tex
     ("data: {synthetic: {n: 10}}\nx: &y 1\n", "anchor &y"),
     ("base: &b {n: 10}\ndata: {synthetic: {<<: *b}}\n", "anchor &b"),
     ("data: !!python/object:os.system {}\n", "explicit tag"),
+    ("data: {synthetic: {<<: {n: 10}, n: 20}}\n", "merge key <<"),
 ])
 def test_tags_anchors_and_merge_keys_are_refused(tmp_path, text, what):
     path = tmp_path / "c.yaml"
@@ -289,3 +290,38 @@ def test_data_encoding():
         assert validate_config(data)["data"]["encoding"] == ok
     with pytest.raises(ConfigError, match="data.encoding"):
         validate_config({"data": {"path": "x.csv", "encoding": "klingon"}})
+
+
+@pytest.mark.parametrize("cuts", [[30, float("nan")], [float("-inf"), 30], [30, float("inf")]])
+def test_band_cuts_must_be_finite(cuts):
+    # a NaN cut passed the "strictly increasing" test (every comparison with NaN is False)
+    with pytest.raises(ConfigError, match="features.bands.*finite"):
+        validate_config({**MINIMAL, "features": {"numeric": ["age"], "bands": {"age": cuts}}})
+
+
+@pytest.mark.parametrize("section", ["segments", "outliers"])
+def test_enabled_stage_needs_features(section):
+    with pytest.raises(ConfigError, match=f"config key '{section}.features': list at least one"):
+        validate_config({**MINIMAL, section: {"features": []}})
+    assert validate_config({**MINIMAL, section: {"features": [], "enabled": False}})
+
+
+def test_fast_engine_without_pyfim_is_refused_at_load(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "fim", None)       # import fim -> ImportError
+    with pytest.raises(ConfigError, match="config key 'association.engine'.*pyfim"):
+        validate_config({**MINIMAL, "association": {"engine": "fast"}})
+    # not needed when the stage is off
+    validate_config({**MINIMAL, "association": {"engine": "fast", "enabled": False}})
+
+
+@pytest.mark.parametrize("data", [
+    {"data": list(range(100_000))},
+    {"data": {"synthetic": {"n": 5}}, "x" * 100_000: 1},
+    {"data": {"synthetic": {"n": "9" * 100_000}}},
+])
+def test_messages_stay_short_whatever_the_value(data):
+    # issue 12.6: a message once echoed a 58 MB value
+    with pytest.raises(ConfigError) as info:
+        validate_config(data)
+    assert len(str(info.value)) <= 300

@@ -1,7 +1,6 @@
 """Champion vs candidate on the same customers; registration only for FINISHED runs."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from sklearn.compose import ColumnTransformer
@@ -217,3 +216,26 @@ def test_comparison_records_as_metrics_and_tags():
                              "comparison.n_test": 100.0, "comparison.n_positives": 40.0,
                              "comparison.n_negatives": 60.0}
     assert cmp.tags()["bankml.champion.version"] == "3"
+
+
+def test_labels_that_are_not_the_candidates_classes_are_refused(customers):
+    # a text '1' is not the class 1: counting it as a buyer (or not) would be silently wrong
+    X, y = customers.iloc[:1000], customers["wm_buyer"].iloc[:1000]
+    model = _fit(X, y)
+    text = y.astype(str).astype(object)
+    with pytest.raises(DataError, match=r"labels .* not the candidate's classes.*row positions"):
+        compare_with_champion("wm", model, X, text, features=FEATURES, min_positives=30)
+    as_float = compare_with_champion("wm", model, X, y.astype(float), features=FEATURES,
+                                     min_positives=30)
+    assert as_float.n_positives == int(y.sum())
+    with pytest.raises(DataError, match="list of column names"):
+        compare_with_champion("wm", model, X, y, features="age", min_positives=30)
+
+
+def test_text_classes_use_the_candidates_positive_class(customers):
+    X = customers.iloc[:1000]
+    y = customers["wm_buyer"].iloc[:1000].map({0: "no", 1: "yes"})
+    model = _fit(X, y)
+    cmp = compare_with_champion("wm", model, X, y, features=FEATURES, min_positives=30)
+    assert cmp.n_positives == int((y == "yes").sum())
+    assert cmp.candidate_auc == roc_auc_score(y == "yes", model.predict_proba(X[FEATURES])[:, 1])

@@ -28,7 +28,8 @@ def _env(tmp_path):
 
 
 @pytest.mark.parametrize("uri, match", [
-    ("bogus://x", r"unknown scheme 'bogus'.*sqlite://, file://, http://"),
+    ("bogus://x", r"unknown scheme 'bogus'.*sqlite://, http://"),
+    ("file:///tmp/mlruns", "use an SQLite store"),
     ("mlflow.db", "no scheme"),
     ("sqlite://", "in-memory"),
     ("sqlite:///:memory:", "in-memory"),
@@ -172,12 +173,17 @@ def test_runs_without_bankml_tags_or_of_other_hosts_are_left_alone(tmp_path):
     client = MlflowClient(uri)
     exp = client.create_experiment("e")
     foreign = client.create_run(exp).info.run_id
-    elsewhere = client.create_run(exp, tags={"bankml.pid": "1",
+    elsewhere = client.create_run(exp, tags={"bankml.pid": "999999999",
                                              "bankml.host": "another-host"}).info.run_id
+    # same hostname, another container (pid namespace): its pids mean nothing here
+    container = client.create_run(exp, tags={"bankml.pid": "999999999",
+                                             "bankml.host": socket.gethostname(),
+                                             "bankml.pidns": "pid:[1]"}).info.run_id
     with RunTracker("e", tracking_uri=uri) as rt:
         pass
     assert rt.recovered == []
-    assert {client.get_run(r).info.status for r in (foreign, elsewhere)} == {"RUNNING"}
+    runs = (foreign, elsewhere, container)
+    assert {client.get_run(r).info.status for r in runs} == {"RUNNING"}
 
 
 def test_deleted_experiment_is_a_clear_error(tmp_path):
@@ -187,3 +193,57 @@ def test_deleted_experiment_is_a_clear_error(tmp_path):
     client.delete_experiment(client.create_experiment("gone"))
     with pytest.raises(TrackingError, match="experiment 'gone' was deleted"):
         RunTracker("gone", tracking_uri=uri).__enter__()
+
+
+def test_database_store_without_its_driver_is_named_without_the_password():
+    # something listens (so the probe passes) but the Python driver is missing
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    uri = f"postgresql://bob:hunter2@127.0.0.1:{srv.getsockname()[1]}/db"
+    try:
+        with pytest.raises(TrackingError) as err:
+            with RunTracker("e", tracking_uri=uri):
+                pass
+    finally:
+        srv.close()
+    text = str(err.value)
+    assert "hunter2" not in text and "bob:***@" in text
+    assert "is not installed" in text or "cannot" in text
+
+
+def test_any_http_answer_counts_as_a_server():
+    # an MLflow server behind a proxy may not serve /health; an HTTP answer is enough
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        uri = f"http://127.0.0.1:{srv.server_address[1]}/mlflow"
+        assert prepare_store(uri) == uri
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_lock_file_refused_only_matters_for_a_new_store(tmp_path, monkeypatch):
+    # a read-only folder holding an existing store (browsing it with bankml ui) still works
+    import builtins
+
+    uri = f"sqlite:///{tmp_path}/m.db"
+    prepare_store(uri)
+
+    def no_lock(path, *a, **k):
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return builtins.open(path, *a, **k)
+    monkeypatch.setattr(tracking, "open", no_lock, raising=False)
+    assert prepare_store(uri) == uri
+    with pytest.raises(TrackingError, match="cannot create the lock file .*new.db.lock"):
+        prepare_store(f"sqlite:///{tmp_path}/new.db")

@@ -6,8 +6,10 @@ Loaded once per process and validated here so that a typo in the file fails loud
 from __future__ import annotations
 
 import functools
+import math
 
 from .._resources import load_builtin_yaml
+from .._yaml import short_repr
 from ..errors import ConfigError
 from ..labels import check_bilingual
 
@@ -18,7 +20,7 @@ _THRESHOLD_KEYS = ("amount", "count", "quantile", "factor", "min_history", "min_
 
 
 def _number(where, value, low=None, high=None, integer=False):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok and integer:
         ok = float(value).is_integer()
     if ok and low is not None:
@@ -27,8 +29,8 @@ def _number(where, value, low=None, high=None, integer=False):
         ok = value <= high
     if not ok:
         bounds = f" in [{low}, {high}]" if low is not None or high is not None else ""
-        kind = "an integer" if integer else "a number"
-        raise ConfigError(f"outliers.yaml: {where} must be {kind}{bounds}, got {value!r}")
+        kind = "an integer" if integer else "a finite number"
+        raise ConfigError(f"outliers.yaml: {where} must be {kind}{bounds}, got {short_repr(value)}")
     return int(value) if integer else float(value)
 
 
@@ -40,7 +42,7 @@ def validate_outliers_config(data: dict) -> dict:
     th = section.get("threshold")
     if not isinstance(th, dict) or set(th) != set(_THRESHOLD_KEYS):
         raise ConfigError(f"outliers.yaml: outliers.threshold must have exactly the keys "
-                          f"{list(_THRESHOLD_KEYS)}, got {sorted(th) if isinstance(th, dict) else th!r}")
+                          f"{list(_THRESHOLD_KEYS)}, got {short_repr(sorted(th) if isinstance(th, dict) else th)}")
     threshold = {
         "amount": _number("outliers.threshold.amount", th["amount"], low=0),
         "count": _number("outliers.threshold.count", th["count"], low=0),

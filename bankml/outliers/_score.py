@@ -16,6 +16,7 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from .._dtypes import is_categorical_dtype
 from ..errors import DataError, check_is_fitted
 from ..labels import check_lang, column_label
 from ..schema import ACTIVITY_COLUMNS
@@ -56,12 +57,14 @@ class _ScoreDetector(BaseDetector):
             raise DataError(f"{type(self).__name__}: the table lacks the feature column(s) "
                             f"{missing}; expected numeric columns {cols}")
         sub = X[cols]
-        bad = [c for c in cols if not (pd.api.types.is_numeric_dtype(sub[c])
-                                       or pd.api.types.is_bool_dtype(sub[c]))]
+        # the one category-or-number answer (bankml._dtypes): a bool flag is a category
+        bad = [c for c in cols if not pd.api.types.is_numeric_dtype(sub[c])
+               or is_categorical_dtype(sub[c].dtype)]
         if bad:
             raise DataError(f"{type(self).__name__}: feature column(s) {bad} are not numeric "
                             f"(dtypes {[str(sub[c].dtype) for c in bad]}); pass numeric "
-                            f"features=... (the default is {list(ACTIVITY_COLUMNS)})")
+                            f"features=... (the default is {list(ACTIVITY_COLUMNS)}), or cast "
+                            f"true/false flags to 0/1 with .astype(int)")
         for c in cols:
             na = sub[c].isna().to_numpy()
             if na.any():

@@ -6,8 +6,10 @@ Everything user-editable about segments and concept description lives in that fi
 from __future__ import annotations
 
 import functools
+import math
 
 from .._resources import load_builtin_yaml
+from .._yaml import short_repr
 from ..errors import ConfigError
 from ..labels import check_bilingual
 
@@ -21,13 +23,13 @@ def _leaf(where, leaf):
 
 def _str_list(where, value):
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{_FILE}: {where} must be a list of column names, got {value!r}")
+        raise ConfigError(f"{_FILE}: {where} must be a list of column names, got {short_repr(value)}")
     return list(value)
 
 
 def _pos_int(where, value, minimum=1):
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{_FILE}: {where} must be an integer >= {minimum}, got {value!r}")
+        raise ConfigError(f"{_FILE}: {where} must be an integer >= {minimum}, got {short_repr(value)}")
     return value
 
 
@@ -35,15 +37,16 @@ def validate_config(data: dict) -> dict:
     """Check the parsed segment.yaml mapping; return it (raises ConfigError naming the key)."""
     for section in ("segmenter", "naming", "concept"):
         if not isinstance(data.get(section), dict):
-            raise ConfigError(f"{_FILE}: missing section {section!r}")
+            raise ConfigError(f"{_FILE}: missing section {short_repr(section)}")
     seg = data["segmenter"]
     for key in ("features", "categorical_features", "log_columns"):
         _str_list(f"segmenter.{key}", seg.get(key))
     kr = seg.get("k_range")
-    if (not isinstance(kr, list) or len(kr) != 2 or not all(isinstance(k, int) for k in kr)
+    if (not isinstance(kr, list) or len(kr) != 2
+            or not all(isinstance(k, int) and not isinstance(k, bool) for k in kr)
             or not 2 <= kr[0] <= kr[1]):
         raise ConfigError(f"{_FILE}: segmenter.k_range must be [kmin, kmax] with 2 <= kmin <= kmax, "
-                          f"got {kr!r}")
+                          f"got {short_repr(kr)}")
     _pos_int("segmenter.sample_size", seg.get("sample_size"), 3)
     _pos_int("segmenter.kprototypes_sample_size", seg.get("kprototypes_sample_size"), 3)
     _pos_int("segmenter.n_init", seg.get("n_init"))
@@ -51,8 +54,10 @@ def validate_config(data: dict) -> dict:
         raise ConfigError(f"{_FILE}: segmenter.value_column must be a column name")
 
     nam = data["naming"]
-    if not isinstance(nam.get("min_smd"), (int, float)) or nam["min_smd"] < 0:
-        raise ConfigError(f"{_FILE}: naming.min_smd must be a number >= 0, got {nam.get('min_smd')!r}")
+    if (isinstance(nam.get("min_smd"), bool) or not isinstance(nam.get("min_smd"), (int, float))
+            or not 0 <= nam["min_smd"] < math.inf):
+        raise ConfigError(f"{_FILE}: naming.min_smd must be a finite number >= 0, "
+                          f"got {short_repr(nam.get('min_smd'))}")
     _pos_int("naming.max_terms", nam.get("max_terms"))
     for key in ("high", "low", "separator", "level_format", "typical", "mostly"):
         _leaf(f"naming.{key}", nam.get(key))
@@ -76,9 +81,10 @@ def validate_config(data: dict) -> dict:
         raise ConfigError(f"{_FILE}: concept.bands must map columns to cut points")
     for col, cuts in bands.items():
         if (not isinstance(cuts, list) or not cuts
-                or not all(isinstance(c, (int, float)) for c in cuts)
+                or not all(isinstance(c, (int, float)) and not isinstance(c, bool)
+                           and math.isfinite(c) for c in cuts)
                 or any(b <= a for a, b in zip(cuts, cuts[1:]))):
-            raise ConfigError(f"{_FILE}: concept.bands.{col} must be increasing numbers, got {cuts!r}")
+            raise ConfigError(f"{_FILE}: concept.bands.{col} must be increasing numbers, got {short_repr(cuts)}")
     _pos_int("concept.max_levels", con.get("max_levels"))
     for key in ("target", "contrast", "missing", "and", "or", "characteristic", "discriminant",
                 "t_weight", "d_weight"):

@@ -17,8 +17,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from .._dtypes import is_categorical_dtype
 from .._messages import row_positions as _positions
-from ..errors import DataError, check_is_fitted
+from ..errors import DataError, InvalidParameterError, check_is_fitted
 from ..labels import check_lang, column_label, value_label
 from ..schema import ID
 from ._config import segment_config
@@ -29,7 +30,8 @@ _SEED_MAX = np.iinfo(np.int32).max
 
 
 def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+    # the one category-or-number answer (bankml._dtypes): a bool flag is a category
+    return pd.api.types.is_numeric_dtype(s.dtype) and not is_categorical_dtype(s.dtype)
 
 
 def _smd(mean_in, var_in, mean_out, var_out):
@@ -174,8 +176,9 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         cat = [c for c in X.columns if c not in num]
         if self.method == "kmeans" and cat:
             raise DataError(f"CustomerSegmenter(method='kmeans'): columns {cat} are not numeric "
-                            f"(dtypes {[str(X[c].dtype) for c in cat]}); drop them from features= "
-                            "or use method='kprototypes' for mixed data")
+                            f"(dtypes {[str(X[c].dtype) for c in cat]}); drop them from features=, "
+                            "use method='kprototypes' for mixed data, or cast true/false flags "
+                            "to 0/1 with .astype(int) to use them as numbers")
         if self.method == "kprototypes" and not cat:
             raise DataError("CustomerSegmenter(method='kprototypes') needs at least one "
                             "categorical (text/category) column among the features; "
@@ -269,8 +272,8 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         k_range = tuple(self.k_range) if self.k_range is not None else tuple(cfg["k_range"])
         if (len(k_range) != 2 or not all(isinstance(k, Integral) for k in k_range)
                 or not 2 <= k_range[0] <= k_range[1]):
-            raise DataError(f"CustomerSegmenter: k_range must be (kmin, kmax) integers with "
-                            f"2 <= kmin <= kmax, got {self.k_range!r}")
+            raise InvalidParameterError(f"CustomerSegmenter: k_range must be (kmin, kmax) "
+                                        f"integers with 2 <= kmin <= kmax, got {self.k_range!r}")
         if self.sample_size is not None:
             sample = self.sample_size
         elif self.method == "kprototypes":

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._dates import EXPECTED, parse_dates, to_dates
-from ..errors import DataError
+from ..errors import DataError, InvalidParameterError
 from ..schema import ID, STAR_INPUTS, Problem
 from ._policy import StarPolicy
 from .._messages import first_positions as _first_positions
@@ -40,7 +40,7 @@ def window_of(as_of, months: int = 6) -> tuple[pd.Timestamp, pd.Timestamp, int]:
     (Timestamp('2024-01-01 00:00:00'), Timestamp('2024-06-30 00:00:00'), 182)
     """
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
-        raise DataError(f"months must be an integer >= 1, got {months!r}")
+        raise InvalidParameterError(f"months must be an integer >= 1, got {months!r}")
     end = to_dates(as_of, "as_of")
     end = end.tz_localize(None).normalize() if end.tzinfo else end.normalize()
     start = end + pd.Timedelta(days=1) - pd.DateOffset(months=months)
@@ -65,8 +65,7 @@ class _Raw:
             problems.append(Problem(None, "duplicate column names", "each column once"))
         if problems:
             _raise(DataError, f"{what} table is not usable", problems)
-        self.what, self.index = what, df.index
-        idx = df.index
+        self.what = what
 
         ids = df[ID]
         self.id_codes, self.id_uniques = pd.factorize(ids)
@@ -74,7 +73,7 @@ class _Raw:
             problems.append(Problem(ID, "missing values", "a customer id in every row",
                                     *_first_positions(self.id_codes < 0)))
 
-        self.dates = self._dates(df["date"], idx, problems)
+        self.dates = self._dates(df["date"], problems)
 
         codes, uniques = pd.factorize(df[code_col])
         # Policy codes are text (YAML keys); numeric codes from a core system match as text.
@@ -101,13 +100,13 @@ class _Raw:
                               f"{code_col} code(s) {shown}", UserWarning, stacklevel=4)
                 self.keep = ~bad
         self.codes, self.cat_of, self.code_uniques = codes, cat_of, uniques
-        self.values = self._amounts(df, value_col, idx, problems, low_text=(
+        self.values = self._amounts(df, value_col, problems, low_text=(
             "negative balances" if value_col == "balance" else "negative amounts"))
         self.extra = problems
         self.df = df
 
     @staticmethod
-    def _dates(s, idx, problems):
+    def _dates(s, problems):
         # Year first only: 06/07/2024 (June 7th or July 6th?) is refused, not guessed.
         d, bad, problem = parse_dates(s)
         if problem is not None:
@@ -123,7 +122,7 @@ class _Raw:
         return arr
 
     @staticmethod
-    def _amounts(df, col, idx, problems, hi=np.inf, low_text="negative amounts"):
+    def _amounts(df, col, problems, hi=np.inf, low_text="negative amounts"):
         s = df[col]
         if len(s) == 0:  # an empty table built from [] has object columns
             return np.zeros(0)
@@ -134,7 +133,7 @@ class _Raw:
              else s.to_numpy(dtype="float64", na_value=np.nan))
         # min() propagates NaN, so two reductions decide whether a full diagnosis is needed.
         if a.size and not (a.min() >= 0 and a.max() <= hi and a.max() < np.inf):
-            _value_problems(col, a, idx, problems, 0.0, hi, low_text)
+            _value_problems(col, a, problems, 0.0, hi, low_text)
         return a
 
     def check_window(self, lo, hi, window_text, gaps=()):
@@ -158,7 +157,7 @@ class _Raw:
             _raise(DataError, f"{self.what} table has bad values", self.extra)
 
 
-def _value_problems(col, a, idx, problems, lo, hi, what_low):
+def _value_problems(col, a, problems, lo, hi, what_low):
     na = np.isnan(a)
     if na.any():
         problems.append(Problem(col, "missing values (NaN)", "a number in every row", *_first_positions(na)))
@@ -214,12 +213,12 @@ class _Prepared:
     def __init__(self, balances, transactions, policy, unknown_codes, lo, hi, window_text,
                  gaps=()):
         if unknown_codes not in ("raise", "warn"):
-            raise ValueError(f"unknown_codes must be 'raise' or 'warn', got {unknown_codes!r}")
+            raise InvalidParameterError(f"unknown_codes must be 'raise' or 'warn', got {unknown_codes!r}")
         bal = _Raw(balances, BALANCE_COLUMNS, "product", "balance", "balances",
                    policy.products, policy, unknown_codes)
         tx = _Raw(transactions, TRANSACTION_COLUMNS, "business", "amount", "transactions",
                   policy.businesses, policy, unknown_codes)
-        disc = tx._amounts(tx.df, "discount", tx.index, tx.extra, hi=1.0,
+        disc = tx._amounts(tx.df, "discount", tx.extra, hi=1.0,
                            low_text="discount below 0")
         bal.check_window(lo, hi, window_text, gaps)
         tx.check_window(lo, hi, window_text, gaps)

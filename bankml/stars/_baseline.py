@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import validate_data
 
-from ..errors import PolicyError, check_is_fitted
+from ..errors import DataError, check_is_fitted
 from ..schema import STAR_INPUTS
 from ._policy import StarPolicy
 
@@ -76,6 +77,11 @@ class StarBaselineClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "policy": [StarPolicy, None],
+        "weights": [StrOptions({"policy", "equal"})],
+    }
+
     def __init__(self, policy=None, weights="policy"):
         self.policy = policy
         self.weights = weights
@@ -88,11 +94,7 @@ class StarBaselineClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def _policy(self):
-        if self.policy is None:
-            return StarPolicy.default()
-        if not isinstance(self.policy, StarPolicy):
-            raise PolicyError(f"policy must be a StarPolicy or None, got {type(self.policy).__name__}")
-        return self.policy
+        return StarPolicy.default() if self.policy is None else self.policy
 
     def _check_names(self, X):
         if self.weights == "policy" and isinstance(X, pd.DataFrame):
@@ -100,7 +102,7 @@ class StarBaselineClassifier(ClassifierMixin, BaseEstimator):
             missing = [c for c in STAR_INPUTS if c not in names]
             extra = [c for c in names if c not in STAR_INPUTS]
             if missing or extra:
-                raise ValueError(
+                raise DataError(
                     "StarBaselineClassifier takes exactly the eight star inputs "
                     f"{list(STAR_INPUTS)}; missing columns {missing}, extra columns {extra}")
 
@@ -114,13 +116,11 @@ class StarBaselineClassifier(ClassifierMixin, BaseEstimator):
             shown = sorted({str(names[c]) if names is not None else
                             STAR_INPUTS[c]
                             for c in cols})
-            raise ValueError(f"Negative values in data passed to StarBaselineClassifier: star "
+            raise DataError(f"Negative values in data passed to StarBaselineClassifier: star "
                              f"inputs must be >= 0; columns {shown}, rows (positions) "
                              f"{rows[:5].tolist()}")
-        if self.weights != "policy":
-            raise ValueError(f"weights must be 'policy' or 'equal', got {self.weights!r}")
         if Xa.shape[1] != len(STAR_INPUTS):
-            raise ValueError(
+            raise DataError(
                 f"X has {Xa.shape[1]} feature(s), but StarBaselineClassifier takes the "
                 f"{len(STAR_INPUTS)} star inputs in the order {list(STAR_INPUTS)}")
         names = getattr(self, "feature_names_in_", None)
@@ -143,18 +143,17 @@ class StarBaselineClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        if self.weights not in ("policy", "equal"):
-            raise ValueError(f"weights must be 'policy' or 'equal', got {self.weights!r}")
+        self._validate_params()
         self._check_names(X)
         Xa, y = validate_data(self, X, y, dtype="float64")
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
         if y_type != "binary":
-            raise ValueError("Only binary classification is supported. The type of the target "
+            raise DataError("Only binary classification is supported. The type of the target "
                              f"is {y_type}.")
         classes, y_idx = np.unique(y, return_inverse=True)
         if len(classes) != 2:
-            raise ValueError(f"StarBaselineClassifier needs 2 classes in y; got only one class "
+            raise DataError(f"StarBaselineClassifier needs 2 classes in y; got only one class "
                              f"{classes.tolist()}")
         points = self._points(Xa)
         self.classes_ = classes

@@ -31,10 +31,10 @@ _KEYS = ("unit", "window_months", "categories", "levels", "products", "businesse
 
 def _number(where, value, *, positive=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise PolicyError(f"star policy: {where} must be a finite number, got {value!r}")
+        raise PolicyError(f"star policy: {where} must be a finite number, got {short_repr(value)}")
     if value < 0 or (positive and value == 0):
         raise PolicyError(f"star policy: {where} must be {'> 0' if positive else '>= 0'}, "
-                          f"got {value!r}")
+                          f"got {short_repr(value)}")
     return float(value)
 
 
@@ -51,7 +51,7 @@ def _level_key(k):
 
 def _mapping(where, value):
     if not isinstance(value, dict) or not value:
-        raise PolicyError(f"star policy: {where} must be a non-empty mapping, got {value!r}")
+        raise PolicyError(f"star policy: {where} must be a non-empty mapping, got {short_repr(value)}")
     return value
 
 
@@ -98,7 +98,7 @@ class StarPolicy:
         self.unit = _number("unit", data["unit"], positive=True)
         wm = data["window_months"]
         if isinstance(wm, bool) or not isinstance(wm, int) or wm < 1:
-            raise PolicyError(f"star policy: window_months must be an integer >= 1, got {wm!r}")
+            raise PolicyError(f"star policy: window_months must be an integer >= 1, got {short_repr(wm)}")
         self.window_months = wm
 
         cats = _mapping("categories", data["categories"])
@@ -114,10 +114,10 @@ class StarPolicy:
             spec = cats[c]
             if not isinstance(spec, dict) or set(spec) != {"measure", "weight"}:
                 raise PolicyError(f"star policy: categories.{c} must have exactly 'measure' and "
-                                  f"'weight', got {spec!r}")
+                                  f"'weight', got {short_repr(spec)}")
             if spec["measure"] not in _MEASURES:
                 raise PolicyError(f"star policy: categories.{c}.measure must be one of "
-                                  f"{list(_MEASURES)}, got {spec['measure']!r}")
+                                  f"{list(_MEASURES)}, got {short_repr(spec['measure'])}")
             weights[c] = _number(f"categories.{c}.weight (points per {self.unit:g} yuan)",
                                  spec["weight"])
             measures[c] = spec["measure"]
@@ -150,7 +150,7 @@ class StarPolicy:
         for code, spec in biz.items():
             if not isinstance(spec, dict) or set(spec) != {"category", "fee_cap"}:
                 raise PolicyError(f"star policy: businesses.{code} must have exactly 'category' "
-                                  f"and 'fee_cap', got {spec!r}")
+                                  f"and 'fee_cap', got {short_repr(spec)}")
             cats_of[str(code)] = spec["category"]
             caps[str(code)] = (math.inf if spec["fee_cap"] is None
                                else _number(f"businesses.{code}.fee_cap", spec["fee_cap"],
@@ -166,12 +166,12 @@ class StarPolicy:
         for flag, lv in ups.items():
             if isinstance(lv, bool) or not isinstance(lv, int) or lv not in _RATED:
                 raise PolicyError(f"star policy: upgrades.{flag} must be a star level "
-                                  f"{list(_RATED)}, got {lv!r}")
+                                  f"{list(_RATED)}, got {short_repr(lv)}")
         # Highest level first, so the first matching flag is the rule that decided an upgrade.
         self.upgrades = MappingProxyType(dict(sorted(ups.items(), key=lambda kv: -kv[1])))
         mcl = data["manual_can_lower"]
         if not isinstance(mcl, bool):
-            raise PolicyError(f"star policy: manual_can_lower must be true or false, got {mcl!r}")
+            raise PolicyError(f"star policy: manual_can_lower must be true or false, got {short_repr(mcl)}")
         self.manual_can_lower = mcl
 
         # Arrays the scorer uses on every call.
@@ -185,10 +185,10 @@ class StarPolicy:
         out = {}
         for code, cat in mapping.items():
             if cat not in STAR_INPUTS:
-                raise PolicyError(f"star policy: {where}.{code} names unknown category {cat!r}; "
+                raise PolicyError(f"star policy: {where}.{code} names unknown category {short_repr(cat)}; "
                                   f"expected one of {list(STAR_INPUTS)}")
             if self.measures[cat] != measure:
-                raise PolicyError(f"star policy: {where}.{code} maps to {cat!r}, which is "
+                raise PolicyError(f"star policy: {where}.{code} maps to {short_repr(cat)}, which is "
                                   f"measured as {self.measures[cat]}, not {measure}")
             out[str(code)] = cat
         return out

@@ -14,7 +14,7 @@ import pandas as pd
 from .._dates import EXPECTED, parse_dates
 from .._messages import first_positions as _first_positions
 from .._messages import positions_text as _positions_text
-from ..errors import DataError, PolicyError, SchemaError
+from ..errors import DataError, InvalidParameterError, SchemaError
 from ..labels import check_lang, column_label, term, value_label
 from ..schema import COLUMNS, ID, STAR_INPUTS, Problem, _check_column
 from ._policy import STAR_LEVELS, StarPolicy
@@ -95,7 +95,10 @@ class StarScorer:
         if policy is None:
             policy = StarPolicy.default()
         if not isinstance(policy, StarPolicy):
-            raise PolicyError(f"policy must be a StarPolicy or None, got {type(policy).__name__}")
+            # a bad parameter (bankml.errors); StarPolicy.from_dict / from_yaml read a mapping
+            raise InvalidParameterError(
+                f"policy must be a StarPolicy or None, got {type(policy).__name__}; build one "
+                f"with StarPolicy.from_dict(...) or StarPolicy.from_yaml(path)")
         self.policy = policy
 
     # -- star points --------------------------------------------------------------------------

@@ -46,3 +46,9 @@ def test_schema_into_a_closed_pipe_is_quiet():
     proc.stdout.close()  # the reader is gone before the command writes
     err = proc.stderr.read().decode()
     assert proc.wait() == 0 and "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_python_dash_m_bankml_is_the_same_command():
+    out = subprocess.run([sys.executable, "-m", "bankml", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == f"bankml {__version__}"

@@ -34,3 +34,20 @@ def test_check_is_fitted_keeps_the_message():
     from sklearn.tree import DecisionTreeClassifier
     with pytest.raises(NotFittedError, match="DecisionTreeClassifier"):
         errors.check_is_fitted(DecisionTreeClassifier())
+
+
+def test_importing_bankml_does_not_import_sklearn_for_the_errors():
+    import subprocess
+    import sys
+    code = ("import sys, bankml, bankml.errors, bankml.cli, bankml.labels, bankml.schema; "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_lazy_classes_are_made_once_and_pickle():
+    import pickle
+    assert errors.NotFittedError is NotFittedError
+    assert errors.__getattr__("NotFittedError") is NotFittedError
+    err = pickle.loads(pickle.dumps(NotFittedError("x")))
+    assert type(err) is NotFittedError and str(err) == "x"

@@ -81,3 +81,9 @@ def test_every_bilingual_file_uses_the_one_leaf_check(validate, data, where):
         leaf_parent[key] = {"zh": leaf_parent[key]["zh"]}     # the English text is missing
     with pytest.raises(ConfigError, match=rf"^{re.escape(where)} must map exactly zh and en"):
         validate(data)
+
+
+@pytest.mark.parametrize("data", [None, [], "columns", {"columns": ["age"]}, {"terms": 3}])
+def test_a_label_table_that_is_not_mappings_is_a_config_error(data):
+    with pytest.raises(ConfigError, match="labels: "):
+        Labels(data)

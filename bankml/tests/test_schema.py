@@ -224,3 +224,14 @@ def test_all_blank_optional_column_from_csv(customers, tmp_path):
     partly = back.assign(occupation=[np.nan, 3.0] + [np.nan] * (len(back) - 2))
     (p,) = _problems(partly).problems
     assert p.column == "occupation" and "wrong dtype float64" in p.check
+
+
+def test_bool_is_a_category_but_never_an_id(customers):
+    # Issue 16.3: the schema uses the one category test (bankml._dtypes); a bool column
+    # is a category (so a bool gender fails on its values), and bool ids stay refused.
+    (p,) = _problems(customers.assign(gender=True)).problems
+    assert p.column == "gender" and "unknown values ['True']" in p.check
+    ids = customers.assign(customer_id=np.arange(len(customers)) % 2 == 0)
+    assert any(p.column == "customer_id" and "wrong dtype bool" in p.check
+               for p in _problems(ids).problems)
+    validate_customers(customers.assign(gender=customers["gender"].astype("category")))

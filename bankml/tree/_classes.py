@@ -50,7 +50,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     min_weight_fraction_leaf : float in [0, 0.5], default 0.0
         Every child of a split needs at least this fraction of the total training weight
         (sample_weight times class_weight), as in scikit-learn.
-    min_gain : float, default 0.0
+    min_gain : float >= 0, finite, default 0.0
         A node is split only when its best gain (bits) is at least this. With 0 an impure
         node is split even by a zero-gain split, as scikit-learn does, so XOR-like
         patterns can be learned; pruning removes splits that do not pay.

@@ -8,7 +8,8 @@ from __future__ import annotations
 import functools
 
 from .._resources import load_builtin_yaml
-from ..errors import ConfigError
+from .._yaml import short_repr
+from ..errors import ConfigError, InvalidParameterError
 from ..labels import check_bilingual
 
 _TIERS = ("high", "middle", "low")
@@ -18,14 +19,20 @@ def _bilingual(where, leaf):
     return check_bilingual(leaf, f"value.yaml: {where}")
 
 
-def check_cuts(cuts, where="cuts"):
-    """Two increasing shares ``0 < a < b <= 1``; returns them as floats."""
+def check_cuts(cuts, where="cuts", error=InvalidParameterError):
+    """Two increasing shares ``0 < a < b <= 1``; returns them as floats.
+
+    ``error``: :class:`InvalidParameterError` for a function's argument, ConfigError for
+    a key of value.yaml (the rule of :mod:`bankml.errors`).
+    """
     try:
+        if isinstance(cuts, (str, bytes)) or any(isinstance(c, bool) for c in cuts):
+            raise TypeError
         a, b = (float(c) for c in cuts)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where} must be two shares (a, b), got {cuts!r}") from None
+        raise error(f"{where} must be two shares (a, b), got {short_repr(cuts)}") from None
     if not 0 < a < b <= 1:
-        raise ConfigError(f"{where} must satisfy 0 < a < b <= 1, got {cuts!r}")
+        raise error(f"{where} must satisfy 0 < a < b <= 1, got {short_repr(cuts)}")
     return a, b
 
 
@@ -34,15 +41,16 @@ def validate_value_config(data: dict) -> dict:
     v = data.get("value")
     if not isinstance(v, dict):
         raise ConfigError("value.yaml: missing the 'value' mapping")
-    out = {"abc_cuts": check_cuts(v.get("abc_cuts"), "value.abc_cuts"),
-           "pyramid_shares": check_cuts(v.get("pyramid_shares"), "value.pyramid_shares")}
+    out = {"abc_cuts": check_cuts(v.get("abc_cuts"), "value.yaml: value.abc_cuts", ConfigError),
+           "pyramid_shares": check_cuts(v.get("pyramid_shares"), "value.yaml: value.pyramid_shares",
+                                        ConfigError)}
     tiers = v.get("tiers")
     if not isinstance(tiers, dict) or set(tiers) != set(_TIERS):
         raise ConfigError(f"value.yaml: value.tiers must have exactly the keys {list(_TIERS)}")
     out["tiers"] = {k: _bilingual(f"value.tiers.{k}", tiers[k]) for k in _TIERS}
     bins = v.get("rfm_bins")
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
-        raise ConfigError(f"value.yaml: value.rfm_bins must be an integer >= 2, got {bins!r}")
+        raise ConfigError(f"value.yaml: value.rfm_bins must be an integer >= 2, got {short_repr(bins)}")
     out["rfm_bins"] = bins
     names = v.get("rfm_segments")
     if not isinstance(names, dict) or not names:

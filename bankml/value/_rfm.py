@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._dates import to_dates
-from ..errors import DataError
+from ..errors import DataError, InvalidParameterError
 from ..labels import check_lang
 from .._messages import row_positions as _positions
 from ._config import value_config
@@ -79,7 +79,7 @@ def rfm(transactions, as_of, customer="customer_id", date="date", amount="amount
     """
     check_lang(lang)
     if refunds not in _REFUNDS:
-        raise DataError(f"rfm: refunds must be one of {_REFUNDS}, got {refunds!r}")
+        raise InvalidParameterError(f"rfm: refunds must be one of {_REFUNDS}, got {refunds!r}")
     if not isinstance(transactions, pd.DataFrame):
         raise DataError(f"rfm: transactions must be a DataFrame, got {type(transactions).__name__}")
     cols = [customer, date, amount]

@@ -30,6 +30,9 @@ def test_builtin_file_is_valid():
     (lambda d: d["outliers"].update(contamination=0.9), "contamination"),
     (lambda d: d["outliers"]["reasons"].pop("amount"), "reasons"),
     (lambda d: d["outliers"]["reasons"]["amount"].pop("zh"), "reasons.amount"),
+    # an infinite threshold would never flag anyone, silently
+    (lambda d: d["outliers"]["threshold"].update(amount=float("inf")), "amount must be a finite"),
+    (lambda d: d["outliers"]["threshold"].update(factor=float("nan")), "factor must be a finite"),
 ])
 def test_bad_outliers_section(edit, match):
     data = _raw()

@@ -167,3 +167,11 @@ def test_score_detector_parameters_are_checked_by_their_constraints(make):
     X = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(InvalidParameterError):
         make().fit(X)
+
+
+def test_bool_columns_are_categories_not_amounts():
+    # Issue 16.3: one "category or number?" answer (bankml._dtypes): bool is a category.
+    df = pd.DataFrame({"a": np.arange(20.0), "flag": np.arange(20) % 2 == 0})
+    with pytest.raises(DataError, match=r"\['flag'\] are not numeric.*astype\(int\)"):
+        IsolationForestDetector().fit(df)
+    IsolationForestDetector().fit(df.assign(flag=df["flag"].astype(int)))

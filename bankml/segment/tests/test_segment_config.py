@@ -34,6 +34,10 @@ def test_builtin_config_is_valid():
     (("concept", "bands"), {"age": [55, 30]}, "concept.bands.age"),
     (("concept", "texts"), {}, "concept.texts"),
     (("plot", "cjk_fonts"), None, "plot.cjk_fonts"),
+    # NaN passes every "< 0" and "increasing" comparison: refuse it by name
+    (("naming", "min_smd"), float("nan"), "min_smd must be a finite"),
+    (("concept", "bands"), {"age": [30, float("nan")]}, "concept.bands.age"),
+    (("segmenter", "k_range"), [True, 5], "k_range"),
 ])
 def test_broken_values_are_named(path, value, message):
     with pytest.raises(ConfigError, match=message):

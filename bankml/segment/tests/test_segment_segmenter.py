@@ -255,3 +255,14 @@ def test_rows_are_cited_by_position_never_by_customer_id():
     with pytest.raises(DataError, match=r"missing values \(NaN\) in 1 row\(s\), positions \[7\]") as info:
         CustomerSegmenter(n_clusters=3).fit(df)
     assert "CUST-" not in str(info.value)
+
+
+def test_bool_flags_are_categories_as_everywhere_in_bankml():
+    # Issue 16.3: one "category or number?" answer (bankml._dtypes): a bool column is a
+    # category, for the segmenter as for the schema, the tree and the rules.
+    df, _ = _planted(n_per=30)
+    df["vip"] = np.arange(len(df)) % 2 == 0
+    with pytest.raises(DataError, match=r"columns \['vip'\] are not numeric.*astype\(int\)"):
+        CustomerSegmenter(n_clusters=3, method="kmeans").fit(df)
+    seg = CustomerSegmenter(n_clusters=3, method="kmeans").fit(df.assign(vip=df["vip"].astype(int)))
+    assert seg.n_clusters_ == 3

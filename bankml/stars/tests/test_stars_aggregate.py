@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from bankml.datasets._raw import make_raw_activity
-from bankml.errors import DataError
+from bankml.errors import DataError, InvalidParameterError
 from bankml.schema import ID, STAR_INPUTS
 from bankml.stars import StarPolicy, StarScorer, aggregate_half_year, rate_months, window_of
 
@@ -278,7 +278,7 @@ def test_ids_as_numbers_in_one_table_and_text_in_the_other_are_an_error():
 
 def test_window_of_rejects_a_bad_number_of_months():
     for months in (0, -6, 2.5, True):
-        with pytest.raises(DataError, match="months must be an integer"):
+        with pytest.raises(InvalidParameterError, match="months must be an integer"):
             window_of(AS_OF, months)
 
 

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from bankml.errors import NotFittedError
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bankml.datasets import make_customers
+from bankml.errors import NotFittedError
 from bankml.schema import LABEL, STAR_INPUTS
 from bankml.stars import StarBaselineClassifier, StarPolicy, StarScorer
 
@@ -136,3 +136,19 @@ def test_default_fails_sklearn_checks_only_for_wrong_shaped_data():
             "check_positive_only_tag_during_fit", "check_fit_non_negative",
             "check_classifiers_regression_target", "check_get_params_invariance",
             "check_parameters_default_constructible"} <= names
+
+
+# Issue 16.3: parameters are checked by _parameter_constraints; bad data is a DataError.
+def test_parameters_by_constraints_and_data_errors_are_bankml_errors():
+    from bankml.errors import DataError, InvalidParameterError
+    from bankml.schema import STAR_INPUTS
+    X = pd.DataFrame(np.ones((4, len(STAR_INPUTS))), columns=list(STAR_INPUTS))
+    y = [0, 1, 0, 1]
+    with pytest.raises(InvalidParameterError, match="'policy' parameter"):
+        StarBaselineClassifier(policy={"unit": 1}).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'weights' parameter"):
+        StarBaselineClassifier(weights="learned").fit(X, y)
+    with pytest.raises(DataError, match="Negative values"):
+        StarBaselineClassifier().fit(X.assign(card_spend=-1.0), y)
+    with pytest.raises(DataError, match="2 classes"):
+        StarBaselineClassifier().fit(X, [1, 1, 1, 1])

@@ -7,7 +7,7 @@ import pytest
 import pandas as pd
 import yaml
 
-from bankml.errors import ConfigError, PolicyError
+from bankml.errors import ConfigError, InvalidParameterError, PolicyError
 from bankml.schema import STAR_INPUTS
 from bankml.stars import StarPolicy, StarScorer
 
@@ -113,7 +113,7 @@ def test_invalid_file_names_the_file(tmp_path, data):
 def test_zero_weight_allowed_and_scorer_rejects_other_policies(data):
     pol = StarPolicy.from_dict(edit(data, ("categories", "card_spend", "weight"), 0))
     assert pol.weights["card_spend"] == 0
-    with pytest.raises(PolicyError, match="StarPolicy"):
+    with pytest.raises(InvalidParameterError, match="StarPolicy.from_dict"):
         StarScorer({"unit": 1})
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bankml.errors import ConfigError, DataError
+from bankml.errors import ConfigError, DataError, InvalidParameterError
 from bankml.value import abc, customer_lifetime_value, pyramid, rfm
 
 
@@ -127,9 +127,28 @@ def test_abc_bad_input(values, match):
         abc(values)
 
 
-def test_abc_bad_cuts():
-    with pytest.raises(ConfigError, match="0 < a < b <= 1"):
-        abc([1.0, 2.0], cuts=(0.95, 0.8))
+# Issue 16.3: a bad argument is InvalidParameterError (the rule of bankml/errors.py); a bad
+# key of value.yaml stays a ConfigError naming the file.
+@pytest.mark.parametrize("cuts", [(0.95, 0.8), "ab", (True, 0.9), (0.5,), (), (0, 1)])
+def test_abc_bad_cuts(cuts):
+    with pytest.raises(InvalidParameterError, match="cuts must"):
+        abc([1.0, 2.0], cuts=cuts)
+
+
+def test_bad_value_yaml_cuts_are_config_errors():
+    import copy
+
+    from bankml._resources import load_builtin_yaml
+    from bankml.value._config import validate_value_config
+    data = copy.deepcopy(load_builtin_yaml("value.yaml"))
+    data["value"]["abc_cuts"] = [0.9, 0.8]
+    with pytest.raises(ConfigError, match="value.yaml: value.abc_cuts must satisfy"):
+        validate_value_config(data)
+
+
+def test_rfm_bad_refunds_is_a_parameter_error(ten_customers):
+    with pytest.raises(InvalidParameterError, match="refunds"):
+        rfm(ten_customers, "2026-06-30", refunds="ignore")
 
 
 # -- pyramid -----------------------------------------------------------------------------
@@ -156,7 +175,7 @@ def test_pyramid_ties_and_bad_input():
         pyramid(pd.Series([], dtype=float))
     with pytest.raises(DataError, match="missing"):
         pyramid([1.0, np.nan])
-    with pytest.raises(ConfigError, match="shares"):
+    with pytest.raises(InvalidParameterError, match="shares"):
         pyramid([1.0, 2.0], shares=(0.5, 0.5))
 
 
