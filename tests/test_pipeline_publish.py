@@ -140,10 +140,11 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _stage(folder: Path, pid, host=None):
+def _stage(folder: Path, pid, host=None, pidns=None):
     folder.mkdir(parents=True)
     (folder / "owner.json").write_text(json.dumps(
-        {"pid": pid, "host": host or socket.gethostname(), "run_id": folder.name[9:],
+        {"pid": pid, "host": host or socket.gethostname(),
+         "pidns": pidns or pipeline._publish._pid_namespace(), "run_id": folder.name[9:],
          "started": "2026-01-01T00:00:00+00:00"}))
     (folder / "m.joblib").write_bytes(b"half written")
 
@@ -152,12 +153,13 @@ def test_stale_staging_of_a_dead_process_is_removed_live_ones_kept(tmp_path):
     _stage(tmp_path / ".staging-dead", _dead_pid())
     _stage(tmp_path / ".staging-live", os.getpid())
     _stage(tmp_path / ".staging-elsewhere", _dead_pid(), host="another-host")
+    _stage(tmp_path / ".staging-container", _dead_pid(), pidns="pid:[4026531999]")
     (tmp_path / ".staging-noowner").mkdir()  # an older bankml's staging, or a crash mid-write
     (tmp_path / "keep.txt").write_text("user file")
     removed = pipeline.remove_stale_staging(tmp_path)
     assert sorted(p.name for p in removed) == [".staging-dead", ".staging-noowner"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".staging-elsewhere", ".staging-live", "keep.txt"]
+        ".staging-container", ".staging-elsewhere", ".staging-live", "keep.txt"]
 
 
 def test_publish_swaps_whole_sets_and_drops_what_the_new_run_lacks(tmp_path):

@@ -38,19 +38,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
 def _owner_is_dead(folder: Path) -> bool:
     """True when ``folder``'s owner process is gone from this host.
 
     A staging folder is renamed into place with its owner.json already inside, so a folder
     without a readable one was left by an older bankml or a crash mid-write: stale too.
-    Staging of another host is left alone: its process cannot be checked from here.
+    Staging of another host, or of another pid namespace (two containers may share a
+    hostname and a mounted folder), is left alone: its process cannot be checked from here.
     """
     try:
         owner = json.loads((folder / OWNER).read_text(encoding="utf-8"))
         pid, host = int(owner["pid"]), str(owner["host"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return True
-    return host == socket.gethostname() and not _alive(pid)
+    same_place = host == socket.gethostname() and owner.get("pidns") == _pid_namespace()
+    return same_place and not _alive(pid)
 
 
 def remove_stale_staging(parent: Path) -> list[Path]:
@@ -71,7 +80,8 @@ def _make_staging(parent: Path, name: str) -> Path:
     # not matching PREFIX: another run's cleanup must not take it for a stale folder
     tmp = parent / f".bankml-tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
-    owner = {"pid": os.getpid(), "host": socket.gethostname(), "run_id": name.split("-")[0],
+    owner = {"pid": os.getpid(), "host": socket.gethostname(), "pidns": _pid_namespace(),
+             "run_id": name.split("-")[0],
              "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     (tmp / OWNER).write_text(json.dumps(owner), encoding="utf-8")
     os.rename(tmp, target)

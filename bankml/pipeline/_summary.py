@@ -143,6 +143,9 @@ class PipelineResult:
         if self.fidelity is not None:
             engines = ", ".join(sorted(self.fidelity.mismatches))
             lines += ["", t("fidelity", rows=self.fidelity.n_rows, engines=engines)]
+            skipped = getattr(self.fidelity, "skipped", None)
+            if skipped:  # an engine not checked is said, never passed over in silence
+                lines[-1] += t("fidelity_skipped", engines=", ".join(sorted(skipped)))
         c, r = self.comparison, self.registered or {}
         if c is not None:  # registration may have revised it (the champion changed meanwhile)
             decision, reason = r.get("decision", c.decision), r.get("reason", c.reason)

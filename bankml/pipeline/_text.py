@@ -26,6 +26,7 @@ _NEW_TERMS = {
     "pipeline_fidelity": {
         "zh": "规则与模型一致：{rows:,} 位测试客户，{engines}",
         "en": "Rules equal the model on {rows:,} test customers ({engines})"},
+    "pipeline_fidelity_skipped": {"zh": "；未检查：{engines}", "en": "; not checked: {engines}"},
 }
 
 
