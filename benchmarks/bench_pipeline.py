@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     df = make_customers(n, seed=cfg["data"]["synthetic"]["seed"])
     train, _ = pipeline.split_customers(df, cfg)
     t0 = time.perf_counter()
-    pipeline.fit_sklearn_tree(df.iloc[train][pipeline._features(cfg)],
+    pipeline.fit_sklearn_tree(df.iloc[train][pipeline.features(cfg)],
                               df["wm_buyer"].to_numpy()[train], cfg)
     peer = time.perf_counter() - t0
     _ = DecisionTreeClassifier  # named peer: DecisionTreeClassifier(criterion="entropy")
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     st["share"] = st["seconds"] / wall
     print(f"bench_pipeline: {n:,} customers, config {os.path.basename(args.config)}")
     print(st.to_string(float_format=lambda v: f"{v:.3f}",
-                       formatters={"status": lambda s: s[:48]}))
+                       formatters={"status": str, "detail": lambda s: s[:40]}))
     print(f"wall time end to end          {wall:8.2f} s")
     print(f"MLflow time (setup+log+reg)   {result.mlflow_seconds:8.2f} s "
           f"({result.mlflow_seconds / wall:.0%} of the run)")

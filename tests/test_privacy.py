@@ -49,7 +49,8 @@ def private_run(tmp_path_factory):
         try:
             with redirect_stdout(out), redirect_stderr(err):
                 result = run(config_path("quickstart.yaml"), data=df,
-                             tracking_uri="sqlite:///" + str(work / "mlflow.db"), progress=True)
+                             tracking_uri="sqlite:///" + str(work / "mlflow.db"), progress=True,
+                             lang="en")
         finally:
             for lg in loggers:
                 lg.removeHandler(log)

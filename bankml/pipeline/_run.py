@@ -1,0 +1,300 @@
+"""`run`: the stages in order, inside one MLflow run, then registration and publication."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import tracking
+from ..config import load_config
+from ..errors import PublishError
+from ..labels import DEFAULT_LANG, LANGS, check_lang
+from ..persistence import check_output_dir, model_card, save_model
+from ..schema import LABEL, STAR_INPUTS
+from . import _stages as S
+from ._plots import make_plots
+from ._publish import Published, Staging
+from ._summary import PipelineResult, StageRecord, StageStatus, card_metrics, stage_table
+
+__all__ = ["run", "main"]
+
+
+class _Runner:
+    """Runs stages under one tqdm bar and keeps a :class:`StageRecord` per stage."""
+
+    def __init__(self, progress: bool, total: int):
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=total, desc="bankml", unit="stage", disable=not progress,
+                         file=sys.stderr, leave=False)
+        self.records: list[StageRecord] = []
+
+    def __call__(self, name, fn, *args, optional=True, enabled=True, why="", **kwargs):
+        """``fn(*args, **kwargs)`` as stage ``name``; None when skipped or unavailable.
+
+        A stage not ``enabled`` is skipped: by the config, or for ``why`` (a status term).
+        """
+        self._bar.set_description(f"bankml: {name}")
+        t0, out, status, detail = time.perf_counter(), None, StageStatus.OK, ""
+        try:
+            if enabled:
+                out = fn(*args, **kwargs)
+            else:
+                status, detail = StageStatus.SKIPPED, why
+        except S.StageUnavailable as exc:
+            if not optional:
+                status, detail = StageStatus.FAILED, type(exc).__name__
+                raise
+            status, detail = StageStatus.UNAVAILABLE, str(exc)
+        except BaseException as exc:
+            status, detail = StageStatus.FAILED, type(exc).__name__  # a message may quote data
+            raise
+        finally:
+            self.records.append(StageRecord(name, status, time.perf_counter() - t0, detail))
+            self._bar.update(1)
+        return out
+
+    def note(self, name, seconds):
+        """A step timed elsewhere (MLflow's setup), recorded as done."""
+        self.records.append(StageRecord(name, StageStatus.OK, seconds))
+
+    def seconds(self, name) -> float:
+        return sum(r.seconds for r in self.records if r.stage == name)
+
+    def close(self):
+        self._bar.close()
+
+
+STAGE_NAMES = ("data", "stars", "split", "tree", "sklearn_tree", "star_baseline", "evaluate",
+               "rules", "fidelity", "association", "segments", "outliers", "plots", "save",
+               "champion", "mlflow_log", "register", "publish")
+
+
+def _fidelity_gate(rt, report) -> None:
+    """Log the rules' fidelity, then fail the run if any engine disagrees with the model."""
+    rt.log_metrics(S.fidelity_metrics(report))
+    skipped = "; ".join(f"{k}: {v}" for k, v in sorted(report.skipped.items()))
+    rt.set_tags({"bankml.rules.fidelity": "ok" if report.ok else "mismatch",
+                 "bankml.rules.fidelity_skipped": skipped[:250] or "none"})
+    report.raise_for_mismatch()
+
+
+def _save(model, data, split, ev, rules, cfg, staging: Staging, notes) -> Path:
+    out = cfg["output"]
+    df = data.frame
+    data_desc = {"source": data.describe("en"), "customers": f"{len(df):,}",
+                 "test share": f"{cfg['split']['test_size']:.0%}",
+                 "WM buyer rate": f"{df[LABEL].mean():.1%}",
+                 "features": ", ".join(S.features(cfg))}
+    card = model_card(f"WM propensity ({out['model_name']})", data=data_desc,
+                      metrics=card_metrics(ev.metrics),
+                      rules=rules.top_markdown if rules else None, notes=notes)
+    path = staging.models / f"{out['model_name']}.joblib"
+    save_model(model, path, card=card)
+    return path
+
+
+def _compare(model, split, cfg, rt):
+    mc = cfg["mlflow"]
+    return tracking.compare_with_champion(
+        mc["registered_model"], model, split.X_test, split.y_test, features=S.features(cfg),
+        min_positives=mc["champion_min_positives"], tracking_uri=rt.tracking_uri)
+
+
+def _log(rt, data, split, ev, parts, staging: Staging, model_file: Path, model, comparison):
+    """Metrics, the staged reports and card, the comparison and the model, into the run."""
+    for name, row in ev.metrics.iterrows():
+        rt.log_metrics(row.to_dict(), prefix=f"{name}.test.")
+    df = data.frame
+    extra = {"data.customers": len(df), "data.test_customers": len(split.test),
+             "data.wm_rate": float(df[LABEL].mean())}
+    for part in parts:
+        if part is not None:
+            extra.update(part.metrics())
+    rt.log_metrics(extra)
+    if comparison is not None:
+        rt.set_tags({"bankml.champion.decision": comparison.decision})
+    for entry in staging.report_entries():
+        (rt.log_artifacts if entry.is_dir() else rt.log_artifact)(
+            entry, "reports/" + entry.name if entry.is_dir() else "reports")
+    rt.log_artifact(model_file.with_name(model_file.stem + ".md"), "model_card")
+    return rt.log_model(model, split.X_train)
+
+
+def _notes(records) -> str | None:
+    missing = [f"- {r.stage}: {r.tag}" for r in records if r.status is not StageStatus.OK]
+    return "\n".join(missing) if missing else None
+
+
+@dataclass(frozen=True, eq=False)
+class _Tracked:
+    """What the stages inside the MLflow run produced."""
+
+    data: object
+    models: S.FittedModels
+    evaluation: S.Evaluation
+    rules: S.RulesResult
+    fidelity: object
+    cross_sell: object
+    segments: object
+    outliers: object
+    plots: object
+    model_file: Path
+    comparison: object
+    model_info: object
+
+
+def _output_dirs(out: dict):
+    """Both output folders, checked usable before any work, and those that did not exist.
+
+    A refused folder leaves nothing behind: a folder the check created is removed again.
+    """
+    wanted = [Path(out["reports_dir"]), Path(out["models_dir"])]
+    fresh = tuple(p.absolute() for p in wanted if not p.exists())
+    try:
+        return [check_output_dir(p) for p in wanted], fresh
+    except PublishError:
+        for folder in sorted(fresh, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+@dataclass(frozen=True)
+class _StillChampion:
+    """Asked just before publishing: is this run's version still ``@champion``?"""
+
+    mlflow_cfg: dict
+    registered: dict | None
+    tracking_uri: str
+
+    def __call__(self) -> bool:
+        if not self.mlflow_cfg["register"]:
+            return True  # no registry: the latest successful run publishes
+        from mlflow import MlflowClient
+
+        name = self.mlflow_cfg["registered_model"]
+        champion = MlflowClient(self.tracking_uri).get_model_version_by_alias(
+            name, tracking.CHAMPION)
+        return int(champion.version) == int(self.registered["version"])
+
+
+def _tag_stages(rt, st: _Runner) -> None:
+    rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in st.records})
+
+
+def _tracked_stages(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked:
+    """The stages inside the MLflow run; a failed run is tagged with how far it got."""
+    try:
+        return _stages_in_order(cfg, source, st, rt, staging)
+    except BaseException:
+        try:
+            _tag_stages(rt, st)
+        except Exception:  # noqa: BLE001 -- the stage's own error is the one to report
+            pass
+        raise
+
+
+def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked:
+    """The stages inside the MLflow run, in order; files go to ``staging`` only."""
+    out, register = cfg["output"], cfg["mlflow"]["register"]
+    data = st("data", S.load_data, cfg, source, optional=False)
+    df = data.frame
+    stars = st("stars", S.score_stars, df, cfg)
+    split = st("split", S.split_customers, df, cfg, optional=False)
+    models = S.FittedModels(
+        st("tree", S.fit_tree, split.X_train, split.y_train, cfg, optional=False),
+        st("sklearn_tree", S.fit_sklearn_tree, split.X_train, split.y_train, cfg),
+        st("star_baseline", S.fit_star_baseline, df.iloc[split.train], split.y_train, cfg))
+    ev = st("evaluate", S.evaluate, models, df, split, optional=False)
+    rules = st("rules", S.extract_rules, models.tree, split, cfg, staging.reports / "rules",
+               model_version=f"{out['model_name']}, MLflow run {rt.run_id}", optional=False)
+    ev = ev.with_rule_precision(rules.precision)
+    fidelity = st("fidelity", S.check_rules_fidelity, rules, models.tree, split, optional=False)
+    _fidelity_gate(rt, fidelity)
+    cross = st("association", S.mine_cross_sell, df.iloc[split.train], cfg, staging.reports,
+               enabled=cfg["association"]["enabled"])
+    segs = st("segments", S.segment_customers, df, cfg,
+              None if stars is None else stars["star_points"], staging.reports,
+              enabled=cfg["segments"]["enabled"])
+    outl = st("outliers", S.flag_outliers, df, cfg, data.truth,
+              enabled=cfg["outliers"]["enabled"])
+    plots = st("plots", make_plots, ev.curves, df, models.tree, stars, segs,
+               out_dir=staging.reports / "plots", enabled=out["plots"])
+    model_file = st("save", _save, models.tree, data, split, ev, rules, cfg, staging,
+                    _notes(st.records), optional=False)
+    comparison = st("champion", _compare, models.tree, split, cfg, rt, optional=False,
+                    enabled=register)
+    info = st("mlflow_log", _log, rt, data, split, ev, (rules, cross, segs, outl), staging,
+              model_file, models.tree, comparison, optional=False)
+    _tag_stages(rt, st)
+    rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in st.records})
+    rt.log_metrics({"time.mlflow_s": rt.seconds})
+    return _Tracked(data, models, ev, rules, fidelity, cross, segs, outl, plots, model_file,
+                    comparison, info)
+
+
+def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
+        lang=DEFAULT_LANG) -> PipelineResult:
+    """Run the WM-propensity pipeline end to end, tracked in MLflow.
+
+    ``config`` is a config path or dict (:mod:`bankml.config`); ``data`` a DataFrame, a
+    CSV/Parquet path or a :class:`DataSource` replacing the config's source; ``tracking_uri``
+    defaults to ``MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``; ``progress`` to the
+    config's ``output.progress``; ``lang`` is the printed summary's language.
+
+    The stages write into staging folders; the rules must reproduce the model on every test
+    customer (the fidelity gate). After the run FINISHED the model is registered as
+    ``@candidate``; only a new ``@champion`` (or any run, with registration off) publishes its
+    files into ``output.reports_dir`` and ``output.models_dir``. A failure anywhere leaves
+    both folders as they were and the run FAILED.
+    """
+    check_lang(lang)
+    cfg = load_config(config)
+    out, mc = cfg["output"], cfg["mlflow"]
+    dirs, fresh = _output_dirs(out)
+    source = data if isinstance(data, S.DataSource) else S.DataSource.from_config(cfg, data)
+    st = _Runner(out["progress"] if progress is None else progress, len(STAGE_NAMES))
+    staging = None
+    try:
+        with tracking.RunTracker(mc["experiment"], tracking_uri=tracking_uri,
+                                 run_name=out["model_name"],
+                                 tags={"bankml.pipeline": "wm_propensity"}) as rt:
+            st.note("mlflow_setup", rt.seconds)
+            staging = Staging.open(*dirs, rt.run_id, created=fresh)
+            rt.log_config(cfg)
+            done = _tracked_stages(cfg, source, st, rt, staging)
+        # registration only after the run FINISHED: a version never points at a failed run
+        registered = st("register", tracking.register_and_promote, done.model_info.model_uri,
+                        mc["registered_model"], done.comparison, rt.run_id,
+                        tracking_uri=rt.tracking_uri, optional=False, enabled=mc["register"])
+        # registration has the last word: a champion that changed meanwhile makes it "keep"
+        publish = not mc["register"] or registered["promoted"]
+        published = st("publish", staging.publish, done.model_file,
+                       _StillChampion(mc, registered, rt.tracking_uri), optional=False,
+                       enabled=publish, why="not_champion") or Published(None, None)
+    finally:
+        st.close()
+        if staging is not None:
+            staging.discard()
+    result = PipelineResult(
+        config=cfg, metrics=done.evaluation.metrics, stages=stage_table(st.records),
+        run_id=rt.run_id, tracking_uri=rt.tracking_uri, model=done.models.tree,
+        model_path=published.model_path, registered=registered, comparison=done.comparison,
+        fidelity=done.fidelity, rules=done.rules, cross_sell=done.cross_sell,
+        segments=done.segments, outliers=done.outliers,
+        artifacts=done.plots.paths if done.plots else (),
+        mlflow_seconds=rt.seconds + st.seconds("register"),
+        data_source={lg: done.data.describe(lg) for lg in LANGS},
+        reports_dir=published.reports_dir)
+    if verbose:
+        print(result.summary(lang))
+    return result
+
+
+def main(config_path, data=None, tracking_uri=None, lang=DEFAULT_LANG) -> PipelineResult:
+    """Entry point of ``bankml run``."""
+    return run(config_path, data=data, tracking_uri=tracking_uri, lang=lang)

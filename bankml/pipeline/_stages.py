@@ -1,0 +1,468 @@
+"""The pipeline's stages: each takes typed inputs and returns a small frozen dataclass.
+
+Stages write files only into the folder they are given (the run's staging folder); they never
+touch MLflow, the registry or the published outputs: :mod:`._run` does that.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, EngineNotAvailableError
+from ..metrics import gains_curve, ranking_report
+from ..rules import (evaluate as evaluate_rules, simplify, to_csv, to_frame, to_html,
+                     to_markdown, to_sql, to_text, with_evidence)
+from ..schema import HOLDING_FLAGS, ID, LABEL, STAR_INPUTS, validate_customers
+from ._data import DataResult, DataSource
+
+try:
+    from ..rules import check_fidelity, rules_from_pipeline
+except ImportError:  # TODO(integrator): drop once bankml/rules/__init__.py exports them
+    from ..rules._fidelity import check_fidelity
+    from ..rules._pipeline import rules_from_pipeline
+
+TREE, SKLEARN, STARS = "infogain_tree", "sklearn_entropy_tree", "star_baseline"
+_FRACTIONS = (0.1, 0.2)
+# the cross-sell and segment reports are read by people: 0.720547, not 0.720547272746418
+# (rules.csv keeps full precision: it is the rule set's own export)
+_CSV_DECIMALS = 6
+
+
+class StageUnavailable(EngineNotAvailableError):
+    """A stage needs a bankml package (or name) that is not installed in this build."""
+
+
+def _require(module: str, *names):
+    """Import ``names`` from ``module``, or raise :class:`StageUnavailable` if it is absent.
+
+    Only a missing module or name counts as "not available"; any other import error is a
+    real failure and propagates.
+    """
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
+            raise StageUnavailable(f"{module} is not available in this build") from None
+        raise
+    missing = [n for n in names if not hasattr(mod, n)]
+    if missing:
+        raise StageUnavailable(f"{module}.{missing[0]} is not available in this build")
+    return [getattr(mod, n) for n in names] if len(names) > 1 else getattr(mod, names[0])
+
+
+def features(cfg: dict) -> list:
+    """The model's input columns, categorical then numeric, as the config lists them."""
+    return list(cfg["features"]["categorical"]) + list(cfg["features"]["numeric"])
+
+
+def _needed_columns(cfg):
+    cols = features(cfg)
+    if cfg["segments"]["enabled"]:
+        cols += cfg["segments"]["features"]
+    if cfg["outliers"]["enabled"]:
+        cols += cfg["outliers"]["features"]
+    return list(dict.fromkeys(cols))
+
+
+# --------------------------------------------------------------------------- data
+def load_data(cfg: dict, data=None) -> DataResult:
+    """The validated customer table (with the label) and, for synthetic data, the truth.
+
+    ``data`` (a DataFrame or a CSV/Parquet path) overrides the config's source.
+    Unpacks as ``frame, truth, source``.
+
+    Examples
+    --------
+    >>> from bankml.config import validate_config
+    >>> cfg = validate_config({"data": {"synthetic": {"n": 300, "seed": 1}}})
+    >>> df, truth, source = load_data(cfg)
+    >>> len(df), source.describe(len(df), lang="en")
+    (300, 'synthetic make_customers(n=300, seed=1)')
+    """
+    source = data if isinstance(data, DataSource) else DataSource.from_config(cfg, data)
+    got = source.read()
+    validate_customers(got.frame, require_label=True, required=tuple(_needed_columns(cfg)))
+    _check_classes(got.frame[LABEL], cfg["split"]["test_size"])
+    return got
+
+
+def _check_classes(label: pd.Series, test_size: float) -> None:
+    """Refuse a label a stratified train/test split (and a propensity model) cannot use."""
+    counts = label.value_counts()
+    if len(counts) < 2:
+        raise DataError(f"column {LABEL!r} holds a single class ({counts.index[0]!r} in all "
+                        f"{len(label):,} rows); a propensity model needs buyers and non-buyers")
+    # a stratified split puts at least one of each class on each side
+    if counts.min() < 2:
+        rare = counts.idxmin()
+        raise DataError(f"column {LABEL!r} has {counts.min()} row(s) of class {rare!r}; a "
+                        "train/test split stratified by the label needs at least 2 of each class")
+    n_test = int(np.ceil(test_size * len(label)))
+    if n_test < len(counts) or len(label) - n_test < len(counts):
+        raise DataError(f"{len(label):,} customers are too few to split {test_size:.0%} off "
+                        f"for testing with each class on both sides")
+
+
+# --------------------------------------------------------------------------- stars, split
+def _policy(cfg):
+    StarPolicy = _require("bankml.stars", "StarPolicy")
+    name = cfg["stars"]["policy"]
+    return StarPolicy.default() if name == "default" else StarPolicy.from_yaml(name)
+
+
+def score_stars(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """Star points and contribution star of every customer (the bank's baseline rating)."""
+    StarScorer = _require("bankml.stars", "StarScorer")
+    scorer = StarScorer(_policy(cfg))
+    points = scorer.star_points(df)
+    return pd.DataFrame({"star_points": points.to_numpy(float),
+                         "contribution_star": scorer.contribution_star(points).to_numpy()},
+                        index=df.index)
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """Train/test row positions (sorted) and the model's inputs on each side.
+
+    Unpacks as ``train, test``.
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: np.ndarray
+    y_test: np.ndarray
+
+    def __iter__(self):
+        return iter((self.train, self.test))
+
+
+def split_customers(df: pd.DataFrame, cfg: dict) -> Split:
+    """Train/test split by customer, stratified by the label.
+
+    Examples
+    --------
+    >>> from bankml.config import validate_config
+    >>> from bankml.datasets import make_customers
+    >>> cfg = validate_config({"data": {"synthetic": {"n": 1000}}, "split": {"test_size": 0.25}})
+    >>> train, test = split_customers(make_customers(1000), cfg)
+    >>> len(train), len(test)
+    (750, 250)
+    """
+    from sklearn.model_selection import train_test_split
+
+    _check_classes(df[LABEL], cfg["split"]["test_size"])
+    # ids are unique (validated), so splitting rows splits customers
+    pos = np.arange(len(df))
+    train, test = train_test_split(pos, test_size=cfg["split"]["test_size"],
+                                   random_state=cfg["split"]["seed"], stratify=df[LABEL])
+    if np.intersect1d(df[ID].to_numpy()[train], df[ID].to_numpy()[test]).size:
+        raise DataError(f"a customer id is in both train and test; ids in {ID!r} must be unique")
+    train, test = np.sort(train), np.sort(test)
+    feats, y = features(cfg), df[LABEL].to_numpy()
+    return Split(train, test, df.iloc[train][feats], df.iloc[test][feats], y[train], y[test])
+
+
+# --------------------------------------------------------------------------- models
+def _binner(cfg):
+    bands = cfg["features"]["bands"]
+    if not bands:
+        return "passthrough"
+    from ..tree import ConceptHierarchyBinner
+
+    return ConceptHierarchyBinner(bands={k: list(v) for k, v in bands.items()})
+
+
+def fit_tree(X: pd.DataFrame, y, cfg: dict):
+    """The information-gain tree (bankml.tree) behind the concept-hierarchy binner.
+
+    The ``tree:`` section's keys are the estimator's parameter names; the estimator's own
+    constraints validate them.
+    """
+    from sklearn.pipeline import Pipeline
+
+    InfoGainTreeClassifier = _require("bankml.tree", "InfoGainTreeClassifier")
+    return Pipeline([("bands", _binner(cfg)),
+                     ("tree", InfoGainTreeClassifier(**cfg["tree"]))]).fit(X, y)
+
+
+def fit_sklearn_tree(X: pd.DataFrame, y, cfg: dict):
+    """scikit-learn's entropy CART tree on the same features and limits, for comparison.
+
+    Categories (and bands, in band order) are ordinal-encoded, since CART splits binary.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    from ..tree import band_labels
+
+    t = cfg["tree"]
+    bands = cfg["features"]["bands"]
+    parts = []
+    if bands:
+        parts.append(("bands", OrdinalEncoder(categories=[band_labels(c) for c in bands.values()]),
+                      list(bands)))
+    if cfg["features"]["categorical"]:
+        parts.append(("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                      list(cfg["features"]["categorical"])))
+    encode = ColumnTransformer(parts, remainder="passthrough", verbose_feature_names_out=False)
+    # the CART analogues of the information-gain tree's limits (its own names differ)
+    tree = DecisionTreeClassifier(
+        criterion="entropy", max_depth=t["max_depth"], min_samples_split=t["min_samples_split"],
+        min_samples_leaf=t["min_samples_leaf"], class_weight=t["class_weight"],
+        random_state=t["random_state"])
+    return Pipeline([("bands", _binner(cfg)), ("encode", encode), ("tree", tree)]).fit(X, y)
+
+
+def fit_star_baseline(df_train: pd.DataFrame, y, cfg: dict):
+    """The star baseline as a classifier: ranks customers by star points."""
+    StarBaselineClassifier = _require("bankml.stars", "StarBaselineClassifier")
+    return StarBaselineClassifier(policy=_policy(cfg)).fit(df_train[list(STAR_INPUTS)], y)
+
+
+@dataclass(frozen=True)
+class FittedModels:
+    """The main model (a Pipeline: binner + information-gain tree) and its comparators."""
+
+    tree: object
+    sklearn: object = None
+    stars: object = None
+
+
+# --------------------------------------------------------------------------- evaluation
+def evaluate_models(scores: dict, y_test, predictions: dict | None = None):
+    """AUC, lift and capture in the top 10%/20% per model; gains curves for the plot.
+
+    ``predictions`` (0/1 per model) adds ``precision``: the buyer rate among the customers a
+    model flags, i.e. the precision of its IF-THEN rules (a tree's rules are exactly its
+    leaves; the star baseline's rule is "star points above its threshold"), and
+    ``flagged_share``.
+
+    Examples
+    --------
+    >>> table, curves = evaluate_models({"perfect": [0.9, 0.1, 0.2, 0.8]}, [1, 0, 0, 1],
+    ...                                 predictions={"perfect": [1, 0, 1, 1]})
+    >>> table.loc["perfect", ["auc", "capture_top20", "precision"]].round(3).tolist()
+    [1.0, 0.5, 0.667]
+    """
+    rows, curves = {}, {}
+    y = np.asarray(y_test)
+    for name, s in scores.items():
+        rows[name] = ranking_report(y_test, s, _FRACTIONS)
+        curves[name] = gains_curve(y_test, s)
+        if predictions is not None and name in predictions:
+            flagged = np.asarray(predictions[name]) == 1
+            rows[name]["precision"] = float(y[flagged].mean()) if flagged.any() else float("nan")
+            rows[name]["flagged_share"] = float(flagged.mean())
+    return pd.DataFrame(rows).T.rename_axis("model"), curves
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Test-set metrics per model (rows: TREE, SKLEARN, STARS) and their gains curves."""
+
+    metrics: pd.DataFrame
+    curves: dict
+
+    def with_rule_precision(self, precision: float) -> "Evaluation":
+        """A copy whose tree row holds the precision of its exported rules."""
+        metrics = self.metrics.copy()
+        metrics.loc[TREE, "rule_precision"] = precision
+        return Evaluation(metrics, self.curves)
+
+
+def evaluate(models: FittedModels, df: pd.DataFrame, split: Split) -> Evaluation:
+    """Score every fitted model on the same test customers."""
+    fitted = {TREE: (models.tree, split.X_test)}
+    if models.sklearn is not None:
+        fitted[SKLEARN] = (models.sklearn, split.X_test)
+    if models.stars is not None:
+        fitted[STARS] = (models.stars, df.iloc[split.test][list(STAR_INPUTS)])
+    scores = {k: m.predict_proba(X)[:, 1] for k, (m, X) in fitted.items()}
+    preds = {k: m.predict(X) for k, (m, X) in fitted.items()}
+    return Evaluation(*evaluate_models(scores, split.y_test, preds))
+
+
+# --------------------------------------------------------------------------- rules
+@dataclass(frozen=True, eq=False)
+class RulesResult:
+    """The tree's IF-THEN rules (on the raw columns), their test precision and texts."""
+
+    ruleset: object
+    precision: float
+    coverage: float
+    n_rules: int
+    top_markdown: str
+    text_en: str
+    text_zh: str
+    markdown: str
+
+    def metrics(self) -> dict:
+        return {"rules.n": self.n_rules, "rules.coverage": self.coverage}
+
+
+def _write_text(path: Path, text) -> None:
+    text = str(text)
+    # a file a person opens ends with a newline (``cat`` would run into the prompt)
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+
+
+def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
+                  model_version=None) -> RulesResult:
+    """IF-THEN rules of the tree in the raw columns' units, and the files a branch reads.
+
+    Support and confidence are counted on the training customers without weights (a
+    ``class_weight="balanced"`` tree's own leaf shares would overstate the buyer rate);
+    ``rules_test_evaluation.csv`` holds the same measures on the test set. ``model_version``
+    is printed on the HTML sheets, so a branch can tell which model its sheet came from.
+    """
+    rc = cfg["rules"]
+    rules = rules_from_pipeline(model, rc["target"], label_column=LABEL)
+    rules = simplify(rules)  # lossless: merges conditions on one feature
+    rules = with_evidence(rules, split.X_train, split.y_train)
+    fired = np.asarray(rules.predict(split.X_test)) == rc["target"]
+    y = np.asarray(split.y_test)
+    precision = float((y[fired] == rc["target"]).mean()) if fired.any() else float("nan")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "rules_zh.txt": to_text(rules, lang="zh"),
+        "rules_en.txt": to_text(rules, lang="en"),
+        "rules.md": to_markdown(rules, lang="en"),
+        "rules.sql": to_sql(rules, rc["sql_table"], ID),
+        "rules_zh.html": to_html(rules, title="理财产品购买倾向规则", lang="zh",
+                                 model_version=model_version),
+        "rules_en.html": to_html(rules, title="WM purchase propensity rules", lang="en",
+                                 model_version=model_version),
+    }
+    for name, text in files.items():
+        _write_text(out_dir / name, text)
+    to_csv(rules, out_dir / "rules.csv", lang="en")
+    evaluate_rules(rules, split.X_test, split.y_test).to_csv(
+        out_dir / "rules_test_evaluation.csv", index=False)
+    frame = to_frame(rules, lang="en")
+    top = frame.sort_values(["confidence", "support"], ascending=False).head(rc["top"])
+    top_md = "\n".join(f"{i}. IF {r.conditions} THEN {r.prediction_label} (support {r.support}, "
+                       f"confidence {r.confidence:.0%}, lift {r.lift:.2f})"
+                       for i, r in enumerate(top.itertuples(index=False), 1))
+    return RulesResult(rules, precision, float(fired.mean()), len(frame), top_md,
+                       str(files["rules_en.txt"]), str(files["rules_zh.txt"]),
+                       str(files["rules.md"]))
+
+
+def check_rules_fidelity(rules: RulesResult, model, split: Split):
+    """The fidelity gate's measurement: every export engine vs ``model.predict`` on the test
+    customers' RAW columns. Returns the FidelityReport; the caller logs it, then raises."""
+    return check_fidelity(rules.ruleset, model, split.X_test)
+
+
+def fidelity_metrics(report) -> dict:
+    """``rules.fidelity_rows``, ``rules.fidelity_mismatches`` (all engines) and per engine."""
+    out = {"rules.fidelity_rows": report.n_rows,
+           "rules.fidelity_mismatches": int(sum(report.mismatches.values()))}
+    out.update({f"rules.fidelity_mismatches.{k}": v for k, v in report.mismatches.items()})
+    return out
+
+
+# --------------------------------------------------------------------------- cross-sell etc.
+@dataclass(frozen=True, eq=False)
+class CrossSell:
+    """Association rules whose consequent is the target product (the top ones kept)."""
+
+    n_rules: int
+    top: pd.DataFrame
+    best_lift: float
+    best_confidence: float
+
+    def metrics(self) -> dict:
+        return {"cross_sell.n_rules": self.n_rules, "cross_sell.best_lift": self.best_lift}
+
+
+def mine_cross_sell(df_train: pd.DataFrame, cfg: dict, out_dir: Path) -> CrossSell:
+    """Association rules whose consequent is the configured target product."""
+    to_transactions, mine_rules = _require("bankml.association", "to_transactions", "mine_rules")
+    ac = cfg["association"]
+    items = [c for c in HOLDING_FLAGS if c in df_train.columns]
+    if ac["target"] not in items:
+        raise DataError(f"association.target {ac['target']!r} is not a holding flag column "
+                        f"of the data ({', '.join(items)})")
+    tx = to_transactions(df_train, items=items)
+    rules = mine_rules(tx, min_support=ac["min_support"], min_confidence=ac["min_confidence"],
+                       consequents=[ac["target"]], max_len=ac["max_len"], engine=ac["engine"])
+    top = rules.sort_values(["lift", "confidence"], ascending=False).head(ac["top"]).copy()
+    for col in ("antecedents", "consequents"):
+        if col in top:
+            top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    top.round(_CSV_DECIMALS).to_csv(out_dir / "cross_sell_rules.csv", index=False)
+    return CrossSell(int(len(rules)), top,
+                     float(top["lift"].max()) if len(top) else float("nan"),
+                     float(top["confidence"].max()) if len(top) else float("nan"))
+
+
+@dataclass(frozen=True, eq=False)
+class Segments:
+    """The fitted segmenter and its English profile."""
+
+    segmenter: object
+    profile: pd.DataFrame
+    n_segments: int
+
+    def metrics(self) -> dict:
+        return {"segments.n": self.n_segments}
+
+
+def segment_customers(df: pd.DataFrame, cfg: dict, star_points, out_dir: Path) -> Segments:
+    """Customer segments with bilingual profiles."""
+    CustomerSegmenter = _require("bankml.segment", "CustomerSegmenter")
+    sc = cfg["segments"]
+    seg = CustomerSegmenter(n_clusters=sc["n_clusters"], method=sc["method"],
+                            features=list(sc["features"]), sample_size=sc["sample_size"],
+                            random_state=sc["seed"])
+    seg.fit(df[list(sc["features"])])
+    value = None if star_points is None else np.asarray(star_points, float)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profiles = {}
+    for lang in ("en", "zh"):
+        profiles[lang] = seg.profile(value=value, lang=lang)
+        profiles[lang].round(_CSV_DECIMALS).to_csv(out_dir / f"segments_{lang}.csv")
+    return Segments(seg, profiles["en"], int(seg.n_clusters_))
+
+
+@dataclass(frozen=True, eq=False)
+class Outliers:
+    """Isolation-forest flags: counts only, never which customers."""
+
+    detector: object
+    n_flagged: int
+    share_flagged: float
+    planted_recall: float | None = None
+
+    def metrics(self) -> dict:
+        out = {"outliers.n_flagged": self.n_flagged, "outliers.share_flagged": self.share_flagged}
+        if self.planted_recall is not None:
+            out["outliers.planted_recall"] = self.planted_recall
+        return out
+
+
+def flag_outliers(df: pd.DataFrame, cfg: dict, truth=None) -> Outliers:
+    """Isolation-forest flags on activity columns."""
+    IsolationForestDetector = _require("bankml.outliers", "IsolationForestDetector")
+    oc = cfg["outliers"]
+    det = IsolationForestDetector(contamination=oc["contamination"],
+                                  features=list(oc["features"]), random_state=oc["seed"])
+    det.fit(df[list(oc["features"])])
+    flags = np.asarray(det.labels_).astype(bool)
+    recall = None
+    if truth is not None and "planted_anomaly" in truth:
+        planted = np.asarray(truth["planted_anomaly"]).astype(bool)
+        if planted.any():
+            recall = float(flags[planted].mean())
+    return Outliers(det, int(flags.sum()), float(flags.mean()), recall)
