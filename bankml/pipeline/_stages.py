@@ -20,11 +20,7 @@ from ..rules import (evaluate as evaluate_rules, simplify, to_csv, to_frame, to_
 from ..schema import HOLDING_FLAGS, ID, LABEL, STAR_INPUTS, validate_customers
 from ._data import DataResult, DataSource
 
-try:
-    from ..rules import check_fidelity, rules_from_pipeline
-except ImportError:  # TODO(integrator): drop once bankml/rules/__init__.py exports them
-    from ..rules._fidelity import check_fidelity
-    from ..rules._pipeline import rules_from_pipeline
+from ..rules import check_fidelity, rules_from_pipeline
 
 TREE, SKLEARN, STARS = "infogain_tree", "sklearn_entropy_tree", "star_baseline"
 _FRACTIONS = (0.1, 0.2)

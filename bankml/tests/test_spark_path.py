@@ -16,7 +16,7 @@ if shutil.which("java") is None:  # pragma: no cover - environment dependent
 
 from bankml.datasets import make_customers  # noqa: E402
 from bankml.errors import SchemaError  # noqa: E402
-from bankml.rules import RuleSet  # noqa: E402
+from bankml.rules import rules_from_tree  # noqa: E402
 from bankml.schema import HOLDING_FLAGS, ID, STAR_INPUTS  # noqa: E402
 from bankml.spark import predict_rules, score_stars  # noqa: E402
 from bankml.stars import StarPolicy, StarScorer  # noqa: E402
@@ -89,7 +89,7 @@ def test_rule_predictions_match_the_tree(spark):
     X.loc[X.index[5], "occupation"] = "it's new"  # a quote, and a value the tree never saw
     model = InfoGainTreeClassifier(max_depth=5, min_samples_leaf=20).fit(
         X.iloc[100:], df["wm_buyer"].iloc[100:])
-    rules = RuleSet.from_tree(model)
+    rules = rules_from_tree(model)
 
     scored = X.assign(**{ID: df[ID]})
     got = predict_rules(_to_spark(spark, scored), rules).toPandas().set_index(ID).loc[df[ID]]
