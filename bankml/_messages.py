@@ -48,15 +48,3 @@ def row_positions(mask) -> str:
     '7 row(s), positions [0, 1, 2, 3, 4]...'
     """
     return positions_text(*first_positions(mask))
-
-
-def index_rows(index, mask) -> str:
-    """Old spelling of :func:`row_positions`; ``index`` is accepted and never shown.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> index_rows(pd.Index(["C-991", "C-992"]), [False, True])
-    '1 row(s), positions [1]'
-    """
-    return row_positions(mask)

@@ -16,7 +16,7 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, DataError, EngineNotAvailableError, ResourceLimitError
+from ..errors import DataError, EngineNotAvailableError, InvalidParameterError, ResourceLimitError
 from ._transactions import _as_tx, _check_some_items, _is_missing_label, _Tx
 
 __all__ = ["frequent_itemsets", "ENGINES"]
@@ -35,9 +35,9 @@ _FIM_PAD = [()]
 
 def _check_support(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise DataError(f"{name} must be a number in (0, 1], got {value!r}")
+        raise InvalidParameterError(f"{name} must be a number in (0, 1], got {value!r}")
     if not 0.0 < float(value) <= 1.0:
-        raise DataError(f"{name} must be in (0, 1] (a share of all baskets), got {value!r}; "
+        raise InvalidParameterError(f"{name} must be in (0, 1] (a share of all baskets), got {value!r}; "
                         "for an absolute count c of n baskets pass c / n")
     return float(value)
 
@@ -46,13 +46,13 @@ def _check_max_len(max_len):
     if max_len is None:
         return None
     if isinstance(max_len, bool) or not isinstance(max_len, numbers.Integral) or max_len < 1:
-        raise DataError(f"max_len must be a positive integer or None, got {max_len!r}")
+        raise InvalidParameterError(f"max_len must be a positive integer or None, got {max_len!r}")
     return int(max_len)
 
 
 def _check_engine(engine: str) -> str:
     if engine not in ENGINES:
-        raise ConfigError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+        raise InvalidParameterError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     if engine == "fast":
         _fim()
     return engine
@@ -369,7 +369,7 @@ def _mine(src, min_support, max_len, engine, max_itemsets, what="frequent_itemse
     max_len = _check_max_len(max_len)
     if max_itemsets is not None and (isinstance(max_itemsets, bool) or not isinstance(
             max_itemsets, numbers.Integral) or max_itemsets < 1):
-        raise DataError(f"max_itemsets must be a positive integer or None, got {max_itemsets!r}")
+        raise InvalidParameterError(f"max_itemsets must be a positive integer or None, got {max_itemsets!r}")
     if not isinstance(src, _Tx):
         if not any(src):
             raise DataError(f"{what}: every basket is empty (no customer holds any item); "
@@ -421,10 +421,9 @@ def frequent_itemsets(transactions, min_support, max_len=None, engine="fpgrowth"
     Raises
     ------
     DataError
-        Bad transactions (see :func:`to_transactions`), every basket empty, ``min_support``
-        outside (0, 1].
-    ConfigError
-        Unknown engine.
+        Bad transactions (see :func:`to_transactions`), every basket empty.
+    InvalidParameterError
+        ``min_support`` outside (0, 1], a bad ``max_len``, an unknown engine.
     EngineNotAvailableError
         ``engine="fast"`` without pyfim installed (the message gives the pip command).
     ResourceLimitError

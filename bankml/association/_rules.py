@@ -13,7 +13,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, ResourceLimitError
+from ..errors import DataError, InvalidParameterError, ResourceLimitError
 from ..schema import ID
 from ._itemsets import DEFAULT_MAX_ITEMSETS, _mine, _prepare, _Table, _universe
 from ._transactions import ITEMS_ATTR, _as_tx
@@ -53,7 +53,7 @@ def _metrics(sAC, sA, sC, n) -> dict:
 
 def _check_fraction(value, name) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-        raise DataError(f"{name} must be a number in [0, 1], got {value!r}")
+        raise InvalidParameterError(f"{name} must be a number in [0, 1], got {value!r}")
     return float(value)
 
 
@@ -214,7 +214,7 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
     min_confidence = _check_fraction(min_confidence, "min_confidence")
     if min_lift is not None and (isinstance(min_lift, bool) or not isinstance(min_lift, numbers.Real)
                                  or not min_lift >= 0):
-        raise DataError(f"min_lift must be a non-negative number or None, got {min_lift!r}")
+        raise InvalidParameterError(f"min_lift must be a non-negative number or None, got {min_lift!r}")
     if antecedents is not None or consequents is not None:
         universe = _universe(src)
         ante_names = _allowed(universe, antecedents, "antecedents")
@@ -461,7 +461,7 @@ def recommend(rules, customers, k=3, lang="en") -> pd.DataFrame:
 
     check_lang(lang)
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise DataError(f"recommend: k must be a positive integer, got {k!r}")
+        raise InvalidParameterError(f"recommend: k must be a positive integer, got {k!r}")
     ante, cons = _check_rules(rules, "recommend")
     for m in ("confidence", "lift"):
         if m not in rules.columns:

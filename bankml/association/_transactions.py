@@ -14,7 +14,7 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 
-from .._messages import index_rows as _index_rows
+from .._messages import row_positions
 from ..errors import DataError
 
 __all__ = ["to_transactions", "to_onehot", "to_baskets", "ITEMS_ATTR"]
@@ -47,7 +47,7 @@ def _flag_column(s: pd.Series, name, what: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(dtype):
         if s.isna().any():
             raise DataError(f"{what}: column {name!r} has missing values in "
-                            f"{_index_rows(s.index, s.isna().to_numpy())}; expected True/False")
+                            f"{row_positions(s.isna().to_numpy())}; expected True/False")
         return s.to_numpy(dtype=bool)
     if not pd.api.types.is_numeric_dtype(dtype):
         raise DataError(f"{what}: column {name!r} has dtype {dtype}; expected boolean or 0/1 "
@@ -56,7 +56,7 @@ def _flag_column(s: pd.Series, name, what: str) -> np.ndarray:
     bad = ~((values == 0) | (values == 1))
     if bad.any():
         seen = sorted({_value_text(v) for v in pd.unique(values[bad])[:_MAX_SHOWN]})
-        raise DataError(f"{what}: column {name!r} has values {seen} in {_index_rows(s.index, bad)}; "
+        raise DataError(f"{what}: column {name!r} has values {seen} in {row_positions(bad)}; "
                         "expected only 0/1 or True/False (no missing values)")
     return values == 1
 

@@ -293,7 +293,7 @@ class RuleSet:
     >>> rs.predict(X).tolist()
     [1, 0, 0]
     >>> print(to_text(rs, "en"))
-    1. IF holds funds = 1 AND age > 55 THEN WM buyer
+    1. IF holds funds = yes AND age > 55 THEN WM buyer
     OTHERWISE not a WM buyer
     """
 

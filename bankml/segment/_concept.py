@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._messages import row_positions
 from ..errors import DataError
 from ..labels import check_lang, column_label, value_label
 from ..schema import ID
@@ -17,7 +18,6 @@ from ._config import segment_config
 
 __all__ = ["characterize", "discriminate", "concept_text"]
 
-_MAX_ROWS_SHOWN = 5
 _RESULT_COLUMNS = ("count", "count_target", "count_contrast", "t_weight", "d_weight", "condition")
 
 
@@ -279,9 +279,8 @@ def discriminate(df, target_mask, contrast_mask=None, *, attributes=None, bands=
         contrast = _mask(df, contrast_mask, "contrast_mask")
     both = target & contrast
     if both.any():
-        pos = np.flatnonzero(both)[:_MAX_ROWS_SHOWN]
-        raise DataError(f"target_mask and contrast_mask overlap in {int(both.sum())} row(s) "
-                        f"(first at index {[df.index[p] for p in pos]}); the classes must be disjoint")
+        raise DataError(f"target_mask and contrast_mask overlap in {row_positions(both)}; "
+                        "the classes must be disjoint")
     attrs, gains = _select(G, attrs, target, contrast, max_attributes)
     ct = _count(G, target, attrs).rename("count_target")
     cc = _count(G, contrast, attrs).rename("count_contrast")

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from bankml.association import ENGINES, frequent_itemsets
-from bankml.errors import ConfigError, DataError, EngineNotAvailableError, ResourceLimitError
+from bankml.errors import (DataError, EngineNotAvailableError, InvalidParameterError,
+                           ResourceLimitError)
 
 
 def _brute_force(onehot, min_support, max_len=None):
@@ -76,7 +77,7 @@ def test_nothing_frequent_gives_an_empty_table():
 
 @pytest.mark.parametrize("support", [0, -0.1, 1.5, float("nan"), "0.1", True])
 def test_support_outside_unit_interval_is_refused(support):
-    with pytest.raises(DataError, match="min_support"):
+    with pytest.raises(InvalidParameterError, match="min_support"):
         frequent_itemsets([["a"], ["b"]], support)
 
 
@@ -93,12 +94,12 @@ def test_bad_transactions_are_refused():
         frequent_itemsets(pd.DataFrame({"a": [1, 0], "b": [3, 1]}), 0.1)
     with pytest.raises(DataError, match="column 'b'.*dtype"):
         frequent_itemsets(pd.DataFrame({"a": [1, 0], "b": ["x", "y"]}), 0.1)
-    with pytest.raises(DataError, match="max_len"):
+    with pytest.raises(InvalidParameterError, match="max_len"):
         frequent_itemsets([["a"]], 0.1, max_len=0)
 
 
 def test_unknown_engine_is_refused():
-    with pytest.raises(ConfigError, match="'eclat'"):
+    with pytest.raises(InvalidParameterError, match="'eclat'"):
         frequent_itemsets([["a"]], 0.5, engine="eclat")
 
 

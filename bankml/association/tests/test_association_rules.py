@@ -8,7 +8,7 @@ from mlxtend.frequent_patterns import apriori, association_rules
 from bankml.association import (ENGINES, ITEMS_ATTR, METRICS, evaluate_rules, mine_rules,
                                 prune_redundant, recommend, to_transactions)
 from bankml.datasets import make_customers
-from bankml.errors import DataError
+from bankml.errors import DataError, InvalidParameterError
 
 
 def _keyed(rules):
@@ -92,11 +92,11 @@ def test_bad_rule_arguments_are_refused():
     baskets = [["a", "b"], ["b"]]
     with pytest.raises(DataError, match="'z'.*never appear"):
         mine_rules(baskets, 0.5, 0.5, consequents=["z"])
-    with pytest.raises(DataError, match="min_confidence"):
+    with pytest.raises(InvalidParameterError, match="min_confidence"):
         mine_rules(baskets, 0.5, 1.5)
-    with pytest.raises(DataError, match="min_support"):
+    with pytest.raises(InvalidParameterError, match="min_support"):
         mine_rules(baskets, 0, 0.5)
-    with pytest.raises(DataError, match="min_lift"):
+    with pytest.raises(InvalidParameterError, match="min_lift"):
         mine_rules(baskets, 0.5, 0.5, min_lift=-1)
 
 
@@ -211,7 +211,7 @@ def test_recommend_on_the_customer_table_keeps_ids_and_speaks_chinese():
     assert (df.loc[calls["customer"], "has_wm_account"] == 0).all()
     assert (calls["customer_id"].to_numpy() == df.loc[calls["customer"], "customer_id"].to_numpy()).all()
     assert calls["rule"].str.contains("持有理财账户").all()
-    with pytest.raises(DataError, match="k must be"):
+    with pytest.raises(InvalidParameterError, match="k must be"):
         recommend(rules, df, k=0)
 
 
