@@ -93,8 +93,8 @@ def test_export_code_does_not_consult_the_bank_schema():
     assert "schema" not in {m.split(".")[-1] for m in _sibling_imports(RULES_DIR / "_export.py")}
     assert "COLUMNS" not in text and "HOLDING_FLAGS" not in text
     # a has_* column is not special without labels saying it is 0 = no / 1 = yes
-    rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1)], default=0)
-    assert to_text(rs, "en").splitlines()[0] == "1. IF holds funds > 0.5 THEN 1"
+    rs = RuleSet([Rule([Condition("has_new_product", ">", 0.5)], 1)], default=0)
+    assert to_text(rs, "en").splitlines()[0] == "1. IF has_new_product > 0.5 THEN 1"
 
 
 def test_units_print_after_thresholds():

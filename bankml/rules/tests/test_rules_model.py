@@ -256,8 +256,11 @@ def test_text_reads_flag_splits_as_yes_no_and_intervals_as_one(fakes):
         "1. IF holds funds = yes AND holds gold = no (or missing) AND 30 < age <= 55 "
         "AND education = university THEN WM buyer")
     # without such labels the threshold is printed as it is: plain, never a guess
-    assert to_text(rs, "en").splitlines()[0].startswith(
+    plain = fakes.labels_without_values("has_fund", "has_gold")
+    assert to_text(rs, "en", labels=plain).splitlines()[0].startswith(
         "1. IF holds funds > 0.5 AND holds gold <= 0.5 (or missing) AND 30 < age <= 55")
+    # the shipped labels file codes the holdings 0 = no, 1 = yes
+    assert to_text(rs, "en").splitlines()[0] == to_text(rs, "en", labels=flags).splitlines()[0]
 
 
 def test_text_falls_back_to_names_and_accepts_own_labels():
