@@ -214,6 +214,10 @@ class _Renderer:
                 f"{self.prediction(rule.prediction)}{self.evidence(rule)}")
 
     def otherwise(self) -> str:
+        # Cross-sell rules only say when a product is likely; a customer no rule covers is
+        # "no rule fired", which is weaker than a prediction that they will not buy.
+        if self.rs.provenance.get("model") == "association rules" and self.rs.default == 0:
+            return f"{self.term('otherwise')} {self.term('rule_none_fired')}"
         return f"{self.term('otherwise')} {self.prediction(self.rs.default)}"
 
 

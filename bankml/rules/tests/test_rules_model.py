@@ -480,3 +480,24 @@ def test_flag_target_reads_as_holding_in_both_languages(fakes):
     assert "则 持有理财账户 = 是" in zh and "否则 持有理财账户 = 否" in zh
     assert "THEN holds WM account = yes" in en and "THEN 1" not in en
     assert "IF holds funds = yes" in en
+
+
+def test_association_default_reads_no_rule_fired_in_every_language_and_format():
+    # regression (issue 17): the default read "OTHERWISE holds WM account = no", a prediction
+    # the cross-sell rules never made
+    ar = pd.DataFrame({"antecedents": [frozenset({"has_fund"})],
+                       "consequents": [frozenset({"has_wm_account"})],
+                       "antecedent support": [0.1], "confidence": [0.8], "lift": [2.0]})
+    rs = rules_from_association(ar, n_transactions=100)
+    zh, en = to_text(rs, "zh"), to_text(rs, "en")
+    assert zh.splitlines()[-1] == "否则 其他客户：无规则命中"
+    assert en.splitlines()[-1] == "OTHERWISE other customers: no rule fired"
+    assert "= no" not in en and "= 否" not in zh
+    assert "no rule fired" in to_markdown(rs, lang="en") and "无规则命中" in to_html(rs, lang="zh")
+    assert rs.predict(pd.DataFrame({"has_fund": [0]})).tolist() == [0]  # the value is unchanged
+    # a tree's default is a real prediction and keeps reading as one
+    tree_rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1)], default=0,
+                      label_column="has_wm_account")
+    assert "no rule fired" not in to_text(tree_rs, "en")
+    # a non-zero default set by the user is a prediction too
+    assert "no rule fired" not in to_text(rules_from_association(ar, default=1), "en")
