@@ -604,22 +604,21 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
 
         Rows are the segments (name and share of customers), columns the features
         (labels in ``lang``); colours are clipped at +/- ``clip``. Chinese labels use the
-        first installed font of ``configs/segment.yaml: plot.cjk_fonts``.
+        font installed with bankml (:mod:`bankml._fonts`), else the first installed font of
+        ``configs/segment.yaml: plot.cjk_fonts``.
 
         Returns
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib
+        from .._fonts import font_context
 
         prof, names = self._profile(X, None, lang)
         smd_cols = [c for c in prof.columns if c.startswith("smd_")]
         mat = prof[smd_cols].to_numpy(dtype=float)
         plot_cfg = segment_config()["plot"]
-        rc = {}
-        if lang == "zh":
-            rc["font.sans-serif"] = plot_cfg["cjk_fonts"] + list(matplotlib.rcParams["font.sans-serif"])
-        with matplotlib.rc_context(rc):
+        # the bundled CJK font first, then the configured system fonts
+        with font_context(lang, extra=plot_cfg["cjk_fonts"]):
             if ax is None:
                 import matplotlib.pyplot as plt
 
