@@ -496,7 +496,9 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             column (``segmenter.value_column``) of the table when it has one, else
             ``value_share`` is NaN.
         lang : {"en", "zh"}
-            Language of ``name`` and ``distinguishing``.
+            Language of ``name`` and ``distinguishing``; with "zh" the headings too
+            (``客群名称``, ``客户数``, ... and ``标准化均值差：<feature label>``), for a
+            table a person reads; "en" keeps the column keys below, for code.
 
         Returns
         -------
@@ -507,7 +509,19 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             ``<column>=<level>``): the standardised mean difference of the segment against
             all other customers, on the scale the clustering sees (log1p for balances).
         """
-        return self._profile(X, value, lang)[0]
+        out, names = self._profile(X, value, lang)
+        if lang != "zh":
+            return out
+        from ..labels import term
+
+        heads = {c: term(f"segment_{c}", lang) for c in
+                 ("name", "size", "share", "value_share", "distinguishing")}
+        smd_cols = [c for c in out.columns if c.startswith("smd_")]
+        heads.update({c: term("segment_smd", lang).format(feature=self._feature_text(nm, lang))
+                      for c, nm in zip(smd_cols, names)})
+        out = out.rename(columns=heads)
+        out.index.name = term("segment_segment", lang)
+        return out
 
     def _profile(self, X, value, lang):
         check_is_fitted(self, "labels_")
