@@ -47,3 +47,29 @@ def test_rules_markdown_and_csv_in_both_languages(cfg, df, tmp_path):
     en = pd.read_csv(tmp_path / "rules.csv")
     assert zh["confidence"].tolist() == en["confidence"].tolist()
     assert zh["conditions"].str.contains("且|[\u4e00-\u9fff]").all()
+
+
+def test_model_card_in_both_languages_is_published_and_logged(tmp_path, monkeypatch):
+    # regression (issue 17): the model card was English only
+    from mlflow import MlflowClient
+
+    from bankml.pipeline import run
+
+    monkeypatch.chdir(tmp_path)
+    store = "sqlite:///" + str(tmp_path / "mlflow.db")
+    cfg = {"data": {"synthetic": {"n": 1500, "seed": 4}},
+           "segments": {"enabled": False}, "association": {"enabled": False},
+           "outliers": {"enabled": False}, "output": {"progress": False, "plots": False},
+           "mlflow": {"experiment": "t", "registered_model": "t-model"}}
+    result = run(cfg, tracking_uri=store, verbose=False)
+    en = result.model_path.with_name(result.model_path.stem + ".md").read_text(encoding="utf-8")
+    zh = result.model_path.with_name(result.model_path.stem + "_zh.md").read_text(
+        encoding="utf-8")
+    assert en.startswith("# Model card: WM propensity") and "## Top rules" in en
+    assert zh.startswith("# 模型卡：理财产品购买倾向") and "## 测试集上模型与星级基线对比" in zh
+    for word in ["## 数据", "## 主要规则", "信息增益决策树", "前10%提升度", "理财买家比例", "如果"]:
+        assert word in zh, word
+    assert "infogain_tree" not in zh and "Top rules" not in zh
+    logged = {a.path for a in MlflowClient(store).list_artifacts(result.run_id, "model_card")}
+    assert {p.rsplit("/", 1)[-1] for p in logged} == {result.model_path.stem + ".md",
+                                                      result.model_path.stem + "_zh.md"}

@@ -300,6 +300,7 @@ class RulesResult:
     text_en: str
     text_zh: str
     markdown: str
+    top_markdown_zh: str = ""  # the same top rules in Chinese, for the Chinese model card
 
     def metrics(self) -> dict:
         return {"rules.n": self.n_rules, "rules.coverage": self.coverage}
@@ -350,9 +351,13 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     top_md = "\n".join(f"{i}. IF {r.conditions} THEN {r.prediction_label} (support {r.support}, "
                        f"confidence {r.confidence:.0%}, lift {r.lift:.2f})"
                        for i, r in enumerate(top.itertuples(index=False), 1))
+    zh = to_frame(rules, lang="zh").loc[top.index]
+    top_zh = "\n".join(f"{i}. 如果 {r.conditions} 则 {r.prediction_label}（支持 {r.support} 人，"
+                       f"置信度 {r.confidence:.0%}，提升度 {r.lift:.2f}）"
+                       for i, r in enumerate(zh.itertuples(index=False), 1))
     return RulesResult(rules, precision, float(fired.mean()), len(frame), top_md,
                        str(files["rules_en.txt"]), str(files["rules_zh.txt"]),
-                       str(files["rules.md"]))
+                       str(files["rules.md"]), top_zh)
 
 
 def check_rules_fidelity(rules: RulesResult, model, split: Split):
