@@ -50,6 +50,7 @@ _LAZY = {
     "pyramid": "bankml.value",
     # the main job, models on disk
     "load_config": "bankml.config",
+    "config_file": "bankml.config",
     "run": "bankml.pipeline",
     "load_model": "bankml.persistence",
     "save_model": "bankml.persistence",

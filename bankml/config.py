@@ -21,12 +21,12 @@ import math
 import re
 from pathlib import Path
 
-from ._resources import read_yaml
+from ._resources import config_path, read_yaml
 from ._yaml import short_repr
 from .errors import ConfigError, InvalidParameterError
 from .schema import ID, LABEL
 
-__all__ = ["SCHEMA", "load_config", "validate_config", "flatten_config"]
+__all__ = ["SCHEMA", "config_file", "load_config", "validate_config", "flatten_config"]
 
 _REQUIRED = object()
 _ANY = object()
@@ -365,6 +365,30 @@ def validate_config(data) -> dict:
     return cfg
 
 
+def config_file(name: str) -> Path:
+    """Path of one of bankml's own YAML files (``quickstart.yaml``, ``labels.yaml``, ...).
+
+    The public way for notebooks and scripts to reach the shipped configs, wherever the
+    package is installed (``BANKML_CONFIG_DIR`` overrides); copy the file to edit it.
+
+    Parameters
+    ----------
+    name : str
+        File name inside the configs folder.
+
+    Returns
+    -------
+    Path
+        The file's path; :class:`~bankml.errors.ConfigError` if it does not exist.
+
+    Examples
+    --------
+    >>> config_file("quickstart.yaml").name
+    'quickstart.yaml'
+    """
+    return config_path(name)
+
+
 def load_config(source) -> dict:
     """Read and validate a pipeline config once.
 
@@ -380,8 +404,7 @@ def load_config(source) -> dict:
 
     Examples
     --------
-    >>> from bankml._resources import config_path
-    >>> load_config(config_path("quickstart.yaml"))["data"]["synthetic"]["n"] > 0
+    >>> load_config(config_file("quickstart.yaml"))["data"]["synthetic"]["n"] > 0
     True
     """
     if isinstance(source, (str, Path)):

@@ -38,8 +38,19 @@ def _checksum_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _card_path(path: Path) -> Path:
-    return path.with_name(path.stem + ".md")
+def _card_path(path: Path, lang: str | None = None) -> Path:
+    # the first card is <stem>.md (as before); a card in another language <stem>_<lang>.md
+    return path.with_name(path.stem + (f"_{lang}" if lang else "") + ".md")
+
+
+def _card_texts(card) -> dict:
+    """``{None: text}`` for one card, ``{None: first, lang: text, ...}`` for a mapping."""
+    if card is None:
+        return {}
+    if isinstance(card, dict):
+        items = list(card.items())
+        return {None if i == 0 else lang: text for i, (lang, text) in enumerate(items)}
+    return {None: card}
 
 
 def check_output_dir(path) -> Path:
@@ -111,8 +122,10 @@ def save_model(model, path, card=None) -> dict:
     path : str or Path
         Target file, e.g. ``models/wm_propensity.joblib``; the folder is created.
         The checksum goes to ``<path>.sha256`` and the card to ``<stem>.md`` beside it.
-    card : str, optional
-        The model card text (Markdown), e.g. from :func:`model_card`.
+    card : str or dict, optional
+        The model card text (Markdown), e.g. from :func:`model_card`; or one card per
+        language, ``{"en": ..., "zh": ...}``: the first goes to ``<stem>.md``, the others
+        to ``<stem>_<lang>.md``.
 
     Returns
     -------
@@ -137,9 +150,10 @@ def save_model(model, path, card=None) -> dict:
     line = f"{digest}  {path.name}\n".encode()
     _atomic_write(_checksum_path(path), lambda fh: fh.write(line))
     card_file = None
-    if card is not None:
-        card_file = _card_path(path)
-        _atomic_write(card_file, lambda fh: fh.write(str(card).encode("utf-8")))
+    for lang, text in _card_texts(card).items():
+        file = _card_path(path, lang)
+        card_file = card_file or file
+        _atomic_write(file, lambda fh, text=text: fh.write(str(text).encode("utf-8")))
     return {"model": path, "checksum": _checksum_path(path), "card": card_file, "sha256": digest}
 
 
@@ -161,8 +175,8 @@ def move_model(path, folder) -> Path:
     """
     path, folder = Path(path), Path(folder)
     target = folder / path.name
-    for src, dst in ((_card_path(path), _card_path(target)),
-                     (_checksum_path(path), _checksum_path(target)), (path, target)):
+    cards = [(_card_path(path, lang), _card_path(target, lang)) for lang in (None, "zh", "en")]
+    for src, dst in (*cards, (_checksum_path(path), _checksum_path(target)), (path, target)):
         if src.exists():
             os.replace(src, dst)
     return target
@@ -224,7 +238,7 @@ def _md_table(rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def model_card(title, *, data, metrics, rules=None, notes=None, date=None) -> str:
+def model_card(title, *, data, metrics, rules=None, notes=None, date=None, lang="en") -> str:
     """A Markdown model card: data, metrics vs baseline, top rules, date, bankml version.
 
     Parameters
@@ -239,6 +253,9 @@ def model_card(title, *, data, metrics, rules=None, notes=None, date=None) -> st
     notes : str, optional
     date : datetime, optional
         Defaults to now (UTC).
+    lang : {"en", "zh"}
+        Language of the headings (the caller gives ``data``, ``metrics`` and ``rules`` in
+        the same language).
 
     Examples
     --------
@@ -247,14 +264,21 @@ def model_card(title, *, data, metrics, rules=None, notes=None, date=None) -> st
     >>> "| tree | 0.8100 |" in card and "bankml" in card
     True
     """
+    from .labels import check_lang, term
+
+    check_lang(lang)
+
+    def t(key):
+        return term(f"card_{key}", lang)
     date = date or _dt.datetime.now(_dt.timezone.utc)
-    lines = [f"# Model card: {title}", "",
-             f"- date: {date.strftime('%Y-%m-%d %H:%M UTC')}",
-             f"- bankml version: {__version__}", "", "## Data", ""]
-    lines += [f"- {k}: {v}" for k, v in data.items()]
-    lines += ["", "## Test-set metrics vs baseline", "", _md_table(list(metrics))]
+    colon = "：" if lang == "zh" else ": "
+    lines = [f"# {t('title')}{colon}{title}", "",
+             f"- {t('date')}{colon}{date.strftime('%Y-%m-%d %H:%M UTC')}",
+             f"- {t('version')}{colon}{__version__}", "", f"## {t('data')}", ""]
+    lines += [f"- {k}{colon}{v}" for k, v in data.items()]
+    lines += ["", f"## {t('metrics')}", "", _md_table(list(metrics))]
     if rules:
-        lines += ["## Top rules", "", rules.rstrip(), ""]
+        lines += [f"## {t('rules')}", "", rules.rstrip(), ""]
     if notes:
-        lines += ["## Notes", "", notes.rstrip(), ""]
+        lines += [f"## {t('notes')}", "", notes.rstrip(), ""]
     return "\n".join(lines)

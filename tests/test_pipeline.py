@@ -178,7 +178,7 @@ def test_cli_run_with_data_file_and_tracking_uri(store, tmp_path, capsys):
     assert cli_main(["run", str(tmp_path / "cfg.yaml"), "--data", str(tmp_path / "customers.csv"),
                      "--tracking-uri", store]) == 0
     out = capsys.readouterr().out
-    assert "Model vs baseline" in out and TREE in out and "auc" in out
+    assert "Model vs baseline" in out and "information-gain tree" in out and "AUC" in out
     # says what it ran on and where everything went
     assert "Data: file customers.csv (1,200 rows)" in out
     assert f"Reports (rules, cross-sell, segments, plots): {tmp_path / 'outputs'}" in out
@@ -433,7 +433,8 @@ def test_failed_run_never_replaces_the_published_model(store, tmp_path, monkeypa
     before = {p.name: p.read_bytes() for p in models.iterdir()}
     assert first.model_path.parent.resolve() == models.resolve()
     assert sorted(before) == sorted([first.model_path.name, first.model_path.name + ".sha256",
-                                     first.model_path.stem + ".md"])
+                                     first.model_path.stem + ".md",
+                                     first.model_path.stem + "_zh.md"])
 
     def boom(*a, **k):
         raise RuntimeError("stage broke")

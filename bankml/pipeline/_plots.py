@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._fonts import font_context
 from ..schema import LABEL
+from ._text import text
 
 __all__ = ["Plots", "make_plots"]
 
@@ -21,32 +23,39 @@ class Plots:
 
 
 def make_plots(curves: dict, df: pd.DataFrame, model, stars=None, segments=None, *,
-               out_dir: Path) -> Plots:
-    """Every figure the run can draw from what it has (a skipped stage draws nothing)."""
+               out_dir: Path, lang: str = "en") -> Plots:
+    """Every figure the run can draw from what it has (a skipped stage draws nothing).
+
+    ``lang="zh"`` draws the words in Chinese with the CJK font installed with bankml.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    made = [_plot_gains(curves, out_dir / "gains_lift.png")]
-    if stars is not None:
-        made.append(_plot_stars(stars["contribution_star"], df[LABEL],
-                                out_dir / "star_distribution.png"))
+    with font_context(lang):
+        made = [_plot_gains(curves, out_dir / "gains_lift.png", lang)]
+        if stars is not None:
+            made.append(_plot_stars(stars["contribution_star"], df[LABEL],
+                                    out_dir / "star_distribution.png", lang))
     if hasattr(model[-1], "plot"):
-        made.append(_plot_tree(model, out_dir / "tree.png"))
+        made.append(_plot_tree(model, out_dir / "tree.png", lang))
     if segments is not None:
-        made.append(_plot_segments(segments.segmenter, out_dir / "segment_profiles.png"))
+        made.append(_plot_segments(segments.segmenter, out_dir / "segment_profiles.png", lang))
     return Plots(tuple(made))
 
 
-def _plot_gains(curves: dict, path: Path) -> Path:
+def _plot_gains(curves: dict, path: Path, lang: str = "en") -> Path:
     import matplotlib.pyplot as plt
+
+    def t(key):
+        return text(key, lang)
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for name, g in curves.items():
-        ax1.plot(g["share_customers"], g["share_positives"], label=name)
+        ax1.plot(g["share_customers"], g["share_positives"], label=t(f"pipeline_{name}"))
         ax2.plot(g["share_customers"][1:], g["lift"][1:], label=name)
-    ax1.plot([0, 1], [0, 1], "k:", lw=1, label="random")
-    ax1.set(xlabel="share of customers contacted", ylabel="share of WM buyers reached",
-            title="Cumulative gains (test set)")
+    ax1.plot([0, 1], [0, 1], "k:", lw=1, label=t("plot_random"))
+    ax1.set(xlabel=t("plot_share_contacted"), ylabel=t("plot_share_reached"),
+            title=t("plot_gains_title"))
     ax2.axhline(1, color="k", ls=":", lw=1)
-    ax2.set(xlabel="share of customers contacted", ylabel="lift", title="Cumulative lift")
+    ax2.set(xlabel=t("plot_share_contacted"), ylabel=t("plot_lift"), title=t("plot_lift_title"))
     ax1.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -54,26 +63,28 @@ def _plot_gains(curves: dict, path: Path) -> Path:
     return path
 
 
-def _plot_stars(stars: pd.Series, y, path: Path) -> Path:
+def _plot_stars(stars: pd.Series, y, path: Path, lang: str = "en") -> Path:
     import matplotlib.pyplot as plt
 
-    names = {0: "not rated", 1: "quasi", 3: "3", 4: "4", 5: "5", 6: "6", 7: "7"}
+    def t(key):
+        return text(key, lang)
+    names = {0: t("plot_not_rated"), 1: t("plot_quasi"), 3: "3", 4: "4", 5: "5", 6: "6", 7: "7"}
     levels = sorted(names)
     counts = stars.value_counts().reindex(levels, fill_value=0)
     rate = pd.Series(np.asarray(y, float), index=stars.index).groupby(stars.to_numpy()).mean()
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.bar([names[k] for k in levels], counts.to_numpy(), color="#4878a8")
-    ax.set(xlabel="contribution star", ylabel="customers", title="Star-level distribution")
+    ax.set(xlabel=t("plot_star"), ylabel=t("plot_customers"), title=t("plot_star_title"))
     ax2 = ax.twinx()
     ax2.plot([names[k] for k in levels], rate.reindex(levels).to_numpy(), "o-", color="#c44e52")
-    ax2.set_ylabel("WM buyer rate")
+    ax2.set_ylabel(t("plot_buyer_rate"))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
 
-def _plot_tree(model, path: Path) -> Path:
+def _plot_tree(model, path: Path, lang: str = "en") -> Path:
     import matplotlib.pyplot as plt
 
     tree = model[-1]
@@ -81,16 +92,16 @@ def _plot_tree(model, path: Path) -> Path:
     depth = tree.get_depth() if hasattr(tree, "get_depth") else 4
     # wide enough that leaf boxes do not overlap
     fig, ax = plt.subplots(figsize=(max(14.0, 1.7 * leaves), max(6.0, 1.6 * (depth + 1))))
-    tree.plot(ax=ax)
+    tree.plot(ax=ax, lang=lang)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
 
-def _plot_segments(seg, path: Path) -> Path:
+def _plot_segments(seg, path: Path, lang: str = "en") -> Path:
     import matplotlib.pyplot as plt
 
-    ax = seg.plot_profiles(lang="en")
+    ax = seg.plot_profiles(lang=lang)
     fig = ax.figure
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)

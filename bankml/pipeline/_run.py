@@ -93,8 +93,25 @@ def _save(model, data, split, ev, rules, cfg, staging: Staging, notes) -> Path:
                       metrics=card_metrics(ev.metrics),
                       rules=rules.top_markdown if rules else None, notes=notes)
     path = staging.models / f"{out['model_name']}.joblib"
-    save_model(model, path, card=card)
+    save_model(model, path, card={"en": card, "zh": _card_zh(data, df, cfg, ev, rules, notes)})
     return path
+
+
+def _card_zh(data, df, cfg, ev, rules, notes) -> str:
+    """The model card in Chinese (``<model>_zh.md``): the same facts, Chinese words."""
+    from ..labels import term
+    from ._text import text
+
+    data_desc = {term("card_source", "zh"): data.describe("zh"),
+                 term("card_customers", "zh"): f"{len(df):,}",
+                 term("card_test_share", "zh"): f"{cfg['split']['test_size']:.0%}",
+                 term("card_buyer_rate", "zh"): f"{df[LABEL].mean():.1%}",
+                 term("card_features", "zh"): "、".join(S.features(cfg))}
+    rows = [{text(f"pipeline_{k}", "zh"): (text(f"pipeline_{v}", "zh") if k == "model" else v)
+             for k, v in row.items()} for row in card_metrics(ev.metrics)]
+    return model_card(f"理财产品购买倾向（{cfg['output']['model_name']}）", data=data_desc,
+                      metrics=rows, rules=rules.top_markdown_zh if rules else None,
+                      notes=notes, lang="zh")
 
 
 def _compare(model, split, cfg, rt):
@@ -121,6 +138,9 @@ def _log(rt, data, split, ev, parts, staging: Staging, model_file: Path, model, 
         (rt.log_artifacts if entry.is_dir() else rt.log_artifact)(
             entry, "reports/" + entry.name if entry.is_dir() else "reports")
     rt.log_artifact(model_file.with_name(model_file.stem + ".md"), "model_card")
+    zh_card = model_file.with_name(model_file.stem + "_zh.md")
+    if zh_card.exists():
+        rt.log_artifact(zh_card, "model_card")
     return rt.log_model(model, split.X_train)
 
 

@@ -300,6 +300,7 @@ class RulesResult:
     text_en: str
     text_zh: str
     markdown: str
+    top_markdown_zh: str = ""  # the same top rules in Chinese, for the Chinese model card
 
     def metrics(self) -> dict:
         return {"rules.n": self.n_rules, "rules.coverage": self.coverage}
@@ -331,7 +332,8 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     files = {
         "rules_zh.txt": to_text(rules, lang="zh"),
         "rules_en.txt": to_text(rules, lang="en"),
-        "rules.md": to_markdown(rules, lang="en"),
+        "rules.md": to_markdown(rules, lang="en"),  # rules.md / rules.csv: English, as before
+        "rules_zh.md": to_markdown(rules, lang="zh"),
         "rules.sql": to_sql(rules, rc["sql_table"], ID),
         "rules_zh.html": to_html(rules, title="理财产品购买倾向规则", lang="zh",
                                  model_version=model_version),
@@ -341,6 +343,7 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     for name, text in files.items():
         _write_text(out_dir / name, text)
     to_csv(rules, out_dir / "rules.csv", lang="en")
+    to_csv(rules, out_dir / "rules_zh.csv", lang="zh")
     evaluate_rules(rules, split.X_test, split.y_test).to_csv(
         out_dir / "rules_test_evaluation.csv", index=False)
     frame = to_frame(rules, lang="en")
@@ -348,9 +351,13 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     top_md = "\n".join(f"{i}. IF {r.conditions} THEN {r.prediction_label} (support {r.support}, "
                        f"confidence {r.confidence:.0%}, lift {r.lift:.2f})"
                        for i, r in enumerate(top.itertuples(index=False), 1))
+    zh = to_frame(rules, lang="zh").loc[top.index]
+    top_zh = "\n".join(f"{i}. 如果 {r.conditions} 则 {r.prediction_label}（支持 {r.support} 人，"
+                       f"置信度 {r.confidence:.0%}，提升度 {r.lift:.2f}）"
+                       for i, r in enumerate(zh.itertuples(index=False), 1))
     return RulesResult(rules, precision, float(fired.mean()), len(frame), top_md,
                        str(files["rules_en.txt"]), str(files["rules_zh.txt"]),
-                       str(files["rules.md"]))
+                       str(files["rules.md"]), top_zh)
 
 
 def check_rules_fidelity(rules: RulesResult, model, split: Split):
@@ -397,10 +404,36 @@ def mine_cross_sell(df_train: pd.DataFrame, cfg: dict, out_dir: Path) -> CrossSe
         if col in top:
             top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
     out_dir.mkdir(parents=True, exist_ok=True)
+    # cross_sell_rules.csv keeps mlxtend's column names and item keys (code reads it back);
+    # the _zh / _en files are for people: product names and plain headings
     top.round(_CSV_DECIMALS).to_csv(out_dir / "cross_sell_rules.csv", index=False)
+    for lang in ("zh", "en"):
+        _readable_cross_sell(top, lang).round(_CSV_DECIMALS).to_csv(
+            out_dir / f"cross_sell_rules_{lang}.csv", index=False)
     return CrossSell(int(len(rules)), top,
                      float(top["lift"].max()) if len(top) else float("nan"),
                      float(top["confidence"].max()) if len(top) else float("nan"))
+
+
+#: mlxtend's measures a person needs, with their labels.yaml terms; the rest stay in the
+#: machine-readable file only
+_CROSS_SELL_COLUMNS = {"antecedents": "cross_sell_antecedents",
+                       "consequents": "cross_sell_consequents",
+                       "antecedent support": "cross_sell_antecedent_support",
+                       "support": "cross_sell_support", "confidence": "confidence",
+                       "lift": "lift"}
+
+
+def _readable_cross_sell(top: pd.DataFrame, lang: str) -> pd.DataFrame:
+    from ..labels import column_label, term
+
+    sep = "、" if lang == "zh" else " & "
+    out = top[[c for c in _CROSS_SELL_COLUMNS if c in top]].copy()
+    for col in ("antecedents", "consequents"):
+        if col in out:
+            out[col] = out[col].map(lambda s: sep.join(column_label(i, lang)
+                                                        for i in str(s).split(" & ")))
+    return out.rename(columns={c: term(k, lang) for c, k in _CROSS_SELL_COLUMNS.items()})
 
 
 @dataclass(frozen=True, eq=False)

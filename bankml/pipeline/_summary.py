@@ -115,6 +115,9 @@ class PipelineResult:
         st = pd.DataFrame({t("status"): [s.text(lang, d)[:70] for s, d in
                                          zip(self.stages["status"], self.stages["detail"])],
                            t("seconds"): self.stages["seconds"]}, index=self.stages.index)
+        # stage names for a person; a stage without a label keeps its key, never the term key
+        st = st.rename(index=lambda k: (lambda w: k if w == f"pipeline_stage_{k}" else w)(
+            t(f"stage_{k}")))
         st.index.name = t("stage")
         lines = []
         if self.data_source:

@@ -131,6 +131,14 @@ class _Renderer:
         word = self.term("rule_or_missing")
         return f"{text}（{word}）" if self.lang == "zh" else f"{text} ({word})"
 
+    def remaining(self, c: Condition) -> list:
+        """Known values a ``not in`` set leaves, when naming them is shorter than the set."""
+        known = self.rs.categories.get(c.feature)
+        if not known or not c.value:
+            return []
+        rest = [v for v in known if v not in c.value]
+        return sorted(rest, key=_sort_key) if 0 < len(rest) < len(c.value) else []
+
     def condition(self, c: Condition) -> str:
         col = self.column(c.feature)
         if self.is_flag_split(c):
@@ -142,6 +150,17 @@ class _Renderer:
             if c.op == "in":  # only missing values can pass
                 return f"{col} {self.term('rule_is_missing')}"
             text = f"{col} {self.term('rule_is_known')}"
+        elif c.op == "not in" and self.remaining(c):
+            # "not in {three of four}" reads as the one that remains; values unseen at fit
+            # also pass a "not in", so the text says "or other values" (SQL keeps NOT IN)
+            rest = self.remaining(c)
+            if len(rest) == 1:
+                text = f"{col} = {self.value(c.feature, rest[0])}"
+            else:
+                sep = "、" if self.lang == "zh" else ", "
+                vals = sep.join(self.value(c.feature, v) for v in rest)
+                text = f"{col} {self.term('rule_in')} {{{vals}}}"
+            text += f" {self.term('rule_or_other_values')}"
         elif c.op in EQ_OPS or len(c.value) == 1:
             op = c.op if c.op in EQ_OPS else ("==" if c.op == "in" else "!=")
             text = f"{col} {_SHOW[op]} {self.value(c.feature, next(iter(c.values)))}"
@@ -214,6 +233,10 @@ class _Renderer:
                 f"{self.prediction(rule.prediction)}{self.evidence(rule)}")
 
     def otherwise(self) -> str:
+        # Cross-sell rules only say when a product is likely; a customer no rule covers is
+        # "no rule fired", which is weaker than a prediction that they will not buy.
+        if self.rs.provenance.get("model") == "association rules" and self.rs.default == 0:
+            return f"{self.term('otherwise')} {self.term('rule_none_fired')}"
         return f"{self.term('otherwise')} {self.prediction(self.rs.default)}"
 
 
@@ -366,6 +389,7 @@ def to_json(ruleset: RuleSet, indent=2) -> str:
            "feature_names": None if ruleset.feature_names is None else list(ruleset.feature_names),
            "units": dict(ruleset.units), "weighted": ruleset.weighted,
            "provenance": _jsonable(ruleset.provenance),
+           "categories": {f: list(v) for f, v in ruleset.categories.items()},
            "rules": [_rule_doc(r) for r in ruleset.rules]}
     return json.dumps(doc, ensure_ascii=False, indent=indent)
 
@@ -374,7 +398,7 @@ _RULE_NUMBERS = ("support", "n_correct", "confidence", "lift", "coverage")
 _RULE_KEYS = {"rule_id", "conditions", "prediction", *_RULE_NUMBERS}
 _CONDITION_KEYS = {"feature", "op", "value", "includes_missing"}
 _DOC_KEYS = {"format", "default", "classes", "label_column", "feature_names", "units",
-             "weighted", "provenance", "rules"}
+             "weighted", "provenance", "categories", "rules"}
 
 
 def _bad(path, expected, got):
@@ -534,10 +558,18 @@ def from_json(text) -> RuleSet:
     if not isinstance(provenance, dict):
         raise _bad("provenance", "an object", provenance)
     check_depth(provenance, "rule set JSON: provenance")
+    categories = doc.get("categories") or {}  # absent in documents written before it existed
+    if not isinstance(categories, dict):
+        raise _bad("categories", "an object of feature -> list of values", categories)
+    for k, vals in categories.items():
+        if not isinstance(vals, list):
+            raise _bad(f"categories.{k}", "a list of values", vals)
+        for i, v in enumerate(vals):
+            _scalar(v, f"categories.{k}[{i}]", null=False)
     try:
         return RuleSet(parsed, default=_scalar(doc.get("default"), "default"), classes=classes,
                        label_column=label_column, feature_names=names, units=units,
-                       weighted=weighted, provenance=provenance)
+                       weighted=weighted, provenance=provenance, categories=categories)
     except DataError as exc:
         raise DataError(f"rule set JSON: {exc}") from None
 

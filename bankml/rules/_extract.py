@@ -187,7 +187,20 @@ def tree_rules(model, target=None, *, label_column=None, model_version=None) -> 
                   "exact": target_cls is None or len(classes) <= 2}
     return RuleSet(rules, default=default, classes=tuple(classes), label_column=label_column,
                    feature_names=tuple(view.names), weighted=_weighted(model, view),
-                   provenance=provenance)
+                   provenance=provenance, categories=_categories(t, view.names))
+
+
+def _categories(t, names) -> dict:
+    """The training values of each categorical feature (bankml trees record them), so the
+    text can name the values a ``not in`` set leaves; plain scalars only (they go to JSON)."""
+    out = {}
+    for f, cats in enumerate(getattr(t, "categories", None) or []):
+        if cats is None:
+            continue
+        vals = [c.item() if isinstance(c, np.generic) else c for c in cats]
+        if all(isinstance(v, (str, bool, int, float)) and v == v for v in vals):
+            out[names[f]] = tuple(vals)
+    return out
 
 
 def _created() -> str:

@@ -282,6 +282,11 @@ class RuleSet:
     provenance : dict, optional
         Free record of where the rules come from (``model``, ``model_version``,
         ``created``, ``n_samples`` ...). No code depends on its keys.
+    categories : dict of str -> tuple, optional
+        The values a categorical feature took when the model was fitted
+        (``rules_from_tree`` fills it). Used only for the human text: a ``not in`` set
+        on such a feature is read as the values that remain ("= 本科 或其他值"). SQL and
+        Python exports, and ``predict``, never use it.
 
     Examples
     --------
@@ -305,6 +310,7 @@ class RuleSet:
     units: dict = field(default_factory=dict)
     weighted: bool = False
     provenance: dict = field(default_factory=dict)
+    categories: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if isinstance(self.rules, (str, bytes, dict)) or not hasattr(self.rules, "__iter__"):
@@ -342,6 +348,20 @@ class RuleSet:
             raise DataError(f"RuleSet.provenance must be a dict, got {self.provenance!r}")
         self.provenance = dict(self.provenance or {})
         check_depth(self.provenance, "RuleSet.provenance")
+        if not isinstance(self.categories or {}, dict):
+            raise DataError(f"RuleSet.categories must be a dict, got {self.categories!r}")
+        cats = {}
+        for k, vals in (self.categories or {}).items():
+            if not isinstance(k, str) or isinstance(vals, (str, bytes, dict)) or \
+                    not hasattr(vals, "__iter__"):
+                raise DataError("RuleSet.categories must map feature names to sequences of "
+                                f"values, got {k!r}: {vals!r}")
+            vals = tuple(v.item() if isinstance(v, np.generic) else v for v in vals)
+            if not all(isinstance(v, (str, bool, int, float)) and v == v for v in vals):
+                raise DataError(f"RuleSet.categories[{k!r}] must hold text, numbers or "
+                                f"true/false, got {vals!r}")
+            cats[k] = vals
+        self.categories = cats
 
     def __len__(self):
         return len(self.rules)

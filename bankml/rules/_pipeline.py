@@ -409,11 +409,16 @@ def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_versi
                 rules.append(dataclasses.replace(rule, conditions=tuple(conds), rule_id=None))
             else:
                 rules.append(Rule(conds, rule.prediction))
-    return _replace_rules(rs, rules, layers[0].input_names, _describe(steps))
+    # A category list stays only where the column reaches the tree unchanged (a binner's
+    # pass-through column); an encoder's codes or a renamed column would mislabel the text.
+    categories = {f: v for f, v in rs.categories.items() if rename.get(f) == f and
+                  all(isinstance(la, _BinnerStep) and f not in la.bands for la in layers)}
+    return _replace_rules(rs, rules, layers[0].input_names, _describe(steps), categories)
 
 
-def _replace_rules(rs, rules, feature_names, model):
+def _replace_rules(rs, rules, feature_names, model, categories=None):
     provenance = dict(rs.provenance)
     provenance["model"] = model
     return dataclasses.replace(rs, rules=rules, feature_names=tuple(feature_names),
-                               provenance=provenance)
+                               provenance=provenance,
+                               categories=rs.categories if categories is None else categories)

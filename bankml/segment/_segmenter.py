@@ -496,7 +496,9 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             column (``segmenter.value_column``) of the table when it has one, else
             ``value_share`` is NaN.
         lang : {"en", "zh"}
-            Language of ``name`` and ``distinguishing``.
+            Language of ``name`` and ``distinguishing``; with "zh" the headings too
+            (``客群名称``, ``客户数``, ... and ``标准化均值差：<feature label>``), for a
+            table a person reads; "en" keeps the column keys below, for code.
 
         Returns
         -------
@@ -507,7 +509,19 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
             ``<column>=<level>``): the standardised mean difference of the segment against
             all other customers, on the scale the clustering sees (log1p for balances).
         """
-        return self._profile(X, value, lang)[0]
+        out, names = self._profile(X, value, lang)
+        if lang != "zh":
+            return out
+        from ..labels import term
+
+        heads = {c: term(f"segment_{c}", lang) for c in
+                 ("name", "size", "share", "value_share", "distinguishing")}
+        smd_cols = [c for c in out.columns if c.startswith("smd_")]
+        heads.update({c: term("segment_smd", lang).format(feature=self._feature_text(nm, lang))
+                      for c, nm in zip(smd_cols, names)})
+        out = out.rename(columns=heads)
+        out.index.name = term("segment_segment", lang)
+        return out
 
     def _profile(self, X, value, lang):
         check_is_fitted(self, "labels_")
@@ -604,22 +618,21 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
 
         Rows are the segments (name and share of customers), columns the features
         (labels in ``lang``); colours are clipped at +/- ``clip``. Chinese labels use the
-        first installed font of ``configs/segment.yaml: plot.cjk_fonts``.
+        font installed with bankml (:mod:`bankml._fonts`), else the first installed font of
+        ``configs/segment.yaml: plot.cjk_fonts``.
 
         Returns
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib
+        from .._fonts import font_context
 
         prof, names = self._profile(X, None, lang)
         smd_cols = [c for c in prof.columns if c.startswith("smd_")]
         mat = prof[smd_cols].to_numpy(dtype=float)
         plot_cfg = segment_config()["plot"]
-        rc = {}
-        if lang == "zh":
-            rc["font.sans-serif"] = plot_cfg["cjk_fonts"] + list(matplotlib.rcParams["font.sans-serif"])
-        with matplotlib.rc_context(rc):
+        # the bundled CJK font first, then the configured system fonts
+        with font_context(lang, extra=plot_cfg["cjk_fonts"]):
             if ax is None:
                 import matplotlib.pyplot as plt
 

@@ -406,7 +406,9 @@ class StarScorer:
         pandas.DataFrame
             Indexed by the input column names plus ``total``, with columns ``item`` (label),
             ``measured_as``, ``amount`` (yuan), ``weight`` (points per 10,000 yuan) and
-            ``points``. ``attrs["contribution_star"]`` holds the level's label.
+            ``points``. The ``total`` row holds the yuan summed over the items, the average
+            weight they earned (0 when nothing is held) and the star points; no NaN.
+            ``attrs["contribution_star"]`` holds the level's label.
 
         Examples
         --------
@@ -436,11 +438,16 @@ class StarScorer:
         pol = self.policy
         w = pol.weight_vector
         contrib = amounts * w / pol.unit
+        # The total row is numbers, not NaN (a NaN there reads as "unknown" in a printed
+        # table and breaks sums): the yuan counted over the eight items, and the weight they
+        # earned on average (points per unit), 0 when nothing was held.
+        total_amount = float(amounts.sum())
+        total_weight = float(points * pol.unit / total_amount) if total_amount > 0 else 0.0
         table = pd.DataFrame({
             "item": [column_label(c, lang) for c in STAR_INPUTS] + [column_label("star_points", lang)],
             "measured_as": [term(f"stars_{pol.measures[c]}", lang) for c in STAR_INPUTS] + [""],
-            "amount": np.append(amounts, np.nan),
-            "weight": np.append(w, np.nan),
+            "amount": np.append(amounts, total_amount),
+            "weight": np.append(w, total_weight),
             "points": np.append(contrib, points),
         }, index=pd.Index(list(STAR_INPUTS) + ["total"], name="input"))
         level = int(self._levels(np.array([points]))[0])

@@ -127,10 +127,17 @@ def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None):
     >>> len(ax.texts)
     5
     """
+    check_is_fitted(model, "tree_")
+    from .._fonts import font_context
+
+    fname, fvalue, words = _namer(model, lang)
+    with font_context(lang):  # Chinese labels need the bundled CJK font
+        return _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words)
+
+
+def _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words):
     import matplotlib.pyplot as plt
 
-    check_is_fitted(model, "tree_")
-    fname, fvalue, words = _namer(model, lang)
     t = model.tree_
     if ax is None:
         n_leaves = t.n_leaves

@@ -483,3 +483,89 @@ def test_flag_target_reads_as_holding_in_both_languages(fakes):
     assert "则 持有理财账户 = 是" in zh and "否则 持有理财账户 = 否" in zh
     assert "THEN holds WM account = yes" in en and "THEN 1" not in en
     assert "IF holds funds = yes" in en
+
+
+def test_association_default_reads_no_rule_fired_in_every_language_and_format():
+    # regression (issue 17): the default read "OTHERWISE holds WM account = no", a prediction
+    # the cross-sell rules never made
+    ar = pd.DataFrame({"antecedents": [frozenset({"has_fund"})],
+                       "consequents": [frozenset({"has_wm_account"})],
+                       "antecedent support": [0.1], "confidence": [0.8], "lift": [2.0]})
+    rs = rules_from_association(ar, n_transactions=100)
+    zh, en = to_text(rs, "zh"), to_text(rs, "en")
+    assert zh.splitlines()[-1] == "否则 其他客户：无规则命中"
+    assert en.splitlines()[-1] == "OTHERWISE other customers: no rule fired"
+    assert "= no" not in en and "= 否" not in zh
+    assert "no rule fired" in to_markdown(rs, lang="en") and "无规则命中" in to_html(rs, lang="zh")
+    assert rs.predict(pd.DataFrame({"has_fund": [0]})).tolist() == [0]  # the value is unchanged
+    # a tree's default is a real prediction and keeps reading as one
+    tree_rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1)], default=0,
+                      label_column="has_wm_account")
+    assert "no rule fired" not in to_text(tree_rs, "en")
+    # a non-zero default set by the user is a prediction too
+    assert "no rule fired" not in to_text(rules_from_association(ar, default=1), "en")
+
+
+def test_negated_set_on_few_categories_names_the_values_that_remain():
+    # regression (issue 17): a branch read "学历 不属于 {大专、研究生、中学及以下}（或缺失）"
+    # where "学历 = 本科" was meant
+    from bankml.tree import InfoGainTreeClassifier
+
+    rng = np.random.default_rng(0)
+    edu = rng.choice(["university", "college", "postgraduate", "secondary"], 2_000,
+                     p=[0.7, 0.1, 0.1, 0.1])
+    X = pd.DataFrame({"education": edu})
+    y = (edu == "university").astype(int) ^ (rng.random(2_000) < 0.1)
+    rs = rules_from_tree(InfoGainTreeClassifier(max_depth=1).fit(X, y))
+    assert rs.categories == {"education": ("college", "postgraduate", "secondary", "university")}
+    neg = [r for r in rs if r.conditions[0].op == "not in"]
+    assert len(neg) == 1 and neg[0].conditions[0].value == {"college", "postgraduate", "secondary"}
+    zh, en = to_text(rs, "zh"), to_text(rs, "en")
+    assert "学历 = 大学本科 或其他值（或缺失）" in zh and "不属于" not in zh
+    assert "education = university or other values (or missing)" in en and "not in" not in en
+    for text in (to_markdown(rs, lang="zh"), to_html(rs, lang="zh"), to_csv(rs, lang="zh")):
+        assert "学历 = 大学本科 或其他值" in text and "不属于" not in text
+    # the machine exports keep the exact NOT IN: an unseen value goes where the model sends it
+    assert "NOT IN" in to_sql(rs, "t", "id")
+    new = pd.DataFrame({"education": ["university", "phd", None, "college"]})
+    np.testing.assert_array_equal(rs.predict(new), rs.predict(new.assign(education=[
+        "university", "university", "university", "college"])))
+    # plain data: it survives JSON, and a document without it still loads
+    assert from_json(to_json(rs)) == rs
+    doc = json.loads(to_json(rs))
+    del doc["categories"]
+    old = from_json(doc)
+    assert old.categories == {} and "学历 不属于 {" in to_text(old, "zh")
+    with pytest.raises(DataError, match=r"categories.education\[0\]"):
+        from_json({**json.loads(to_json(rs)), "categories": {"education": [{"a": 1}]}})
+
+
+def test_negated_set_keeps_the_negation_when_naming_the_rest_is_not_shorter():
+    rs = RuleSet([Rule([Condition("education", "not in", ["college"])], 1)], default=0,
+                 categories={"education": ["college", "university", "secondary"]})
+    assert "education ≠ college" in to_text(rs, "en")
+    two = RuleSet([Rule([Condition("education", "not in", ["college", "secondary"])], 1)],
+                  categories={"education": ["college", "university", "secondary", "postgraduate"]})
+    assert "not in {college, secondary}" in to_text(two, "en")
+    with pytest.raises(DataError, match="categories"):
+        RuleSet([], categories={"education": "abc"})
+    with pytest.raises(DataError, match="categories"):
+        RuleSet([], categories={"education": [float("nan")]})
+
+
+def test_pipeline_keeps_categories_only_for_columns_that_reach_the_tree_unchanged():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from bankml.rules import rules_from_pipeline
+    from bankml.tree import InfoGainTreeClassifier
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"education": rng.choice(["a", "b", "c", "d"], 500)})
+    y = (X["education"] == "a").astype(int)
+    enc = ColumnTransformer([("e", OrdinalEncoder(), ["education"])],
+                            verbose_feature_names_out=False)
+    pipe = Pipeline([("enc", enc), ("tree", InfoGainTreeClassifier(
+        max_depth=1, categorical_features=[0]))]).fit(X, y)
+    assert rules_from_pipeline(pipe).categories == {}  # the tree saw codes, not the values

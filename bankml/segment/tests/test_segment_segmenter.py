@@ -66,7 +66,13 @@ def test_profile_sizes_value_share_and_names():
     assert prof.loc[seg0, "smd_long_term_assets"] > 1
     assert prof.loc[seg0, "smd_tx_count_6m"] < -1
     assert prof.loc[seg0, "name"] == "high balance, low activity"
-    assert seg.profile(lang="zh").loc[seg0, "name"] == "高余额低活跃"
+    zh = seg.profile(lang="zh")
+    assert zh.loc[seg0, "客群名称"] == "高余额低活跃"
+    # regression (issue 17): Chinese profiles kept English headings
+    assert list(zh.columns[:5]) == ["客群名称", "客户数", "客户占比", "价值占比", "区分特征"]
+    assert zh.index.name == "客群" and "标准化均值差：中长期资产" in zh.columns
+    assert not any(c.isascii() for c in zh.columns)
+    np.testing.assert_allclose(zh["客户数"], prof["size"])
     # value given explicitly: as a Series aligned with the training rows, and as a column
     doubled = seg.profile(value=df["star_points"] * 2)
     np.testing.assert_allclose(doubled["value_share"], prof["value_share"])
@@ -112,7 +118,7 @@ def test_kprototypes_mixed_data():
     assert prof["name"].str.contains("mostly").any()
     # the same segments named in Chinese: "<value>为主" for a dominant category
     zh = seg.profile(lang="zh")
-    assert (zh["name"].str.contains("为主") == prof["name"].str.contains("mostly")).all()
+    assert (zh["客群名称"].str.contains("为主") == prof["name"].str.contains("mostly")).all()
     np.testing.assert_array_equal(seg.predict(df), seg.labels_)
 
 

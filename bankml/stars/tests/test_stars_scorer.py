@@ -241,6 +241,14 @@ def test_explain_both_languages(scorer):
     assert en.loc["short_term_assets", "points"] == pytest.approx(405.0)
     assert en.loc["card_spend", "points"] == pytest.approx(800.0)
     assert en.loc["total", "points"] == pytest.approx(1205.0)
+    # regression (issue 17): the total row printed NaN for amount and weight
+    for t in (en, zh):
+        assert not t.isna().any().any()
+        assert t.loc["total", "amount"] == pytest.approx(50_000.0)
+        assert t.loc["total", "weight"] == pytest.approx(1205.0 * scorer.policy.unit / 50_000.0)
+        assert "NaN" not in t.to_string()
+    empty = scorer.explain(table([{}]).iloc[0])
+    assert empty.loc["total", ["amount", "weight", "points"]].tolist() == [0.0, 0.0, 0.0]
     assert en.loc["card_spend", "item"] == "card spending" and zh.loc["card_spend", "item"] == "刷卡消费额"
     assert en.attrs["contribution_star"] == "4 stars" and zh.attrs["contribution_star"] == "四星级"
     with pytest.raises(ValueError, match="lang"):
