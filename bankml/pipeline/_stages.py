@@ -394,8 +394,7 @@ def mine_cross_sell(df_train: pd.DataFrame, cfg: dict, out_dir: Path) -> CrossSe
                        consequents=[ac["target"]], max_len=ac["max_len"], engine=ac["engine"])
     top = rules.sort_values(["lift", "confidence"], ascending=False).head(ac["top"]).copy()
     for col in ("antecedents", "consequents"):
-        if col in top:
-            top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
+        top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
     out_dir.mkdir(parents=True, exist_ok=True)
     top.round(_CSV_DECIMALS).to_csv(out_dir / "cross_sell_rules.csv", index=False)
     return CrossSell(int(len(rules)), top,

@@ -383,11 +383,6 @@ def _bad(path, expected, got):
     return DataError(f"rule set JSON: {path} must be {expected}, got {shown}")
 
 
-def _kind_name(v):
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
-            type(None): "null"}.get(type(v), "a number")
-
-
 def _scalar(v, path, *, null=True):
     if v is None and null:
         return v

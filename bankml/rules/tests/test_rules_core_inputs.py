@@ -92,9 +92,13 @@ def test_export_code_does_not_consult_the_bank_schema():
     text = (RULES_DIR / "_export.py").read_text(encoding="utf-8")
     assert "schema" not in {m.split(".")[-1] for m in _sibling_imports(RULES_DIR / "_export.py")}
     assert "COLUMNS" not in text and "HOLDING_FLAGS" not in text
-    # a has_* column is not special without labels saying it is 0 = no / 1 = yes
-    rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1)], default=0)
-    assert to_text(rs, "en").splitlines()[0] == "1. IF holds funds > 0.5 THEN 1"
+    # a 0/1 column reads yes/no only because configs/labels.yaml names its values (the
+    # has_* holdings do since the integration); one the labels do not name stays a number
+    rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1),
+                  Rule([Condition("loyalty_flag", ">", 0.5)], 1)], default=0)
+    lines = to_text(rs, "en").splitlines()
+    assert lines[0] == "1. IF holds funds = yes THEN 1"
+    assert lines[1] == "2. IF loyalty_flag > 0.5 THEN 1"
 
 
 def test_units_print_after_thresholds():

@@ -255,9 +255,14 @@ def test_text_reads_flag_splits_as_yes_no_and_intervals_as_one(fakes):
     assert to_text(rs, "en", labels=flags).splitlines()[0] == (
         "1. IF holds funds = yes AND holds gold = no (or missing) AND 30 < age <= 55 "
         "AND education = university THEN WM buyer")
-    # without such labels the threshold is printed as it is: plain, never a guess
+    # the shipped configs/labels.yaml names the holdings' values too (since the integration)
     assert to_text(rs, "en").splitlines()[0].startswith(
-        "1. IF holds funds > 0.5 AND holds gold <= 0.5 (or missing) AND 30 < age <= 55")
+        "1. IF holds funds = yes AND holds gold = no (or missing) AND 30 < age <= 55")
+    # a 0/1 column whose values no labels name prints its threshold as it is, never a guess
+    plain = RuleSet([Rule([Condition("loyalty_flag", ">", 0.5),
+                           Condition("vip_flag", "<=", 0.5, True)], 1)], default=0)
+    assert to_text(plain, "en").splitlines()[0] == (
+        "1. IF loyalty_flag > 0.5 AND vip_flag <= 0.5 (or missing) THEN 1")
 
 
 def test_text_falls_back_to_names_and_accepts_own_labels():
