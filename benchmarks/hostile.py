@@ -7,8 +7,8 @@ silently wrong or ends in a raw traceback.
     python benchmarks/hostile.py [--quick] [--out FILE] [--only ID,ID] [--group NAME]
 
 ``--quick`` skips the slow cases (subprocess runs of ``bankml run``, kill -9, concurrency).
-The cases go through a thin compatibility layer (:class:`_Api`) so the same registry runs
-on today's API (``rs.to_sql(...)``) and on the redesigned one (``bankml.rules.to_sql(rs, ...)``).
+The rule cases call :mod:`bankml.rules`' free functions (``bankml.rules.to_sql(rs, ...)``)
+through :class:`_Api`.
 """
 
 from __future__ import annotations
@@ -250,57 +250,17 @@ def run_case(c: Case) -> Result:
     return Result(c, outcome, detail, time.perf_counter() - t0)
 
 
-# -- compatibility layer ---------------------------------------------------------------------
+# -- the rules API ---------------------------------------------------------------------------
 class _Api:
-    """One spelling for the harness, whichever API (methods today, free functions after #16)."""
+    """The cases' way into :mod:`bankml.rules`: its free functions, one spelling each (#16),
+    plus ``predict(rs, X)`` for the model object's own method."""
 
     @staticmethod
-    def _rules():
-        return importlib.import_module("bankml.rules")
-
-    def _op(self, name, rs, *args, **kw):
-        free = getattr(self._rules(), name, None)
-        if callable(free) and not isinstance(free, type):
-            return free(rs, *args, **kw)
-        return getattr(rs, name)(*args, **kw)
-
-    def rules_from_tree(self, model, target=None, **kw):
-        R = self._rules()
-        if hasattr(R, "rules_from_tree"):
-            return R.rules_from_tree(model, target, **kw)
-        return R.RuleSet.from_tree(model, target, **kw)
-
-    def rules_from_pipeline(self, pipe, target=None, **kw):
-        R = self._rules()
-        if hasattr(R, "rules_from_pipeline"):
-            return R.rules_from_pipeline(pipe, target, **kw)
-        # today's only way: the rules of the last step (what the pipeline and the README do)
-        return self.rules_from_tree(pipe[-1], target, **kw)
-
-    def rules_from_association(self, rules, consequent=None, **kw):
-        R = self._rules()
-        if hasattr(R, "rules_from_association"):
-            return R.rules_from_association(rules, consequent, **kw)
-        return R.RuleSet.from_association(rules, consequent, **kw)
-
-    def from_json(self, text):
-        R = self._rules()
-        if hasattr(R, "from_json"):
-            return R.from_json(text)
-        return R.RuleSet.from_json(text)
-
-    def predict(self, rs, X):
+    def predict(rs, X):
         return rs.predict(X)
 
-    def check_fidelity(self, rs, model, X):
-        fn = getattr(self._rules(), "check_fidelity", None)
-        return None if fn is None else fn(rs, model, X)
-
     def __getattr__(self, name):
-        if name in ("to_sql", "to_python", "to_json", "to_text", "to_markdown", "to_frame",
-                    "to_csv", "to_html", "simplify", "generalize", "evaluate", "with_evidence"):
-            return lambda rs, *a, **kw: self._op(name, rs, *a, **kw)
-        raise AttributeError(name)
+        return getattr(importlib.import_module("bankml.rules"), name)
 
 
 _api = _Api()
@@ -917,9 +877,6 @@ def _(tmp):
 
 
 def _association_ruleset(rules, consequent):
-    assoc = importlib.import_module("bankml.association")
-    if hasattr(assoc, "to_ruleset"):
-        return assoc.to_ruleset(rules, consequent)
     return _api.rules_from_association(rules, consequent)
 
 
