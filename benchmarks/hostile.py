@@ -153,6 +153,11 @@ def _is_sklearn_param_error(exc) -> bool:
     return isinstance(exc, (InvalidParameterError, ValueError))
 
 
+def _is_invalid_parameter(exc) -> bool:
+    from bankml.errors import InvalidParameterError
+    return isinstance(exc, InvalidParameterError)
+
+
 def classify_exception(c: Case, exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, _Timeout):
         return HANG, f"no answer within {c.timeout}s"
@@ -160,7 +165,10 @@ def classify_exception(c: Case, exc: BaseException) -> tuple[str, str]:
         return WRONG, _short(exc, 300)
     if isinstance(exc, Skip):
         return SKIPPED, _short(exc, 200)
-    clear_type = isinstance(exc, BankmlError) or (c.sklearn_ok and _is_sklearn_param_error(exc))
+    # bankml/errors.py: a bad parameter raises scikit-learn's InvalidParameterError, the one
+    # documented error that is not a BankmlError, so it is a clear type in every case
+    clear_type = (isinstance(exc, BankmlError) or _is_invalid_parameter(exc)
+                  or (c.sklearn_ok and _is_sklearn_param_error(exc)))
     head = f"{type(exc).__name__}: {_short(exc, 200)}"
     if not clear_type:
         where = traceback.extract_tb(exc.__traceback__)
