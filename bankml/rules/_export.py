@@ -505,6 +505,11 @@ def from_json(text) -> RuleSet:
         if not isinstance(classes, list):
             raise _bad("classes", "a list or null", classes)
         classes = tuple(_scalar(c, f"classes[{i}]", null=False) for i, c in enumerate(classes))
+        # an edited prediction outside the model's classes would be predicted silently
+        for i, rule in enumerate(parsed):
+            if rule.prediction is not None and rule.prediction not in classes:
+                raise _bad(f"rules[{i}].prediction", f"one of the classes {list(classes)}",
+                           rule.prediction)
     label_column = doc.get("label_column")
     if label_column is not None and not isinstance(label_column, str):
         raise _bad("label_column", "text or null", label_column)

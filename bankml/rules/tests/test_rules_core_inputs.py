@@ -201,6 +201,9 @@ def _with(doc, **top):
     (_with(_doc(), provenance=json.loads("[" * 50 + "]" * 50)), "provenance must be an object"),
     (_with(_doc(), provenance={"a": json.loads("[" * 50 + "]" * 50)}), "nested deeper"),
     (_with(_doc(), rules=[_doc()["rules"][0], _doc()["rules"][0]]), "rule_id values must be unique"),
+    # hostile R06: a prediction edited to a class the model does not have is refused, not used
+    (_with(_doc(prediction=7), classes=[0, 1]), r"rules\[0\]\.prediction must be one of the "
+                                                 r"classes \[0, 1\], got 7"),
 ])
 def test_hand_edited_json_is_refused_naming_the_path(text, where):
     with pytest.raises(DataError, match=where):
