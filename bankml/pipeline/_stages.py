@@ -334,9 +334,9 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
         "rules.md": to_markdown(rules, lang="en"),
         "rules.sql": to_sql(rules, rc["sql_table"], ID),
         "rules_zh.html": to_html(rules, title="理财产品购买倾向规则", lang="zh",
-                                 model_version=model_version),
+                                 model_version=model_version, evidence_rows=len(split.X_train)),
         "rules_en.html": to_html(rules, title="WM purchase propensity rules", lang="en",
-                                 model_version=model_version),
+                                 model_version=model_version, evidence_rows=len(split.X_train)),
     }
     for name, text in files.items():
         _write_text(out_dir / name, text)

@@ -288,6 +288,14 @@ def test_markdown_frame_csv_and_html():
     assert page.index("83.3%") < page.index("50.0%")  # sorted by confidence
     evil = RuleSet([Rule([Condition("c", "==", "<script>alert(1)</script>")], 1)])
     assert "<script>alert" not in to_html(evil)
+    # the sheet says how many customers its evidence rests on (lost in #16, restored)
+    assert "rows behind the evidence: 70,000</p>" in to_html(rs, lang="en", evidence_rows=70_000)
+    assert "证据样本数：70,000</p>" in to_html(rs, lang="zh", evidence_rows=70_000)
+    assert "rows behind the evidence" not in page
+    from bankml.errors import InvalidParameterError
+    for bad in (-1, 2.5, True, "70000"):
+        with pytest.raises(InvalidParameterError, match="evidence_rows"):
+            to_html(rs, evidence_rows=bad)
 
 
 # -- JSON -------------------------------------------------------------------------------------
