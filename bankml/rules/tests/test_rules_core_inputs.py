@@ -120,19 +120,21 @@ def test_weighted_and_feature_names_are_fields_and_survive_json(fakes):
     assert back.predict(X.to_numpy()).tolist() == tree.predict(X).tolist()
 
 
-def test_rules_from_tree_hands_a_pipeline_to_rules_from_pipeline():
-    from bankml.rules import rules_from_pipeline, to_json
+def test_rules_from_tree_refuses_a_pipeline_naming_rules_from_pipeline():
+    # one converter per source (#16): a Pipeline has its own, never a second spelling
+    from bankml.errors import InvalidParameterError
+    from bankml.rules import rules_from_pipeline
     from bankml.tree import ConceptHierarchyBinner, InfoGainTreeClassifier
 
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
     pipe = Pipeline([("bands", ConceptHierarchyBinner({"a": [3]})),
                      ("tree", InfoGainTreeClassifier(min_samples_leaf=1))]).fit(X, [0, 0, 0, 1, 1, 1])
-    via_tree = rules_from_tree(pipe, 1, label_column="wm_buyer", model_version="v7")
-    assert to_json(via_tree) == to_json(rules_from_pipeline(pipe, 1, label_column="wm_buyer",
-                                                            model_version="v7"))
+    with pytest.raises(InvalidParameterError, match="rules_from_pipeline"):
+        rules_from_tree(pipe, 1, label_column="wm_buyer")
+    rs = rules_from_pipeline(pipe, 1, label_column="wm_buyer", model_version="v7")
     # the rules read the raw column, not the band the tree saw
-    assert via_tree.feature_names == ("a",)
-    assert via_tree.predict(X).tolist() == pipe.predict(X).tolist()
+    assert rs.feature_names == ("a",)
+    assert rs.predict(X).tolist() == pipe.predict(X).tolist()
 
 
 # -- hand-edited JSON (issue 12.12) ----------------------------------------------------------
