@@ -119,6 +119,7 @@ def test_graph_sees_every_kind_of_import(graph):
     assert "bankml.rules._model" in graph["bankml.rules"]           # relative, module level
     assert "bankml.stars" in graph["bankml.pipeline._stages"]       # _require("bankml.stars")
     assert "bankml.pipeline" in graph["bankml.cli"]
+    assert "bankml.tree" in graph["bankml.pipeline._plots"]         # only inside a function
 
 
 def test_find_cycle_reports_the_cycle():
