@@ -51,6 +51,19 @@ def test_bankml_error_naming_the_key_is_a_clear_error(hostile):
     assert r.outcome == hostile.CLEAR
 
 
+def test_invalid_parameter_error_is_a_clear_type_everywhere(hostile):
+    # the errors rule (bankml/errors.py): a bad setting raises sklearn's InvalidParameterError
+    from bankml.errors import InvalidParameterError
+
+    def fn(tmp):
+        raise InvalidParameterError("min_support must be in (0, 1], got 0")
+    r = hostile.run_case(_case(hostile, fn, names=("min_support",)))
+    assert r.outcome == hostile.CLEAR
+    # a bare ValueError still needs the case's sklearn_ok
+    r = hostile.run_case(_case(hostile, lambda tmp: int("x"), names=("int",)))
+    assert r.outcome == hostile.RAW
+
+
 @pytest.mark.parametrize("message, why", [
     ("something is wrong", "does not name"),
     ("column 'age': bad value at index 'CUST-00017'", "CUST-"),

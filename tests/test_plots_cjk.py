@@ -21,7 +21,7 @@ from bankml.pipeline._plots import make_plots  # noqa: E402
 from bankml.schema import LABEL  # noqa: E402
 from bankml.segment import CustomerSegmenter  # noqa: E402
 from bankml.stars import StarScorer  # noqa: E402
-from bankml.tree import InfoGainTreeClassifier  # noqa: E402
+from bankml.tree import InfoGainTreeClassifier, plot_tree  # noqa: E402
 
 
 def _has_cjk(text: str) -> bool:
@@ -72,7 +72,8 @@ def test_library_plots_in_chinese_use_the_cjk_font(drawn, what):
     _, tree, seg, _ = drawn
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*[Gg]lyph.*missing", category=UserWarning)
-        fig = tree.plot(lang="zh").figure if what == "tree" else seg.plot_profiles(lang="zh")
+        fig = (plot_tree(tree, lang="zh").figure if what == "tree"
+               else seg.plot_profiles(lang="zh"))
         fig.canvas.draw()  # drawn after the font context closed: the font stays on each text
     texts = [t for ax in fig.axes for t in [*ax.texts, *ax.get_xticklabels(),
                                            *ax.get_yticklabels()] if _has_cjk(t.get_text())]

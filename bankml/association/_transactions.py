@@ -73,17 +73,6 @@ class _Tx:
     def n(self) -> int:
         return self.X.shape[0]
 
-    def position(self, names, what: str) -> np.ndarray:
-        """Column positions of item labels, refusing an item that is not among the items."""
-        lookup = {item: j for j, item in enumerate(self.items)}
-        unknown = [name for name in names if name not in lookup]
-        if unknown:
-            shown = self.items[:20]
-            more = f" ... ({len(self.items)} in all)" if len(self.items) > 20 else ""
-            raise DataError(f"{what}: item(s) {unknown} never appear in the transactions; "
-                            f"known items: {shown}{more}")
-        return np.fromiter((lookup[name] for name in names), dtype=np.intp, count=len(names))
-
 
 def _is_missing_label(item) -> bool:
     return item is None or item is pd.NA or (isinstance(item, float) and item != item)

@@ -34,8 +34,7 @@ def make_plots(curves: dict, df: pd.DataFrame, model, stars=None, segments=None,
         if stars is not None:
             made.append(_plot_stars(stars["contribution_star"], df[LABEL],
                                     out_dir / "star_distribution.png", lang))
-    if hasattr(model[-1], "plot"):
-        made.append(_plot_tree(model, out_dir / "tree.png", lang))
+    made.append(_plot_tree(model, out_dir / "tree.png", lang))
     if segments is not None:
         made.append(_plot_segments(segments.segmenter, out_dir / "segment_profiles.png", lang))
     return Plots(tuple(made))
@@ -87,12 +86,13 @@ def _plot_stars(stars: pd.Series, y, path: Path, lang: str = "en") -> Path:
 def _plot_tree(model, path: Path, lang: str = "en") -> Path:
     import matplotlib.pyplot as plt
 
+    from ..tree import plot_tree
+
     tree = model[-1]
-    leaves = tree.get_n_leaves() if hasattr(tree, "get_n_leaves") else 16
-    depth = tree.get_depth() if hasattr(tree, "get_depth") else 4
+    leaves, depth = tree.get_n_leaves(), tree.get_depth()
     # wide enough that leaf boxes do not overlap
     fig, ax = plt.subplots(figsize=(max(14.0, 1.7 * leaves), max(6.0, 1.6 * (depth + 1))))
-    tree.plot(ax=ax, lang=lang)
+    plot_tree(tree, ax=ax, lang=lang)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

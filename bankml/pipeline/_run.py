@@ -91,7 +91,7 @@ def _save(model, data, split, ev, rules, cfg, staging: Staging, notes) -> Path:
                  "features": ", ".join(S.features(cfg))}
     card = model_card(f"WM propensity ({out['model_name']})", data=data_desc,
                       metrics=card_metrics(ev.metrics),
-                      rules=rules.top_markdown if rules else None, notes=notes)
+                      rules=rules.top_markdown, notes=notes)
     path = staging.models / f"{out['model_name']}.joblib"
     save_model(model, path, card={"en": card, "zh": _card_zh(data, df, cfg, ev, rules, notes)})
     return path

@@ -336,9 +336,9 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
         "rules_zh.md": to_markdown(rules, lang="zh"),
         "rules.sql": to_sql(rules, rc["sql_table"], ID),
         "rules_zh.html": to_html(rules, title="理财产品购买倾向规则", lang="zh",
-                                 model_version=model_version),
+                                 model_version=model_version, evidence_rows=len(split.X_train)),
         "rules_en.html": to_html(rules, title="WM purchase propensity rules", lang="en",
-                                 model_version=model_version),
+                                 model_version=model_version, evidence_rows=len(split.X_train)),
     }
     for name, text in files.items():
         _write_text(out_dir / name, text)
@@ -401,8 +401,7 @@ def mine_cross_sell(df_train: pd.DataFrame, cfg: dict, out_dir: Path) -> CrossSe
                        consequents=[ac["target"]], max_len=ac["max_len"], engine=ac["engine"])
     top = rules.sort_values(["lift", "confidence"], ascending=False).head(ac["top"]).copy()
     for col in ("antecedents", "consequents"):
-        if col in top:
-            top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
+        top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
     out_dir.mkdir(parents=True, exist_ok=True)
     # cross_sell_rules.csv keeps mlxtend's column names and item keys (code reads it back);
     # the _zh / _en files are for people: product names and plain headings

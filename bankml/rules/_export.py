@@ -407,11 +407,6 @@ def _bad(path, expected, got):
     return DataError(f"rule set JSON: {path} must be {expected}, got {shown}")
 
 
-def _kind_name(v):
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
-            type(None): "null"}.get(type(v), "a number")
-
-
 def _scalar(v, path, *, null=True):
     if v is None and null:
         return v
@@ -534,6 +529,11 @@ def from_json(text) -> RuleSet:
         if not isinstance(classes, list):
             raise _bad("classes", "a list or null", classes)
         classes = tuple(_scalar(c, f"classes[{i}]", null=False) for i, c in enumerate(classes))
+        # an edited prediction outside the model's classes would be predicted silently
+        for i, rule in enumerate(parsed):
+            if rule.prediction is not None and rule.prediction not in classes:
+                raise _bad(f"rules[{i}].prediction", f"one of the classes {list(classes)}",
+                           rule.prediction)
     label_column = doc.get("label_column")
     if label_column is not None and not isinstance(label_column, str):
         raise _bad("label_column", "text or null", label_column)
@@ -850,8 +850,11 @@ def to_python(ruleset: RuleSet, function_name="predict") -> str:
 
 # -- HTML ------------------------------------------------------------------------------------
 def to_html(ruleset: RuleSet, title=None, lang=DEFAULT_LANG, labels=None, model_version=None,
-            date=None) -> str:
+            date=None, evidence_rows=None) -> str:
     """A printable one-page sheet: title, date, model version, rules by confidence.
+
+    ``evidence_rows``, the number of customers the support and confidence were counted on
+    (e.g. ``len(X)`` given to :func:`with_evidence`), is printed beside the model version.
 
     >>> from bankml.rules import Condition, Rule, RuleSet
     >>> rs = RuleSet([Rule([Condition("age", ">", 55)], 1, support=12, confidence=0.8)])
@@ -861,6 +864,11 @@ def to_html(ruleset: RuleSet, title=None, lang=DEFAULT_LANG, labels=None, model_
     """
     r = _Renderer(check_ruleset(ruleset, "to_html"), lang, labels)
     t = r.term
+    if evidence_rows is not None and (isinstance(evidence_rows, bool) or not isinstance(
+            evidence_rows, numbers.Integral) or evidence_rows < 0):
+        from ..errors import InvalidParameterError
+        raise InvalidParameterError(
+            f"to_html: evidence_rows must be a whole number >= 0 or None, got {evidence_rows!r}")
 
     def e(text):
         return _html.escape(_visible(text))
@@ -881,6 +889,9 @@ def to_html(ruleset: RuleSet, title=None, lang=DEFAULT_LANG, labels=None, model_
         "#", t("if"), t("then"), t("support"), r.confidence_term(), t("lift"), t("coverage")))
     weighted = (f'<p class="meta">{e(t("rule_weighted_note"))}</p>' if ruleset.weighted else "")
     colon = "：" if r.lang == "zh" else ": "  # Chinese text takes the full-width colon
+    # the line break keeps the sheets byte-identical to those printed before #16
+    evidence = ("" if evidence_rows is None else
+                f"\n &nbsp; {e(t('rule_evidence'))}{colon}{int(evidence_rows):,}")
     return f"""<!DOCTYPE html>
 <html lang="{r.lang}"><head><meta charset="utf-8"><title>{e(title)}</title>
 <style>
@@ -892,7 +903,7 @@ tr {{ page-break-inside: avoid; }}
 .meta {{ color: #444; }}
 </style></head><body>
 <h1>{e(title)}</h1>
-<p class="meta">{e(t('date'))}{colon}{e(date)} &nbsp; {e(t('model_version'))}{colon}{e(version)}</p>
+<p class="meta">{e(t('date'))}{colon}{e(date)} &nbsp; {e(t('model_version'))}{colon}{e(version)}{evidence}</p>
 <table><thead><tr>{head}</tr></thead><tbody>
 {chr(10).join(rows)}
 </tbody></table>

@@ -281,10 +281,11 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
 
     Parameters
     ----------
-    model : InfoGainTreeClassifier, sklearn DecisionTreeClassifier or sklearn Pipeline
-        A fitted tree, or a fitted Pipeline ending in one (handed to
-        :func:`bankml.rules.rules_from_pipeline`, so the rules read the raw columns). NaN routing (``missing_go_to_left`` / ``includes_missing``) is
-        carried into the rules, so ``RuleSet.predict`` equals ``model.predict``.
+    model : InfoGainTreeClassifier or sklearn DecisionTreeClassifier
+        A fitted tree (a fitted Pipeline ending in one is refused, naming
+        :func:`bankml.rules.rules_from_pipeline`: one converter per source). NaN routing
+        (``missing_go_to_left`` / ``includes_missing``) is carried into the rules, so
+        ``RuleSet.predict`` equals ``model.predict``.
     target : class value or label, optional
         Keep only leaves predicting this class (a class value, or its zh/en label under
         ``label_column``, e.g. ``"WM buyer"``). The default then becomes the other class
@@ -318,8 +319,14 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
     from sklearn.pipeline import Pipeline
 
     if isinstance(model, Pipeline):
-        return rules_from_pipeline(model, target, label_column=label_column,
-                                   model_version=model_version)
+        from ..errors import InvalidParameterError
+
+        # one converter per source (#16): the pipeline's own converter writes the rules on its
+        # raw input columns; its last step alone would give rules on bands or codes
+        raise InvalidParameterError(
+            "rules_from_tree takes a fitted tree; for a fitted Pipeline use "
+            "bankml.rules.rules_from_pipeline(pipeline, ...), which writes the rules on the "
+            "pipeline's raw input columns")
     return tree_rules(model, target, label_column=label_column, model_version=model_version)
 
 

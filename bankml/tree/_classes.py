@@ -295,13 +295,3 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         if hasattr(self, "feature_names_in_"):
             return [str(c) for c in self.feature_names_in_]
         return [f"x{j}" for j in range(self.n_features_in_)]
-
-    def export_text(self, *, decimals=2, show_weights=False, lang=None):
-        """The tree as indented text, one line per branch (see :func:`export_text`)."""
-        from ._plot import export_text
-        return export_text(self, decimals=decimals, show_weights=show_weights, lang=lang)
-
-    def plot(self, ax=None, *, decimals=2, fontsize=8, lang=None):
-        """Draw the tree with matplotlib (see :func:`plot_tree`); returns the axes."""
-        from ._plot import plot_tree
-        return plot_tree(self, ax=ax, decimals=decimals, fontsize=fontsize, lang=lang)

@@ -261,6 +261,19 @@ class NumericCoder:
         return count_below(self.edges, x).astype(dtype, copy=False)
 
 
+def _unhashable_message(values, name) -> str:
+    rows = []
+    for i, v in enumerate(np.asarray(values, dtype=object)):
+        try:
+            hash(v)
+        except TypeError:
+            rows.append(i)
+            if len(rows) == 5:
+                break
+    return (f"column {name!r} holds values that cannot be categories (unhashable, such as "
+            f"dicts or lists) at row positions {rows}; give it text or numbers")
+
+
 class CategoricalCoder:
     """The distinct values of one categorical column, in a stable order; code ``len`` = missing."""
 
@@ -275,7 +288,10 @@ class CategoricalCoder:
             try:
                 codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
             except TypeError:  # mixed types that do not sort
-                codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+                try:
+                    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+                except TypeError:  # unhashable values (dicts, lists) are no categories
+                    raise DataError(_unhashable_message(values, name)) from None
             cats = list(uniques.tolist() if hasattr(uniques, "tolist") else uniques)
         if len(cats) > max_bins:
             raise DataError(f"categorical column {name!r} has {len(cats)} distinct values, more than "
@@ -319,8 +335,12 @@ class CategoricalCoder:
             uniques = col.cat.categories
         else:
             # factorise first: the lookup then runs on the few distinct values, not every row
-            raw, uniques = pd.factorize(col if isinstance(col, pd.Series) else np.asarray(col, dtype=object),
-                                        use_na_sentinel=True)
+            values = col if isinstance(col, pd.Series) else np.asarray(col, dtype=object)
+            try:
+                raw, uniques = pd.factorize(values, use_na_sentinel=True)
+            except TypeError:  # unhashable values (dicts, lists)
+                raise DataError(_unhashable_message(
+                    values, name or getattr(self, "name", None))) from None
         lut = self._index.get_indexer(pd.Index(list(uniques), dtype=object))
         lut = np.append(np.where(lut < 0, k, lut), k + 1)  # position -1 (missing) -> k + 1
         return lut[raw]

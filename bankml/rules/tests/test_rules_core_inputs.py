@@ -77,7 +77,7 @@ def test_ruleset_has_one_spelling_per_operation():
     assert not hasattr(assoc, "to_ruleset")
     fields = [f.name for f in __import__("dataclasses").fields(RuleSet)]
     assert fields == ["rules", "default", "classes", "label_column", "feature_names", "units",
-                      "weighted", "provenance", "categories"]
+                      "weighted", "provenance"]
 
 
 def test_every_exporter_takes_the_one_language_default():
@@ -92,9 +92,13 @@ def test_export_code_does_not_consult_the_bank_schema():
     text = (RULES_DIR / "_export.py").read_text(encoding="utf-8")
     assert "schema" not in {m.split(".")[-1] for m in _sibling_imports(RULES_DIR / "_export.py")}
     assert "COLUMNS" not in text and "HOLDING_FLAGS" not in text
-    # a has_* column is not special without labels saying it is 0 = no / 1 = yes
-    rs = RuleSet([Rule([Condition("has_new_product", ">", 0.5)], 1)], default=0)
-    assert to_text(rs, "en").splitlines()[0] == "1. IF has_new_product > 0.5 THEN 1"
+    # a 0/1 column reads yes/no only because configs/labels.yaml names its values (the
+    # has_* holdings do since the integration); one the labels do not name stays a number
+    rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1),
+                  Rule([Condition("loyalty_flag", ">", 0.5)], 1)], default=0)
+    lines = to_text(rs, "en").splitlines()
+    assert lines[0] == "1. IF holds funds = yes THEN 1"
+    assert lines[1] == "2. IF loyalty_flag > 0.5 THEN 1"
 
 
 def test_units_print_after_thresholds():
@@ -116,19 +120,21 @@ def test_weighted_and_feature_names_are_fields_and_survive_json(fakes):
     assert back.predict(X.to_numpy()).tolist() == tree.predict(X).tolist()
 
 
-def test_rules_from_tree_hands_a_pipeline_to_rules_from_pipeline():
-    from bankml.rules import rules_from_pipeline, to_json
+def test_rules_from_tree_refuses_a_pipeline_naming_rules_from_pipeline():
+    # one converter per source (#16): a Pipeline has its own, never a second spelling
+    from bankml.errors import InvalidParameterError
+    from bankml.rules import rules_from_pipeline
     from bankml.tree import ConceptHierarchyBinner, InfoGainTreeClassifier
 
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
     pipe = Pipeline([("bands", ConceptHierarchyBinner({"a": [3]})),
                      ("tree", InfoGainTreeClassifier(min_samples_leaf=1))]).fit(X, [0, 0, 0, 1, 1, 1])
-    via_tree = rules_from_tree(pipe, 1, label_column="wm_buyer", model_version="v7")
-    assert to_json(via_tree) == to_json(rules_from_pipeline(pipe, 1, label_column="wm_buyer",
-                                                            model_version="v7"))
+    with pytest.raises(InvalidParameterError, match="rules_from_pipeline"):
+        rules_from_tree(pipe, 1, label_column="wm_buyer")
+    rs = rules_from_pipeline(pipe, 1, label_column="wm_buyer", model_version="v7")
     # the rules read the raw column, not the band the tree saw
-    assert via_tree.feature_names == ("a",)
-    assert via_tree.predict(X).tolist() == pipe.predict(X).tolist()
+    assert rs.feature_names == ("a",)
+    assert rs.predict(X).tolist() == pipe.predict(X).tolist()
 
 
 # -- hand-edited JSON (issue 12.12) ----------------------------------------------------------
@@ -197,6 +203,9 @@ def _with(doc, **top):
     (_with(_doc(), provenance=json.loads("[" * 50 + "]" * 50)), "provenance must be an object"),
     (_with(_doc(), provenance={"a": json.loads("[" * 50 + "]" * 50)}), "nested deeper"),
     (_with(_doc(), rules=[_doc()["rules"][0], _doc()["rules"][0]]), "rule_id values must be unique"),
+    # hostile R06: a prediction edited to a class the model does not have is refused, not used
+    (_with(_doc(prediction=7), classes=[0, 1]), r"rules\[0\]\.prediction must be one of the "
+                                                 r"classes \[0, 1\], got 7"),
 ])
 def test_hand_edited_json_is_refused_naming_the_path(text, where):
     with pytest.raises(DataError, match=where):

@@ -255,12 +255,14 @@ def test_text_reads_flag_splits_as_yes_no_and_intervals_as_one(fakes):
     assert to_text(rs, "en", labels=flags).splitlines()[0] == (
         "1. IF holds funds = yes AND holds gold = no (or missing) AND 30 < age <= 55 "
         "AND education = university THEN WM buyer")
-    # without such labels the threshold is printed as it is: plain, never a guess
-    plain = fakes.labels_without_values("has_fund", "has_gold")
-    assert to_text(rs, "en", labels=plain).splitlines()[0].startswith(
-        "1. IF holds funds > 0.5 AND holds gold <= 0.5 (or missing) AND 30 < age <= 55")
-    # the shipped labels file codes the holdings 0 = no, 1 = yes
-    assert to_text(rs, "en").splitlines()[0] == to_text(rs, "en", labels=flags).splitlines()[0]
+    # the shipped configs/labels.yaml names the holdings' values too (since the integration)
+    assert to_text(rs, "en").splitlines()[0].startswith(
+        "1. IF holds funds = yes AND holds gold = no (or missing) AND 30 < age <= 55")
+    # a 0/1 column whose values no labels name prints its threshold as it is, never a guess
+    plain = RuleSet([Rule([Condition("loyalty_flag", ">", 0.5),
+                           Condition("vip_flag", "<=", 0.5, True)], 1)], default=0)
+    assert to_text(plain, "en").splitlines()[0] == (
+        "1. IF loyalty_flag > 0.5 AND vip_flag <= 0.5 (or missing) THEN 1")
 
 
 def test_text_falls_back_to_names_and_accepts_own_labels():
@@ -286,6 +288,14 @@ def test_markdown_frame_csv_and_html():
     assert page.index("83.3%") < page.index("50.0%")  # sorted by confidence
     evil = RuleSet([Rule([Condition("c", "==", "<script>alert(1)</script>")], 1)])
     assert "<script>alert" not in to_html(evil)
+    # the sheet says how many customers its evidence rests on (lost in #16, restored)
+    assert "rows behind the evidence: 70,000</p>" in to_html(rs, lang="en", evidence_rows=70_000)
+    assert "证据样本数：70,000</p>" in to_html(rs, lang="zh", evidence_rows=70_000)
+    assert "rows behind the evidence" not in page
+    from bankml.errors import InvalidParameterError
+    for bad in (-1, 2.5, True, "70000"):
+        with pytest.raises(InvalidParameterError, match="evidence_rows"):
+            to_html(rs, evidence_rows=bad)
 
 
 # -- JSON -------------------------------------------------------------------------------------
@@ -483,89 +493,3 @@ def test_flag_target_reads_as_holding_in_both_languages(fakes):
     assert "则 持有理财账户 = 是" in zh and "否则 持有理财账户 = 否" in zh
     assert "THEN holds WM account = yes" in en and "THEN 1" not in en
     assert "IF holds funds = yes" in en
-
-
-def test_association_default_reads_no_rule_fired_in_every_language_and_format():
-    # regression (issue 17): the default read "OTHERWISE holds WM account = no", a prediction
-    # the cross-sell rules never made
-    ar = pd.DataFrame({"antecedents": [frozenset({"has_fund"})],
-                       "consequents": [frozenset({"has_wm_account"})],
-                       "antecedent support": [0.1], "confidence": [0.8], "lift": [2.0]})
-    rs = rules_from_association(ar, n_transactions=100)
-    zh, en = to_text(rs, "zh"), to_text(rs, "en")
-    assert zh.splitlines()[-1] == "否则 其他客户：无规则命中"
-    assert en.splitlines()[-1] == "OTHERWISE other customers: no rule fired"
-    assert "= no" not in en and "= 否" not in zh
-    assert "no rule fired" in to_markdown(rs, lang="en") and "无规则命中" in to_html(rs, lang="zh")
-    assert rs.predict(pd.DataFrame({"has_fund": [0]})).tolist() == [0]  # the value is unchanged
-    # a tree's default is a real prediction and keeps reading as one
-    tree_rs = RuleSet([Rule([Condition("has_fund", ">", 0.5)], 1)], default=0,
-                      label_column="has_wm_account")
-    assert "no rule fired" not in to_text(tree_rs, "en")
-    # a non-zero default set by the user is a prediction too
-    assert "no rule fired" not in to_text(rules_from_association(ar, default=1), "en")
-
-
-def test_negated_set_on_few_categories_names_the_values_that_remain():
-    # regression (issue 17): a branch read "学历 不属于 {大专、研究生、中学及以下}（或缺失）"
-    # where "学历 = 本科" was meant
-    from bankml.tree import InfoGainTreeClassifier
-
-    rng = np.random.default_rng(0)
-    edu = rng.choice(["university", "college", "postgraduate", "secondary"], 2_000,
-                     p=[0.7, 0.1, 0.1, 0.1])
-    X = pd.DataFrame({"education": edu})
-    y = (edu == "university").astype(int) ^ (rng.random(2_000) < 0.1)
-    rs = rules_from_tree(InfoGainTreeClassifier(max_depth=1).fit(X, y))
-    assert rs.categories == {"education": ("college", "postgraduate", "secondary", "university")}
-    neg = [r for r in rs if r.conditions[0].op == "not in"]
-    assert len(neg) == 1 and neg[0].conditions[0].value == {"college", "postgraduate", "secondary"}
-    zh, en = to_text(rs, "zh"), to_text(rs, "en")
-    assert "学历 = 大学本科 或其他值（或缺失）" in zh and "不属于" not in zh
-    assert "education = university or other values (or missing)" in en and "not in" not in en
-    for text in (to_markdown(rs, lang="zh"), to_html(rs, lang="zh"), to_csv(rs, lang="zh")):
-        assert "学历 = 大学本科 或其他值" in text and "不属于" not in text
-    # the machine exports keep the exact NOT IN: an unseen value goes where the model sends it
-    assert "NOT IN" in to_sql(rs, "t", "id")
-    new = pd.DataFrame({"education": ["university", "phd", None, "college"]})
-    np.testing.assert_array_equal(rs.predict(new), rs.predict(new.assign(education=[
-        "university", "university", "university", "college"])))
-    # plain data: it survives JSON, and a document without it still loads
-    assert from_json(to_json(rs)) == rs
-    doc = json.loads(to_json(rs))
-    del doc["categories"]
-    old = from_json(doc)
-    assert old.categories == {} and "学历 不属于 {" in to_text(old, "zh")
-    with pytest.raises(DataError, match=r"categories.education\[0\]"):
-        from_json({**json.loads(to_json(rs)), "categories": {"education": [{"a": 1}]}})
-
-
-def test_negated_set_keeps_the_negation_when_naming_the_rest_is_not_shorter():
-    rs = RuleSet([Rule([Condition("education", "not in", ["college"])], 1)], default=0,
-                 categories={"education": ["college", "university", "secondary"]})
-    assert "education ≠ college" in to_text(rs, "en")
-    two = RuleSet([Rule([Condition("education", "not in", ["college", "secondary"])], 1)],
-                  categories={"education": ["college", "university", "secondary", "postgraduate"]})
-    assert "not in {college, secondary}" in to_text(two, "en")
-    with pytest.raises(DataError, match="categories"):
-        RuleSet([], categories={"education": "abc"})
-    with pytest.raises(DataError, match="categories"):
-        RuleSet([], categories={"education": [float("nan")]})
-
-
-def test_pipeline_keeps_categories_only_for_columns_that_reach_the_tree_unchanged():
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OrdinalEncoder
-
-    from bankml.rules import rules_from_pipeline
-    from bankml.tree import InfoGainTreeClassifier
-
-    rng = np.random.default_rng(1)
-    X = pd.DataFrame({"education": rng.choice(["a", "b", "c", "d"], 500)})
-    y = (X["education"] == "a").astype(int)
-    enc = ColumnTransformer([("e", OrdinalEncoder(), ["education"])],
-                            verbose_feature_names_out=False)
-    pipe = Pipeline([("enc", enc), ("tree", InfoGainTreeClassifier(
-        max_depth=1, categorical_features=[0]))]).fit(X, y)
-    assert rules_from_pipeline(pipe).categories == {}  # the tree saw codes, not the values

@@ -337,23 +337,31 @@ def test_apply_decision_path_depth_leaves_importances():
 
 
 def test_export_text_and_plot():
+    from bankml.tree import export_text, plot_tree
+
     X, y = _mixed()
     model = InfoGainTreeClassifier(max_depth=2).fit(X, y)
-    text = model.export_text()
+    text = export_text(model)
     root = model.feature_names_in_[model.tree_.feature[0]]
     assert text.startswith(f"|--- {root}")
     assert text.count("class:") == model.get_n_leaves()
-    zh = model.export_text(lang="zh")
+    zh = export_text(model, lang="zh")
     assert zh.count("类别:") == model.get_n_leaves() and "class" not in zh
     assert zh.count("\n") == text.count("\n")
     cat = InfoGainTreeClassifier(max_depth=1, categorical_features=["edu"]).fit(X[["edu"]], y)
-    assert " in {" in cat.export_text() and " not in {" in cat.export_text()
-    zh_cat = cat.export_text(lang="zh")
+    assert " in {" in export_text(cat) and " not in {" in export_text(cat)
+    zh_cat = export_text(cat, lang="zh")
     assert " 属于 {" in zh_cat and " 不属于 {" in zh_cat and " in " not in zh_cat
-    ax = model.plot()
+    ax = plot_tree(model)
     assert len(ax.texts) >= model.tree_.node_count
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_tree_text_and_plot_have_one_spelling():
+    # issue 16: the free functions (as sklearn.tree.export_text / plot_tree) are the only way
+    assert not hasattr(InfoGainTreeClassifier, "export_text")
+    assert not hasattr(InfoGainTreeClassifier, "plot")
 
 
 def test_sklearn_composition_and_pickle(tmp_path):
