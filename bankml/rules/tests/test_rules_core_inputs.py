@@ -77,7 +77,7 @@ def test_ruleset_has_one_spelling_per_operation():
     assert not hasattr(assoc, "to_ruleset")
     fields = [f.name for f in __import__("dataclasses").fields(RuleSet)]
     assert fields == ["rules", "default", "classes", "label_column", "feature_names", "units",
-                      "weighted", "provenance"]
+                      "weighted", "provenance", "categories"]
 
 
 def test_every_exporter_takes_the_one_language_default():
