@@ -82,6 +82,16 @@ def test_sklearn_value_error_counts_only_for_estimator_parameters(hostile):
     assert hostile.run_case(_case(hostile, fn, names=("max_depth",))).outcome == hostile.RAW
 
 
+def test_invalid_parameter_error_is_clear_without_sklearn_ok(hostile):
+    # errors.py: a bad setting of a function (lang="fr", k=0) raises InvalidParameterError,
+    # which is not a BankmlError; the harness must count it as the right, clear error
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    def fn(tmp):
+        raise InvalidParameterError("lang must be 'zh' or 'en', got 'fr'")
+    assert hostile.run_case(_case(hostile, fn, names=("fr",))).outcome == hostile.CLEAR
+
+
 def test_a_case_over_its_time_limit_is_a_hang(hostile):
     def fn(tmp):
         time.sleep(5)
