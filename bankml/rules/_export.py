@@ -428,7 +428,7 @@ def _parse_condition(d, path) -> Condition:
     if op in NUMERIC_OPS:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 isinstance(value, float) and math.isnan(value)):
-            raise _bad(f"{path}.value", f"a number (operator {op!r})", value)
+            raise _bad(f"{path}.value", f"a number (column {feature!r}, operator {op!r})", value)
     elif op in SET_OPS:
         if not isinstance(value, list):
             raise _bad(f"{path}.value", f"a list of values (operator {op!r})", value)

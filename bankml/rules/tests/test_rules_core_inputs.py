@@ -197,6 +197,11 @@ def _with(doc, **top):
     (_with(_doc(), provenance=json.loads("[" * 50 + "]" * 50)), "provenance must be an object"),
     (_with(_doc(), provenance={"a": json.loads("[" * 50 + "]" * 50)}), "nested deeper"),
     (_with(_doc(), rules=[_doc()["rules"][0], _doc()["rules"][0]]), "rule_id values must be unique"),
+    # hostile R02: a text threshold names the column too, not only the JSON path
+    (json.dumps(_doc(cond_value="NaN")), r"conditions\[0\]\.value must be a number \(column 'age'"),
+    # hostile R06: a prediction outside the classes was accepted and exported as is
+    (_with(_doc(prediction=7), classes=[0, 1]), r"rule 1 predicts 7, which is not among the classes"),
+    (_with(_doc(), classes=[0, 1], default=2), r"the default predicts 2"),
 ])
 def test_hand_edited_json_is_refused_naming_the_path(text, where):
     with pytest.raises(DataError, match=where):
