@@ -92,6 +92,14 @@ def test_invalid_parameter_error_is_clear_without_sklearn_ok(hostile):
     assert hostile.run_case(_case(hostile, fn, names=("fr",))).outcome == hostile.CLEAR
 
 
+def test_a_clear_error_of_another_class_than_the_rule_says_is_unclear(hostile):
+    def fn(tmp):
+        raise DataError("to_sql: dialect must be one of ['ansi'], got 'oracle'")
+    r = hostile.run_case(_case(hostile, fn, names=("oracle",), raises="InvalidParameterError"))
+    assert r.outcome == hostile.UNCLEAR
+    assert "errors.py says InvalidParameterError" in r.detail
+
+
 def test_a_case_over_its_time_limit_is_a_hang(hostile):
     def fn(tmp):
         time.sleep(5)

@@ -595,8 +595,10 @@ def _check_sql_types(ruleset: RuleSet) -> None:
 class _Sql:
     def __init__(self, dialect):
         if dialect not in SQL_DIALECTS:
-            raise RuleExportError(f"to_sql: dialect must be one of {sorted(SQL_DIALECTS)}, "
-                                  f"got {dialect!r}")
+            # a setting, not the rules: errors.py's rule makes it an InvalidParameterError
+            from ..errors import InvalidParameterError
+            raise InvalidParameterError(f"to_sql: dialect must be one of {sorted(SQL_DIALECTS)}, "
+                                        f"got {dialect!r}")
         self.q, self.escape = SQL_DIALECTS[dialect]
 
     def ident(self, name, what="identifier") -> str:
@@ -771,8 +773,9 @@ def to_python(ruleset: RuleSet, function_name="predict") -> str:
     check_ruleset(ruleset, "to_python")
     if not isinstance(function_name, str) or not function_name.isidentifier() or \
             keyword.iskeyword(function_name):
-        raise RuleExportError(f"to_python: function_name must be a Python identifier, "
-                              f"got {function_name!r}")
+        from ..errors import InvalidParameterError   # a setting, as dialect= of to_sql
+        raise InvalidParameterError(f"to_python: function_name must be a Python identifier, "
+                                    f"got {function_name!r}")
     feats = ruleset.features
     var = {f: str(i) for i, f in enumerate(feats)}
     numeric = {c.feature for r in ruleset.rules for c in r.conditions if c.op in NUMERIC_OPS}

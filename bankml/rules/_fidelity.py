@@ -285,8 +285,9 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
     engines = tuple(engines)
     unknown = [e for e in engines if e not in _RUN]
     if unknown or not engines:
-        raise ValueError(f"engines must be a non-empty selection of {list(ENGINES)}, "
-                         f"got {list(engines)}")
+        from ..errors import InvalidParameterError   # a setting (errors.py's rule)
+        raise InvalidParameterError(f"engines must be a non-empty selection of {list(ENGINES)}, "
+                                    f"got {list(engines)}")
     if not isinstance(X, pd.DataFrame):
         raise DataError(f"check_fidelity needs the raw columns as a pandas DataFrame, got "
                         f"{type(X).__name__}")

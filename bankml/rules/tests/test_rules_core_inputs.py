@@ -20,7 +20,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
 import bankml.rules as rules_pkg
-from bankml.errors import DataError, RuleExportError
+from bankml.errors import DataError, InvalidParameterError, RuleExportError
 from bankml.labels import DEFAULT_LANG
 from bankml.rules import (Condition, Rule, RuleSet, from_json, rules_from_tree, simplify,
                           to_csv, to_frame, to_html, to_json, to_markdown, to_python, to_sql,
@@ -427,7 +427,7 @@ def test_bad_arguments_to_exporters_are_clear_errors():
         to_sql(rs, "t", None)
     with pytest.raises(RuleExportError, match="table name"):
         to_sql(rs, 5, "id")
-    with pytest.raises(RuleExportError, match="function_name"):
+    with pytest.raises(InvalidParameterError, match="function_name"):   # hostile R13
         to_python(rs, "class")
     with pytest.raises(ValueError, match="lang"):
         to_markdown(rs, lang="fr")

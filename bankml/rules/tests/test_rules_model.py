@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from bankml.errors import DataError, NotFittedError, RuleExportError, SchemaError
+from bankml.errors import (DataError, InvalidParameterError, NotFittedError, RuleExportError,
+                           SchemaError)
 from bankml.labels import Labels
 from bankml.rules import (Condition, Rule, RuleSet, evaluate, from_json, generalize,
                           rules_from_association, rules_from_tree, simplify, to_csv, to_frame,
@@ -313,7 +314,8 @@ def test_sql_dialects_quote_identifiers_and_escape_strings():
     spark = to_sql(rs, "t", "id", dialect="spark")
     assert "`we\"ird``col` IN ('back\\\\slash', 'it\\'s')" in spark
     assert "FROM `t`" in spark
-    with pytest.raises(RuleExportError, match="dialect"):
+    # a bad setting is scikit-learn's InvalidParameterError (errors.py; hostile R18)
+    with pytest.raises(InvalidParameterError, match="dialect"):
         to_sql(rs, "t", "id", dialect="oracle")
     con = sqlite3.connect(":memory:")
     con.execute('CREATE TABLE t (id, "we""ird`col")')
