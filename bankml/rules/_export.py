@@ -600,6 +600,7 @@ class _Sql:
             raise InvalidParameterError(f"to_sql: dialect must be one of {sorted(SQL_DIALECTS)}, "
                                         f"got {dialect!r}")
         self.q, self.escape = SQL_DIALECTS[dialect]
+        self.table = None
 
     def ident(self, name, what="identifier") -> str:
         if not isinstance(name, str) or not name:
@@ -641,6 +642,10 @@ class _Sql:
 
     def condition(self, c: Condition) -> str:
         col = self.ident(c.feature, "column name")
+        if self.table:
+            # qualified: SQLite reads a bare "name" that is no column as the text 'name' and
+            # answers; "table"."name" is an error there too, as in every other engine
+            col = f"{self.table}.{col}"
         miss = c.includes_missing
         if c.op in NUMERIC_OPS:
             t = c.value
@@ -715,6 +720,7 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
     parts = [table] if isinstance(table, str) else list(table) if isinstance(
         table, (list, tuple)) else [table]
     tbl = ".".join(s.ident(p, "table name") for p in parts)
+    s.table = tbl
     idc = s.ident(id_column, "id_column")
     rid = s.ident("rule_id")
     default = s.literal(ruleset.default)

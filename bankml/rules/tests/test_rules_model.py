@@ -314,6 +314,15 @@ def test_sql_dialects_quote_identifiers_and_escape_strings():
     spark = to_sql(rs, "t", "id", dialect="spark")
     assert "`we\"ird``col` IN ('back\\\\slash', 'it\\'s')" in spark
     assert "FROM `t`" in spark
+    # hostile R22: a column the table lacks is an error in SQLite too (a bare double-quoted
+    # name there would be read as a text literal and the query would answer)
+    typo = RuleSet([Rule([Condition("cty", "in", ["x"])], 1)], default=0)
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (id, city)")
+    con.execute("INSERT INTO t VALUES (1, 'x')")
+    for dialect in ("ansi", "sqlite"):
+        with pytest.raises(sqlite3.OperationalError, match="no such column"):
+            con.execute(to_sql(typo, "t", "id", dialect=dialect)).fetchall()
     # a bad setting is scikit-learn's InvalidParameterError (errors.py; hostile R18)
     with pytest.raises(InvalidParameterError, match="dialect"):
         to_sql(rs, "t", "id", dialect="oracle")
