@@ -2438,6 +2438,189 @@ def _(tmp):
     return "not RUNNING"
 
 
+# -- added by the second hostile pass: pipeline composition, encodings, ids as index, gate ---
+_TINY_FEATURES = ["education", "age", "long_term_assets", "has_fund"]
+
+
+def _published_sql_vs_model(tmp, df):
+    """Rows where outputs/rules/rules.sql and models/m.joblib disagree on ``df``."""
+    model = bankml.load_model(tmp / "models" / "m.joblib")
+    want = model.predict(df[_TINY_FEATURES])
+    sql = (tmp / "outputs" / "rules" / "rules.sql").read_text(encoding="utf-8")
+    con = sqlite3.connect(":memory:")
+    df.to_sql("customers", con, index=False)
+    got = dict((row[0], row[1]) for row in con.execute(sql))
+    return _diff([got[c] for c in df["customer_id"]], want)
+
+
+@case("L17", "cli", "two runs (the second on other data): published rules.sql = models/m.joblib "
+      "after each", "answer", slow=True, timeout=240)
+def _(tmp):
+    from bankml.datasets import make_customers
+    check = make_customers(3000, seed=21)
+    require_ok(cli(tmp, "run", write_config(tmp)))
+    n1 = _published_sql_vs_model(tmp, check)
+    other = write_customers(tmp / "other.csv", make_customers(4000, seed=9))
+    r = cli(tmp, "run", write_config(tmp, {"tree": {"max_depth": 4}}), "--data", other)
+    if r.rc not in (0, 2):
+        return r
+    n2 = _published_sql_vs_model(tmp, check)
+    if n1 or n2:
+        raise Wrong(f"rules.sql differs from models/m.joblib on {n1} (first run) and {n2} (after "
+                    f"the second, exit {r.rc}) of {len(check)} customers")
+    return f"rules.sql = model after both runs (second exit {r.rc})"
+
+
+def _gbk_customers(tmp):
+    d = customers(2000)
+    # a free-text column in Chinese: the bytes differ from UTF-8 only where it is
+    d["branch_note"] = np.where(np.arange(len(d)) % 2 == 0, "北京分行", "上海分行")
+    return write_customers(tmp / "gbk.csv", d, encoding="gbk")
+
+
+@case("L18", "cli", "`bankml run --data` GBK CSV with data.encoding: gbk runs", "answer",
+      slow=True, timeout=180)
+def _(tmp):
+    return cli(tmp, "run", write_config(tmp, {"data": {"encoding": "gbk"}}), "--data",
+               _gbk_customers(tmp))
+
+
+@case("L19", "cli", "`bankml run --data` GBK CSV without data.encoding: error names the file and "
+      "data.encoding", "error", names=("gbk.csv", "data.encoding"), slow=True)
+def _(tmp):
+    return cli(tmp, "run", write_config(tmp), "--data", _gbk_customers(tmp))
+
+
+@case("L20", "cli", "`bankml run --data` Parquet whose customer_id is the index only: runs, or "
+      "names customer_id; never an id in the output", "answer", forbid=("C0",), slow=True,
+      timeout=180)
+def _(tmp):
+    df = customers(2000)
+    df["customer_id"] = [f"C{i:07d}" for i in range(len(df))]
+    df.set_index("customer_id").to_parquet(tmp / "c.parquet")
+    r = cli(tmp, "run", write_config(tmp), "--data", tmp / "c.parquet")
+    if r.rc == 0:
+        leaks = [str(p.relative_to(tmp)) for p in (tmp / "outputs").rglob("*") if p.is_file()
+                 and "C000" in p.read_text(encoding="utf-8", errors="ignore")]
+        if leaks or "C000" in r.stdout:
+            raise Wrong(f"customer ids in {leaks[:3] or 'stdout'}")
+        if "customer_id" not in r.stdout and "customer_id" not in r.stderr and False:
+            pass
+    elif "customer_id" not in r.stderr:
+        raise Wrong(f"exit {r.rc} without naming customer_id: {_short(r.stderr, 160)}")
+    return r
+
+
+@case("F28", "fidelity", "check_fidelity (SQLite only) on rules whose column name has a typo",
+      "answer")
+def _(tmp):
+    d = customers(1500)
+    X = d[["age", "education"]]
+    m = _tree_fit(X, d["wm_buyer"], max_depth=3, min_samples_leaf=5, class_weight="balanced")
+    doc = json.loads(R.to_json(R.rules_from_tree(m)))
+    for r in doc["rules"]:
+        for c in r["conditions"]:
+            c["feature"] = "educaton" if c["feature"] == "education" else c["feature"]
+    bad = R.from_json(json.dumps(doc))
+    if "educaton" not in bad.features:
+        raise Skip("the tree did not split on education")
+    rep = R.check_fidelity(bad, m, X, engines=("sqlite",))
+    if rep.ok:
+        raise Wrong("SQLite read the missing column \"educaton\" as a text literal and the gate "
+                    "passed")
+    return "caught: " + _short(rep, 120)
+
+
+@case("F29", "fidelity", "check_fidelity catches one threshold moved by 1 year in every engine",
+      "answer")
+def _(tmp):
+    d = customers(3000)
+    X = d[["age", "long_term_assets"]]
+    m = _tree_fit(X, d["wm_buyer"], max_depth=3, min_samples_leaf=5, class_weight="balanced")
+    doc = json.loads(R.to_json(R.rules_from_tree(m)))
+    moved = False
+    for r in doc["rules"]:
+        for c in r["conditions"]:
+            if c["feature"] == "age" and c["op"] in ("<=", ">") and not moved:
+                c["value"] += 1.0
+                moved = True
+    if not moved:
+        raise Skip("the tree did not split on age")
+    bad = R.from_json(json.dumps(doc))
+    truth = R.rules_from_tree(m).predict(X)
+    if not _diff(bad.predict(X), truth):
+        raise Skip("moving the threshold changed no row")
+    rep = R.check_fidelity(bad, m, X)
+    missed = [e for e, n in rep.mismatches.items() if not n and e not in rep.skipped]
+    if missed:
+        raise Wrong(f"engines {missed} passed a rule set whose age threshold moved")
+    return f"caught: {rep.mismatches}"
+
+
+@case("F30", "fidelity", "check_fidelity(engines=['bogus'])", "error", names=("engines",),
+      raises="InvalidParameterError")
+def _(tmp):
+    d = customers(300)
+    m = _tree_fit(d[["age"]], d["wm_buyer"])
+    return R.check_fidelity(R.rules_from_tree(m), m, d[["age"]], engines=["bogus"])
+
+
+@case("F31", "fidelity", "check_fidelity with X missing a rule column", "answer")
+def _(tmp):
+    d = customers(800)
+    m = _tree_fit(d[["age", "education"]], d["wm_buyer"], class_weight="balanced")
+    rs = R.rules_from_tree(m)
+    try:
+        rep = R.check_fidelity(rs, m, d[["age"]])
+    except BankmlError as exc:
+        return f"refused: {_short(exc, 100)}"
+    if rep.ok:
+        raise Wrong("check_fidelity passed on a table without the rules' education column")
+    return "not ok"
+
+
+@case("R21", "rules", "RuleSet(default outside classes) built in code", "error", names=("default",),
+      raises="DataError")
+def _(tmp):
+    return R.RuleSet([R.Rule([R.Condition("age", ">", 55)], 1)], default=2, classes=(0, 1))
+
+
+@case("R22", "rules", "to_sql of a rule set on a hand-built column list, run on a table without "
+      "the column, in SQLite", "error", names=("no such column", "educaton"))
+def _(tmp):
+    # what a branch does with the published SQL: no gate there, so the SQL itself must fail
+    rs = R.RuleSet([R.Rule([R.Condition("educaton", "in", ["college"])], 1)], default=0,
+                   classes=(0, 1))
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE customers (customer_id, education)")
+    con.execute("INSERT INTO customers VALUES ('x', 'college')")
+    try:
+        return con.execute(R.to_sql(rs, "customers", "customer_id", dialect="sqlite")).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise bankml.errors.DataError(f"SQLite refused the query: {exc}") from None
+
+
+@case("M09", "persistence", "load_model on a file that is not a joblib pickle (with its checksum)",
+      "error", names=("m.joblib",), raises="ModelFileError")
+def _(tmp):
+    p = tmp / "m.joblib"
+    p.write_text("definitely not a pickle\n")
+    (tmp / "m.joblib.sha256").write_text(hashlib.sha256(p.read_bytes()).hexdigest() + "  m.joblib\n")
+    return bankml.load_model(p)
+
+
+@case("T27", "tree", "predict with a dict where training saw text", "error", names=("education",),
+      raises="DataError")
+def _(tmp):
+    d = customers(300)
+    m = _tree_fit(d[["age", "education"]], d["wm_buyer"])
+    X = d[["age", "education"]].copy()
+    values = X["education"].astype(object).tolist()
+    values[4] = {"level": "college"}
+    X["education"] = pd.Series(values, index=X.index, dtype=object)
+    return m.predict(X)
+
+
 # ============================================================================================
 # Running and reporting
 # ============================================================================================
