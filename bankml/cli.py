@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
 
 from ._version import __version__
@@ -140,8 +142,19 @@ def _print_error(message: str) -> None:
     print(f"bankml: error: {message}", file=sys.stderr, flush=True)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so its cleanup runs as for Ctrl-C (the MLflow run
+    marked FAILED, staging removed); Python's default SIGTERM ends the process without it."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
 def error_message(exc: BaseException) -> str:
     """The one-line message for ``exc``: the user's words for errors a user can cause."""
+    if isinstance(exc, _Terminated):
+        return "terminated (SIGTERM)"
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
     if isinstance(exc, BankmlError):
@@ -170,6 +183,9 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return args.func(args)
     except BrokenPipeError:
@@ -182,6 +198,9 @@ def main(argv=None) -> int:
             traceback.print_exception(exc, file=sys.stderr)
         _print_error(error_message(exc))
         return EXIT_ERROR
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,6 +33,7 @@ __all__ = [
     "DataError",
     "NotFittedError",
     "ChecksumError",
+    "ModelFileError",
     "EngineNotAvailableError",
     "ResourceLimitError",
     "RuleExportError",
@@ -72,6 +73,11 @@ class DataError(BankmlError, ValueError):
 
 class ChecksumError(BankmlError):
     """A persisted file does not match its recorded checksum; it was not loaded."""
+
+
+class ModelFileError(BankmlError, OSError):
+    """A model file cannot be saved or loaded at the path given (missing, a folder, a file in
+    the way, not a model); the message names the path."""
 
 
 class EngineNotAvailableError(BankmlError, ImportError):

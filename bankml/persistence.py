@@ -17,7 +17,7 @@ from pathlib import Path
 import joblib
 
 from ._version import __version__
-from .errors import ChecksumError, PublishError
+from .errors import ChecksumError, ModelFileError, PublishError
 
 __all__ = ["save_model", "load_model", "move_model", "sha256_file", "model_card",
            "check_output_dir"]
@@ -143,8 +143,13 @@ def save_model(model, path, card=None) -> dict:
     ['m.joblib', 'm.joblib.sha256', 'm.md']
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda fh: joblib.dump(model, fh))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, lambda fh: joblib.dump(model, fh))
+    except OSError as exc:
+        # e.g. a file where a folder of the path should be: name the path, not errno's words
+        raise ModelFileError(f"cannot save a model to {path}: {exc.strerror or exc}"
+                             + (f" ({exc.filename})" if exc.filename else "")) from None
     digest = sha256_file(path)
     # sha256sum's format, so `sha256sum -c` can check the file by hand too.
     line = f"{digest}  {path.name}\n".encode()
@@ -190,8 +195,9 @@ def load_model(path):
     ChecksumError
         If the sidecar is missing or malformed, or the file's SHA-256 differs. The file is
         never unpickled in that case.
-    FileNotFoundError
-        If the model file does not exist.
+    ModelFileError
+        If there is no file at ``path`` (nothing, or a folder), or its bytes, checksum and
+        all, are not a model (e.g. truncated before the checksum was recomputed).
 
     Examples
     --------
@@ -207,7 +213,8 @@ def load_model(path):
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
+        what = "a folder" if path.is_dir() else "nothing"
+        raise ModelFileError(f"no model file at {path}: there is {what} there")
     side = _checksum_path(path)
     if not side.is_file():
         raise ChecksumError(f"refusing to load {path}: its checksum file {side.name} is missing")
@@ -222,7 +229,12 @@ def load_model(path):
         raise ChecksumError(f"refusing to load {path}: the file does not match its recorded "
                             f"SHA-256 (expected {expected[:12]}..., got {actual[:12]}...); "
                             "it may be corrupt or tampered with")
-    return joblib.load(io.BytesIO(data))
+    try:
+        return joblib.load(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 -- whatever unpickling raises, the file is the cause
+        # the checksum only proves the file is the one recorded, not that a model was recorded
+        raise ModelFileError(f"cannot load {path}: it is not a readable model "
+                             f"({type(exc).__name__}: {str(exc)[:120]})") from exc
 
 
 def _md_table(rows: list[dict]) -> str:

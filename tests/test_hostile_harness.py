@@ -95,6 +95,24 @@ def test_sklearn_value_error_counts_only_for_estimator_parameters(hostile):
     assert hostile.run_case(_case(hostile, fn, names=("max_depth",))).outcome == hostile.RAW
 
 
+def test_invalid_parameter_error_is_clear_without_sklearn_ok(hostile):
+    # errors.py: a bad setting of a function (lang="fr", k=0) raises InvalidParameterError,
+    # which is not a BankmlError; the harness must count it as the right, clear error
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    def fn(tmp):
+        raise InvalidParameterError("lang must be 'zh' or 'en', got 'fr'")
+    assert hostile.run_case(_case(hostile, fn, names=("fr",))).outcome == hostile.CLEAR
+
+
+def test_a_clear_error_of_another_class_than_the_rule_says_is_unclear(hostile):
+    def fn(tmp):
+        raise DataError("to_sql: dialect must be one of ['ansi'], got 'oracle'")
+    r = hostile.run_case(_case(hostile, fn, names=("oracle",), raises="InvalidParameterError"))
+    assert r.outcome == hostile.UNCLEAR
+    assert "errors.py says InvalidParameterError" in r.detail
+
+
 def test_a_case_over_its_time_limit_is_a_hang(hostile):
     def fn(tmp):
         time.sleep(5)

@@ -8,7 +8,7 @@ import pytest
 from sklearn.tree import DecisionTreeClassifier
 
 from bankml import persistence
-from bankml.errors import ChecksumError
+from bankml.errors import BankmlError, ChecksumError, ModelFileError
 from bankml.persistence import load_model, model_card, save_model, sha256_file
 
 
@@ -60,8 +60,31 @@ def test_refuses_unverified_file_without_unpickling(tmp_path, fitted, damage, no
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    # hostile M04/M05: a bankml error naming the path (was a bare FileNotFoundError)
+    with pytest.raises(ModelFileError, match="none.joblib: there is nothing there"):
         load_model(tmp_path / "none.joblib")
+    (tmp_path / "models").mkdir()
+    with pytest.raises(ModelFileError, match="models: there is a folder there"):
+        load_model(tmp_path / "models")
+
+
+def test_truncated_file_with_recomputed_checksum_is_a_clear_error(tmp_path):
+    # hostile M03: the checksum matches (recomputed) but the bytes are no model: EOFError before
+    path = tmp_path / "m.joblib"
+    save_model({"w": list(range(100))}, path)
+    path.write_bytes(path.read_bytes()[:20])
+    (tmp_path / "m.joblib.sha256").write_text(sha256_file(path) + "  m.joblib\n")
+    with pytest.raises(ModelFileError, match=r"m\.joblib: it is not a readable model"):
+        load_model(path)
+
+
+def test_save_into_a_path_through_a_file_names_the_path(tmp_path):
+    # hostile M06: a file where a folder should be was a bare FileExistsError
+    (tmp_path / "blocker").write_text("x")
+    with pytest.raises(ModelFileError, match="blocker") as info:
+        save_model([1], tmp_path / "blocker" / "m.joblib")
+    assert isinstance(info.value, (BankmlError, OSError))
+    assert (tmp_path / "blocker").read_text() == "x"
 
 
 def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, fitted, monkeypatch):

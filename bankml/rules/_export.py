@@ -447,7 +447,7 @@ def _parse_condition(d, path) -> Condition:
     if op in NUMERIC_OPS:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 isinstance(value, float) and math.isnan(value)):
-            raise _bad(f"{path}.value", f"a number (operator {op!r})", value)
+            raise _bad(f"{path}.value", f"a number (column {feature!r}, operator {op!r})", value)
     elif op in SET_OPS:
         if not isinstance(value, list):
             raise _bad(f"{path}.value", f"a list of values (operator {op!r})", value)
@@ -627,9 +627,12 @@ def _check_sql_types(ruleset: RuleSet) -> None:
 class _Sql:
     def __init__(self, dialect):
         if dialect not in SQL_DIALECTS:
-            raise RuleExportError(f"to_sql: dialect must be one of {sorted(SQL_DIALECTS)}, "
-                                  f"got {dialect!r}")
+            # a setting, not the rules: errors.py's rule makes it an InvalidParameterError
+            from ..errors import InvalidParameterError
+            raise InvalidParameterError(f"to_sql: dialect must be one of {sorted(SQL_DIALECTS)}, "
+                                        f"got {dialect!r}")
         self.q, self.escape = SQL_DIALECTS[dialect]
+        self.table = None
 
     def ident(self, name, what="identifier") -> str:
         if not isinstance(name, str) or not name:
@@ -671,6 +674,10 @@ class _Sql:
 
     def condition(self, c: Condition) -> str:
         col = self.ident(c.feature, "column name")
+        if self.table:
+            # qualified: SQLite reads a bare "name" that is no column as the text 'name' and
+            # answers; "table"."name" is an error there too, as in every other engine
+            col = f"{self.table}.{col}"
         miss = c.includes_missing
         if c.op in NUMERIC_OPS:
             t = c.value
@@ -745,6 +752,7 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
     parts = [table] if isinstance(table, str) else list(table) if isinstance(
         table, (list, tuple)) else [table]
     tbl = ".".join(s.ident(p, "table name") for p in parts)
+    s.table = tbl
     idc = s.ident(id_column, "id_column")
     rid = s.ident("rule_id")
     default = s.literal(ruleset.default)
@@ -803,8 +811,9 @@ def to_python(ruleset: RuleSet, function_name="predict") -> str:
     check_ruleset(ruleset, "to_python")
     if not isinstance(function_name, str) or not function_name.isidentifier() or \
             keyword.iskeyword(function_name):
-        raise RuleExportError(f"to_python: function_name must be a Python identifier, "
-                              f"got {function_name!r}")
+        from ..errors import InvalidParameterError   # a setting, as dialect= of to_sql
+        raise InvalidParameterError(f"to_python: function_name must be a Python identifier, "
+                                    f"got {function_name!r}")
     feats = ruleset.features
     var = {f: str(i) for i, f in enumerate(feats)}
     numeric = {c.feature for r in ruleset.rules for c in r.conditions if c.op in NUMERIC_OPS}

@@ -177,6 +177,12 @@ def _sql_rows(rows, n):
 
 
 def _engine_sqlite(ruleset, X):
+    # SQLite reads a double-quoted name that is no column as a string literal ("educaton"
+    # = 'educaton'), so a rule on a missing column would run and answer; refuse it here
+    missing = [f for f in ruleset.features if f not in set(map(str, X.columns))]
+    if missing:
+        raise DataError(f"no such column(s) in the table: {missing[:5]} (SQLite would read "
+                        "a double-quoted missing column as text and still answer)")
     idc = _id_column(X)
     names = [idc, *map(str, X.columns)]
     q = lambda n: '"' + n.replace('"', '""') + '"'  # noqa: E731
@@ -285,8 +291,9 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
     engines = tuple(engines)
     unknown = [e for e in engines if e not in _RUN]
     if unknown or not engines:
-        raise ValueError(f"engines must be a non-empty selection of {list(ENGINES)}, "
-                         f"got {list(engines)}")
+        from ..errors import InvalidParameterError   # a setting (errors.py's rule)
+        raise InvalidParameterError(f"engines must be a non-empty selection of {list(ENGINES)}, "
+                                    f"got {list(engines)}")
     if not isinstance(X, pd.DataFrame):
         raise DataError(f"check_fidelity needs the raw columns as a pandas DataFrame, got "
                         f"{type(X).__name__}")

@@ -330,6 +330,16 @@ class RuleSet:
         self.default = _check_prediction(self.default, "RuleSet.default")
         if self.classes is not None:
             self.classes = tuple(_check_prediction(c, "RuleSet.classes") for c in self.classes)
+            # a hand-edited prediction outside the model's classes would be exported as is:
+            # a branch would act on a class the model never predicts
+            odd = [(f"rule {r.rule_id}", r.prediction) for r in rules
+                   if r.prediction is not None and r.prediction not in self.classes]
+            if self.default is not None and self.default not in self.classes:
+                odd.append(("the default", self.default))
+            if odd:
+                raise DataError(f"RuleSet: {odd[0][0]} predicts {odd[0][1]!r}, which is not among "
+                                f"the classes {list(self.classes)!r}"
+                                + (f" ({len(odd)} predictions in all)" if len(odd) > 1 else ""))
         if self.label_column is not None and not isinstance(self.label_column, str):
             raise DataError(f"RuleSet.label_column must be text or None, got {self.label_column!r}")
         if self.feature_names is not None:

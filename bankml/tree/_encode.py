@@ -8,6 +8,7 @@ on the original scale decides every row exactly as in training.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,12 @@ def check_one_kind(col, name) -> None:
     if pd.api.types.infer_dtype(values, skipna=True) in _ONE_KIND:
         return
     kinds = np.array([_value_kind(v) for v in values], dtype=object)
+    # a dict or list cell cannot be a category at all (no hash: factorize fails inside pandas)
+    odd = np.flatnonzero([not isinstance(v, Hashable) for v in values])
+    if len(odd):
+        where = f"rows {odd[:5].tolist()}" if positions else "categories"
+        raise DataError(f"column {name!r}: {where} hold {kinds[odd[0]]} values, which cannot be "
+                        "categories; a category is text, a number or a bool")
     found = list(dict.fromkeys(k for k in kinds if k is not None))
     if len(found) < 2:
         return

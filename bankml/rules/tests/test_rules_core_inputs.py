@@ -20,7 +20,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
 import bankml.rules as rules_pkg
-from bankml.errors import DataError, RuleExportError
+from bankml.errors import DataError, InvalidParameterError, RuleExportError
 from bankml.labels import DEFAULT_LANG
 from bankml.rules import (Condition, Rule, RuleSet, from_json, rules_from_tree, simplify,
                           to_csv, to_frame, to_html, to_json, to_markdown, to_python, to_sql,
@@ -203,9 +203,12 @@ def _with(doc, **top):
     (_with(_doc(), provenance=json.loads("[" * 50 + "]" * 50)), "provenance must be an object"),
     (_with(_doc(), provenance={"a": json.loads("[" * 50 + "]" * 50)}), "nested deeper"),
     (_with(_doc(), rules=[_doc()["rules"][0], _doc()["rules"][0]]), "rule_id values must be unique"),
-    # hostile R06: a prediction edited to a class the model does not have is refused, not used
+    # hostile R02: a text threshold names the column too, not only the JSON path
+    (json.dumps(_doc(cond_value="NaN")), r"conditions\[0\]\.value must be a number \(column 'age'"),
+    # hostile R06: a prediction outside the classes was accepted and exported as is
     (_with(_doc(prediction=7), classes=[0, 1]), r"rules\[0\]\.prediction must be one of the "
                                                  r"classes \[0, 1\], got 7"),
+    (_with(_doc(), classes=[0, 1], default=2), r"the default predicts 2"),
 ])
 def test_hand_edited_json_is_refused_naming_the_path(text, where):
     with pytest.raises(DataError, match=where):
@@ -431,7 +434,7 @@ def test_bad_arguments_to_exporters_are_clear_errors():
         to_sql(rs, "t", None)
     with pytest.raises(RuleExportError, match="table name"):
         to_sql(rs, 5, "id")
-    with pytest.raises(RuleExportError, match="function_name"):
+    with pytest.raises(InvalidParameterError, match="function_name"):   # hostile R13
         to_python(rs, "class")
     with pytest.raises(ValueError, match="lang"):
         to_markdown(rs, lang="fr")

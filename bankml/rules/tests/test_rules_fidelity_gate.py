@@ -138,6 +138,16 @@ def test_engine_failure_counts_every_row(fitted):
         report.raise_for_mismatch()
 
 
+def test_sqlite_engine_fails_on_a_rule_column_missing_from_the_table():
+    # hostile F24: SQLite reads "cty" (no such column) as the text 'cty'; the rule then runs
+    # and may even agree with the model, so the gate must refuse, not count rows
+    X = pd.DataFrame({"city": ["a", "b", "a", "b"], "x": [1.0, 2.0, 3.0, 4.0]})
+    typo = RuleSet([Rule([Condition("cty", "in", ["zzz"])], 1)], default=0)
+    report = check_fidelity(typo, _Fixed(np.zeros(4, dtype=int)), X, engines=("sqlite",))
+    assert not report.ok and report.mismatches["sqlite"] == 4
+    assert "cty" in report.errors["sqlite"]
+
+
 class _Fixed:
     def __init__(self, pred):
         self.pred = pred

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from bankml.errors import DataError, NotFittedError, RuleExportError, SchemaError
+from bankml.errors import (DataError, InvalidParameterError, NotFittedError, RuleExportError,
+                           SchemaError)
 from bankml.labels import Labels
 from bankml.rules import (Condition, Rule, RuleSet, evaluate, from_json, generalize,
                           rules_from_association, rules_from_tree, simplify, to_csv, to_frame,
@@ -326,7 +327,17 @@ def test_sql_dialects_quote_identifiers_and_escape_strings():
     spark = to_sql(rs, "t", "id", dialect="spark")
     assert "`we\"ird``col` IN ('back\\\\slash', 'it\\'s')" in spark
     assert "FROM `t`" in spark
-    with pytest.raises(RuleExportError, match="dialect"):
+    # hostile R22: a column the table lacks is an error in SQLite too (a bare double-quoted
+    # name there would be read as a text literal and the query would answer)
+    typo = RuleSet([Rule([Condition("cty", "in", ["x"])], 1)], default=0)
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (id, city)")
+    con.execute("INSERT INTO t VALUES (1, 'x')")
+    for dialect in ("ansi", "sqlite"):
+        with pytest.raises(sqlite3.OperationalError, match="no such column"):
+            con.execute(to_sql(typo, "t", "id", dialect=dialect)).fetchall()
+    # a bad setting is scikit-learn's InvalidParameterError (errors.py; hostile R18)
+    with pytest.raises(InvalidParameterError, match="dialect"):
         to_sql(rs, "t", "id", dialect="oracle")
     con = sqlite3.connect(":memory:")
     con.execute('CREATE TABLE t (id, "we""ird`col")')

@@ -40,6 +40,19 @@ def test_refused_at_predict_with_positions():
         model.predict(_frame(["1", "2", 1, "2"]))
 
 
+@pytest.mark.parametrize("cell", [{"a": 1}, [1, 2]])
+def test_unhashable_cells_refused_with_positions(cell):
+    # hostile T18: a column of dicts (or lists) ended in pandas' "unhashable type" TypeError
+    X = _frame(["a", "b", cell, "a"])
+    X.index = ["C3", "C2", "C1", "C0"]
+    with pytest.raises(DataError, match=r"'code': rows \[2\] hold (dict|list) values") as err:
+        InfoGainTreeClassifier().fit(X, [0, 1, 0, 1])
+    assert "C1" not in str(err.value)
+    model = InfoGainTreeClassifier().fit(_frame(["a", "b", "a", "b"]), [0, 1, 0, 1])
+    with pytest.raises(DataError, match=r"rows \[0\] hold"):
+        model.predict(_frame([cell, "b", "a", "b"]))
+
+
 def test_categorical_dtype_with_mixed_categories_refused():
     X = pd.DataFrame({"code": pd.Categorical([1, "1", 2, "2"]), "x": [0.0, 1.0, 2.0, 3.0]})
     with pytest.raises(DataError, match="'code' mixes"):
