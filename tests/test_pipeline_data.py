@@ -94,8 +94,10 @@ def test_too_few_buyers_to_stratify(cfg, buyers, needed):
     df = make_customers(500, seed=5)
     df["wm_buyer"] = 0
     df.loc[: buyers - 1, "wm_buyer"] = 1 if buyers else 0
-    with pytest.raises(DataError, match=needed):
+    with pytest.raises(DataError, match=needed) as err:
         pipeline.load_data(cfg, df)
+    # the class reads as the user wrote it (1), not as a NumPy repr (np.int64(1))
+    assert "np." not in str(err.value)
     with pytest.raises(DataError, match=needed):
         pipeline.split_customers(df, cfg)
 

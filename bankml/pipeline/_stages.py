@@ -91,11 +91,11 @@ def _check_classes(label: pd.Series, test_size: float) -> None:
     """Refuse a label a stratified train/test split (and a propensity model) cannot use."""
     counts = label.value_counts()
     if len(counts) < 2:
-        raise DataError(f"column {LABEL!r} holds a single class ({counts.index[0]!r} in all "
+        raise DataError(f"column {LABEL!r} holds a single class ({_plain(counts.index[0])!r} in all "
                         f"{len(label):,} rows); a propensity model needs buyers and non-buyers")
     # a stratified split puts at least one of each class on each side
     if counts.min() < 2:
-        rare = counts.idxmin()
+        rare = _plain(counts.idxmin())
         raise DataError(f"column {LABEL!r} has {counts.min()} row(s) of class {rare!r}; a "
                         "train/test split stratified by the label needs at least 2 of each class")
     n_test = int(np.ceil(test_size * len(label)))
@@ -137,6 +137,11 @@ class Split:
 
     def __iter__(self):
         return iter((self.train, self.test))
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds, so a message reads 1, not np.int64(1)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def split_customers(df: pd.DataFrame, cfg: dict) -> Split:
