@@ -84,18 +84,28 @@ def _plot_stars(stars: pd.Series, y, path: Path, lang: str = "en") -> Path:
 
 
 def _plot_tree(model, path: Path, lang: str = "en") -> Path:
+    """The top 3 levels as a PNG (a whole depth-5 multiway tree is unreadable at any size),
+    and the whole tree as ``tree_zh.html`` / ``tree_en.html`` beside it (both languages,
+    whatever ``lang``: the reports folder, plots included, is logged to MLflow)."""
     import matplotlib.pyplot as plt
 
-    from ..tree import plot_tree
+    from ..tree import export_html, plot_tree
+    from ..tree._plot import _visible_slots
 
     tree = model[-1]
-    leaves, depth = tree.get_n_leaves(), tree.get_depth()
-    # wide enough that leaf boxes do not overlap
-    fig, ax = plt.subplots(figsize=(max(14.0, 1.7 * leaves), max(6.0, 1.6 * (depth + 1))))
-    plot_tree(tree, ax=ax, lang=lang)
+    depth = min(tree.get_depth(), _PNG_DEPTH)
+    slots = _visible_slots(tree.tree_, depth)
+    # 1.7 in a box keeps boxes apart; capped so the PNG stays <= 2400 x 1000 px at dpi 100
+    fig, ax = plt.subplots(figsize=(min(max(10.0, 1.7 * slots), 24.0), min(max(5.0, 2.2 * (depth + 1)), 10.0)))
+    plot_tree(tree, ax=ax, lang=lang, max_depth=depth, fontsize=9)
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    for lg in ("zh", "en"):   # the pipeline, so conditions read on band labels of raw columns
+        path.with_name(f"tree_{lg}.html").write_text(export_html(model, lang=lg), encoding="utf-8")
     return path
+
+
+_PNG_DEPTH = 2   # root + 2 levels: the "top 3 levels"
 
 
 def _plot_segments(seg, path: Path, lang: str = "en") -> Path:
