@@ -32,11 +32,12 @@ def _model_parts(model):
     steps = getattr(model, "steps", None)
     if steps is None:
         return model, None
-    return model[-1], model[:-1]
+    # a one-step Pipeline has nothing in front (and an empty Pipeline cannot transform)
+    return model[-1], (model[:-1] if len(steps) > 1 else None)
 
 
 def export_html(model, *, lang="en", target=None, X=None, y=None, customer=None, decimals=2,
-                open_depth=2):
+                open_depth=2, label_column=None):
     """Render a fitted tree as one self-contained HTML page with collapsible nodes.
 
     Parameters
@@ -62,6 +63,9 @@ def export_html(model, *, lang="en", target=None, X=None, y=None, customer=None,
         Decimals of numeric thresholds.
     open_depth : int, default 2
         Nodes shallower than this start opened.
+    label_column : str, optional
+        Name of the target column (e.g. ``"wm_buyer"``): a leaf's class is then written
+        with its label from ``configs/labels.yaml``; None writes the class as it is.
 
     Returns
     -------
@@ -127,6 +131,10 @@ def export_html(model, *, lang="en", target=None, X=None, y=None, customer=None,
         on_path = set(tree.decision_path(to_tree(customer)).indices.tolist())
 
     fname, fvalue, words = _namer(tree, lang)
+    from ..labels import value_label
+
+    def cls_name(c):
+        return c if label_column is None else value_label(label_column, c, lang)
     root_rate = buyers[0] / n[0] if n[0] > 0 else np.nan
     esc = html.escape
     w_cust, w_rate, w_lift = (term(f"tree_html_{w}", lang) for w in ("customers", "buyer_rate", "lift"))
@@ -146,7 +154,7 @@ def export_html(model, *, lang="en", target=None, X=None, y=None, customer=None,
         mark = " path" if node in on_path else ""
         head = f'<span class="cond">{esc(cond)}</span>{stats(node)}'
         if t.is_leaf(node):
-            pred = esc(f"{words['class']}: {tree.classes_[t.leaf_class_index(node)]}")
+            pred = esc(f"{words['class']}: {cls_name(tree.classes_[t.leaf_class_index(node)])}")
             out.append(f'<div class="leaf{mark}" data-node="{node}">{head}'
                        f'<span class="pred">→ {pred}</span></div>')
             return

@@ -140,6 +140,17 @@ def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None, max_depth=No
         return _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words, max_depth)
 
 
+def _wrap(text, width=24, lines=3):
+    """A long value set on an edge, wrapped and cut so it does not run over its neighbours."""
+    import textwrap
+
+    parts = textwrap.wrap(text, width) or [text]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 3] + "..."
+    return "\n".join(parts)
+
+
 def _visible_slots(t, max_depth):
     """Leaf slots of the drawing: leaves, and nodes cut off at ``max_depth``."""
     return int(((t.feature < 0) & (t.depth <= max_depth)).sum() + ((t.feature >= 0) & (t.depth == max_depth)).sum())
@@ -194,7 +205,8 @@ def _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words, max_depth=No
                 ax.plot([x, cx], [y, cy], color="0.6", lw=0.8, zorder=0)
                 cond = _branch_text(model, node, br, decimals, fname, fvalue, words)
                 cond = cond.split(" ", 1)[1] if " " in cond else cond
-                ax.text((x + cx) / 2, (y + cy) / 2, cond, fontsize=fontsize - 1, ha="center",
+                cond = _wrap(cond)   # near the child: edges fan out, so labels do not collide
+                ax.text(x + 0.7 * (cx - x), y + 0.7 * (cy - y), cond, fontsize=fontsize - 1, ha="center",
                         va="center", color="0.25")
         ax.text(x, y, f"{label}\nn={t.n_node_samples[node]}", fontsize=fontsize, ha="center",
                 va="center", bbox=box)

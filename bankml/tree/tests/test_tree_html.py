@@ -73,6 +73,8 @@ def test_zh_and_en_labels(fitted):
     assert "all customers" in en and "WM buyer rate" in en and "deposit balance" in en
     assert not re.search("[\u4e00-\u9fff]", en)
     assert "专业人士" in zh and "professional" in en   # coded values translated
+    assert "类别: 理财客户" in export_html(model, lang="zh", label_column="wm_buyer")
+    assert "class: WM buyer" in export_html(model, lang="en", label_column="wm_buyer")
     with pytest.raises(InvalidParameterError, match="lang"):
         export_html(model, lang="fr")
 
@@ -94,7 +96,7 @@ def test_customers_rate_and_lift_per_node(fitted):
     Xn, yn = _data(300, seed=5)
     page_n = export_html(model, X=Xn, y=yn)
     assert f"customers 300 · WM buyer rate {yn.mean():.1%}" in page_n
-    assert "the given data" in page_n
+    assert "Customers and rates: the customers given (unweighted)" in page_n
 
 
 def test_weighted_tree_needs_rows_not_weighted_counts():
@@ -139,6 +141,10 @@ def test_pipeline_with_binner_writes_band_labels_and_routes_raw_rows():
     assert sorted(_nodes(page)) == list(range(tree.tree_.node_count))
     if 2 in set(tree.tree_.feature):   # age used: its conditions read on the band labels
         assert re.search(r"age (not )?in \{[^}]*(&lt;=30|30-55|&gt;55)", page)
+    # a one-step Pipeline has nothing in front to transform with
+    one = Pipeline([("tree", InfoGainTreeClassifier(max_depth=2))]).fit(X, y)
+    assert _nodes(export_html(one, customer=X.iloc[[3]]), cls="path") == sorted(
+        one[-1].decision_path(X.iloc[[3]]).indices.tolist())
 
 
 def test_plot_tree_max_depth_draws_only_the_top_levels(fitted):
@@ -195,3 +201,29 @@ def test_page_renders_in_headless_chromium(fitted, tmp_path):
     assert img.shape[:2] == (800, 1000)
     # the path highlight (#fff3c4) is painted: the page rendered its CSS, not a blank page
     assert (np.abs(img.astype(int) - [0xff, 0xf3, 0xc4]).sum(axis=2) < 12).sum() > 1000
+
+
+def test_run_logs_both_html_trees_to_mlflow(tmp_path, monkeypatch):
+    # issue 17.1: the HTML tree is written beside tree.png and logged with the reports folder
+    from mlflow import MlflowClient
+    from PIL import Image
+
+    from bankml.pipeline import run
+
+    monkeypatch.chdir(tmp_path)
+    store = "sqlite:///" + str(tmp_path / "mlflow.db")
+    cfg = {"data": {"synthetic": {"n": 1500, "seed": 4}},
+           "segments": {"enabled": False}, "association": {"enabled": False},
+           "outliers": {"enabled": False}, "output": {"progress": False, "plots": True},
+           "mlflow": {"experiment": "t", "registered_model": "t-model"}}
+    result = run(cfg, tracking_uri=store, verbose=False)
+    logged = {a.path for a in MlflowClient(store).list_artifacts(result.run_id, "reports/plots")}
+    assert {"reports/plots/tree.png", "reports/plots/tree_zh.html",
+            "reports/plots/tree_en.html"} <= logged
+    plots = tmp_path / "outputs" / "plots"
+    assert Image.open(plots / "tree.png").size[0] <= 2400
+    zh = (plots / "tree_zh.html").read_text(encoding="utf-8")
+    assert "全部客户" in zh and ("类别: 理财客户" in zh or "类别: 非理财客户" in zh)
+    # counted on the run's customers (the default tree is class-weighted)
+    assert "客户数 1,500 · " in zh and "所给客户（不加权）" in zh
+    assert sorted(_nodes(zh)) == list(range(result.model[-1].tree_.node_count))
