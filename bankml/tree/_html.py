@@ -56,7 +56,7 @@ def export_html(model, *, lang="en", target=None, X=None, y=None, customer=None,
         training counts stored in the tree are used; a tree trained with weights
         (``class_weight`` or ``sample_weight``) then needs ``X`` and ``y``, since its
         stored class counts are weighted and would give a wrong buyer rate.
-    customer : one-row DataFrame, optional
+    customer : one-row DataFrame, Series or 1-d array, optional
         Its path from the root to its leaf is highlighted (and opened). Only the node
         marks are written, never the row's values or index.
     decimals : int, default 2
@@ -124,8 +124,11 @@ def export_html(model, *, lang="en", target=None, X=None, y=None, customer=None,
 
     on_path = set()
     if customer is not None:
-        if getattr(customer, "ndim", 2) == 1:   # a Series: one row
-            customer = customer.to_frame().T.infer_objects()   # .T makes every column object
+        if getattr(customer, "ndim", 2) == 1:   # a Series or 1-d array: one row
+            if hasattr(customer, "to_frame"):
+                customer = customer.to_frame().T.infer_objects()   # .T makes every column object
+            else:
+                customer = np.asarray(customer).reshape(1, -1)
         if len(customer) != 1:
             raise InvalidParameterError(f"customer must be one row, got {len(customer)} rows")
         on_path = set(tree.decision_path(to_tree(customer)).indices.tolist())

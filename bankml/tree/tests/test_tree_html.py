@@ -145,6 +145,11 @@ def test_pipeline_with_binner_writes_band_labels_and_routes_raw_rows():
     one = Pipeline([("tree", InfoGainTreeClassifier(max_depth=2))]).fit(X, y)
     assert _nodes(export_html(one, customer=X.iloc[[3]]), cls="path") == sorted(
         one[-1].decision_path(X.iloc[[3]]).indices.tolist())
+    # a plain array model and a 1-d array row
+    Xa = X[["deposit", "age"]].to_numpy()
+    arr = InfoGainTreeClassifier(max_depth=3).fit(Xa, y)
+    assert _nodes(export_html(arr, customer=Xa[9]), cls="path") == sorted(
+        arr.decision_path(Xa[[9]]).indices.tolist())
 
 
 def test_plot_tree_max_depth_draws_only_the_top_levels(fitted):
