@@ -34,7 +34,7 @@ def make_plots(curves: dict, df: pd.DataFrame, model, stars=None, segments=None,
         if stars is not None:
             made.append(_plot_stars(stars["contribution_star"], df[LABEL],
                                     out_dir / "star_distribution.png", lang))
-    made.append(_plot_tree(model, out_dir / "tree.png", lang))
+    made.append(_plot_tree(model, out_dir / "tree.png", lang, df))
     if segments is not None:
         made.append(_plot_segments(segments.segmenter, out_dir / "segment_profiles.png", lang))
     return Plots(tuple(made))
@@ -83,19 +83,42 @@ def _plot_stars(stars: pd.Series, y, path: Path, lang: str = "en") -> Path:
     return path
 
 
-def _plot_tree(model, path: Path, lang: str = "en") -> Path:
+def _plot_tree(model, path: Path, lang: str = "en", df: pd.DataFrame | None = None) -> Path:
+    """The top 3 levels as a PNG (a whole depth-5 multiway tree is unreadable at any size),
+    and the whole tree as ``tree_zh.html`` / ``tree_en.html`` beside it (both languages,
+    whatever ``lang``: the reports folder, plots included, is logged to MLflow).
+
+    The HTML counts customers and buyers on ``df`` (the run's customers), not on the
+    tree's stored counts, which are weighted when the tree has a ``class_weight``."""
     import matplotlib.pyplot as plt
 
-    from ..tree import plot_tree
+    from ..tree import export_html, plot_tree
+    from ..tree._plot import _visible_slots
 
     tree = model[-1]
-    leaves, depth = tree.get_n_leaves(), tree.get_depth()
-    # wide enough that leaf boxes do not overlap
-    fig, ax = plt.subplots(figsize=(max(14.0, 1.7 * leaves), max(6.0, 1.6 * (depth + 1))))
-    plot_tree(tree, ax=ax, lang=lang)
+    # fewer levels when a multiway level would not fit: boxes of 1.7 in, at most 24 in wide
+    depth = min(tree.get_depth(), _PNG_DEPTH)
+    while depth > 1 and _visible_slots(tree.tree_, depth) > _PNG_SLOTS:
+        depth -= 1
+    slots = _visible_slots(tree.tree_, depth)
+    # 1.7 in a box keeps boxes apart; capped so the PNG stays <= 2400 x 1000 px at dpi 100
+    fig, ax = plt.subplots(figsize=(min(max(10.0, 1.7 * slots), 24.0), min(max(5.0, 2.2 * (depth + 1)), 10.0)))
+    plot_tree(tree, ax=ax, lang=lang, max_depth=depth, fontsize=9)
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    try:
+        cols = list(model.feature_names_in_)
+    except AttributeError:   # a "passthrough" first step knows no names: the tree's are the raw ones
+        cols = list(tree.feature_names_in_)
+    rows = {} if df is None else {"X": df[cols], "y": df[LABEL]}
+    for lg in ("zh", "en"):   # the pipeline, so conditions read on band labels of raw columns
+        page = export_html(model, lang=lg, label_column=LABEL, **rows)
+        path.with_name(f"tree_{lg}.html").write_text(page, encoding="utf-8")
     return path
+
+
+_PNG_DEPTH = 2   # root + 2 levels: the "top 3 levels"
+_PNG_SLOTS = 14  # boxes side by side that stay legible in 24 in
 
 
 def _plot_segments(seg, path: Path, lang: str = "en") -> Path:

@@ -102,7 +102,7 @@ def export_text(model, *, decimals=2, show_weights=False, lang=None):
     return "\n".join(lines)
 
 
-def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None):
+def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None, max_depth=None):
     """Draw a fitted tree with matplotlib: boxes for nodes, branch conditions on the edges.
 
     Parameters
@@ -113,10 +113,15 @@ def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None):
     decimals, fontsize : int
     lang : {"zh", "en"} or None
         As in :func:`export_text`.
+    max_depth : int, optional
+        Draw only the nodes down to this depth (root 0); a deeper subtree is one box
+        marked "..." with its row count. A deep multiway tree drawn whole is too wide to
+        read; :func:`bankml.tree.export_html` shows all of it.
 
     Returns
     -------
     matplotlib.axes.Axes
+        In a new figure (``ax`` None) of at most 24 x 12 inches.
 
     Examples
     --------
@@ -132,22 +137,51 @@ def plot_tree(model, ax=None, *, decimals=2, fontsize=8, lang=None):
 
     fname, fvalue, words = _namer(model, lang)
     with font_context(lang):  # Chinese labels need the bundled CJK font
-        return _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words)
+        return _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words, max_depth)
 
 
-def _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words):
+def _wrap(text, width=24, lines=3):
+    """A long value set on an edge, wrapped and cut so it does not run over its neighbours."""
+    import textwrap
+
+    parts = textwrap.wrap(text, width) or [text]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 3] + "..."
+    return "\n".join(parts)
+
+
+def _visible_slots(t, max_depth):
+    """Leaf slots of the drawing: leaves, and nodes cut off at ``max_depth``."""
+    return int(((t.feature < 0) & (t.depth <= max_depth)).sum() + ((t.feature >= 0) & (t.depth == max_depth)).sum())
+
+
+def _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words, max_depth=None):
     import matplotlib.pyplot as plt
 
+    from ..errors import InvalidParameterError
+
     t = model.tree_
+    if max_depth is None:
+        max_depth = t.max_depth
+    elif isinstance(max_depth, bool) or not isinstance(max_depth, (int, np.integer)) or max_depth < 0:
+        raise InvalidParameterError(f"max_depth must be an int >= 0 or None, got {max_depth!r}")
+    max_depth = min(int(max_depth), t.max_depth)
     if ax is None:
-        n_leaves = t.n_leaves
-        _, ax = plt.subplots(figsize=(min(4 + 1.6 * n_leaves, 60), 2 + 1.6 * (t.max_depth + 1)))
+        slots = _visible_slots(t, max_depth)
+        _, ax = plt.subplots(figsize=(min(4 + 1.6 * slots, 24), min(2 + 1.6 * (max_depth + 1), 12)))
+
+    def cut(node):   # drawn as a box, its subtree left out
+        return not t.is_leaf(node) and t.depth[node] >= max_depth
+
     # leaves get consecutive x slots; an internal node sits above the middle of its children
     xs = np.zeros(t.node_count)
     slot = [0]
+    shown = []
 
     def place(node):
-        if t.is_leaf(node):
+        shown.append(node)
+        if t.is_leaf(node) or cut(node):
             xs[node] = slot[0]
             slot[0] += 1
             return
@@ -158,10 +192,12 @@ def _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words):
 
     place(0)
     box = dict(boxstyle="round", fc="white", ec="0.4")
-    for node in range(t.node_count):
+    for node in sorted(shown):
         x, y = xs[node], -t.depth[node]
         if t.is_leaf(node):
             label = _leaf_text(model, node, True, words)
+        elif cut(node):
+            label = f"{fname(int(t.feature[node]))} ..."
         else:
             label = f"{fname(int(t.feature[node]))}\n{words['gain']} {t.gain[node]:.4f}"
             for br in t.branches(node):
@@ -169,11 +205,12 @@ def _draw_tree(model, ax, decimals, fontsize, fname, fvalue, words):
                 ax.plot([x, cx], [y, cy], color="0.6", lw=0.8, zorder=0)
                 cond = _branch_text(model, node, br, decimals, fname, fvalue, words)
                 cond = cond.split(" ", 1)[1] if " " in cond else cond
-                ax.text((x + cx) / 2, (y + cy) / 2, cond, fontsize=fontsize - 1, ha="center",
+                cond = _wrap(cond)   # near the child: edges fan out, so labels do not collide
+                ax.text(x + 0.7 * (cx - x), y + 0.7 * (cy - y), cond, fontsize=fontsize - 1, ha="center",
                         va="center", color="0.25")
         ax.text(x, y, f"{label}\nn={t.n_node_samples[node]}", fontsize=fontsize, ha="center",
                 va="center", bbox=box)
     ax.set_xlim(-0.8, max(slot[0] - 0.2, 0.8))
-    ax.set_ylim(-t.max_depth - 0.6, 0.6)
+    ax.set_ylim(-max_depth - 0.6, 0.6)
     ax.set_axis_off()
     return ax
