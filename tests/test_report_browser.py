@@ -128,7 +128,7 @@ def test_report_escapes_all_text(quickstart_run, tmp_path):
         "share_customers": [0.0, 0.5, 1.0], "share_positives": [0.0, 0.7, 1.0],
         "lift": [float("nan"), 1.4, 1.0]}})
     out = make_reports(ev, result.rules, df, data_source={"zh": evil, "en": evil},
-                       model_version=evil, out_dir=tmp_path)
+                       model_name=evil, run_id=evil, out_dir=tmp_path)
     for path in out.paths.values():
         page = path.read_text(encoding="utf-8")
         assert evil not in page

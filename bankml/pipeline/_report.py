@@ -68,20 +68,22 @@ class Report:
 
 
 def make_reports(evaluation, rules, df: pd.DataFrame, *, stars=None, segments=None,
-                 data_source: dict, model_version: str, out_dir: Path,
+                 data_source: dict, model_name: str, run_id: str, out_dir: Path,
                  top: int = 10) -> Report:
     """Write ``report_zh.html`` and ``report_en.html`` into ``out_dir``.
 
     ``evaluation`` is the stage's :class:`Evaluation`, ``rules`` its :class:`RulesResult`,
     ``stars`` the star table (None when that stage did not run), ``segments`` the
-    :class:`Segments` (or None), ``data_source`` the data's description per language.
+    :class:`Segments` (or None), ``data_source`` the data's description per language;
+    ``model_name`` and the MLflow ``run_id`` name the model version.
     Figures are drawn anew per language and embedded as base64 PNG, so each file stands
     alone (a mail attachment, MLflow's artifact viewer).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for lang in LANGS:
-        page = _page(evaluation, rules, df, stars, segments, data_source[lang], model_version,
+        version = text("report_model_run", lang, model=model_name, run_id=run_id)
+        page = _page(evaluation, rules, df, stars, segments, data_source[lang], version,
                      top, lang)
         path = out_dir / f"report_{lang}.html"
         path.write_text(page, encoding="utf-8")

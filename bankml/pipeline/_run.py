@@ -248,7 +248,7 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
     # the page for the people who decide, published and logged with the other reports
     st("report", make_reports, ev, rules, df, stars=stars, segments=segs,
        data_source={lg: data.describe(lg) for lg in LANGS},
-       model_version=f"{out['model_name']}, MLflow run {rt.run_id}", out_dir=staging.reports)
+       model_name=out["model_name"], run_id=rt.run_id, out_dir=staging.reports)
     model_file = st("save", _save, models.tree, data, split, ev, rules, cfg, staging,
                     _notes(st.records), optional=False)
     comparison = st("champion", _compare, models.tree, split, cfg, rt, optional=False,
