@@ -34,7 +34,9 @@ _CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
 # script error. It changes nothing a reader sees.
 _CHECK = """<script>
 var bankmlErrors = [];
-window.addEventListener("error", function (e) { bankmlErrors.push(String(e.message || e.type)); }, true);
+window.addEventListener("error", function (e) {
+  bankmlErrors.push(String(e.message || e.type));
+}, true);
 window.addEventListener("load", function () {
   var imgs = Array.prototype.slice.call(document.images);
   var bad = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length;

@@ -70,8 +70,8 @@ class _Runner:
 
 
 STAGE_NAMES = ("data", "stars", "split", "tree", "sklearn_tree", "star_baseline", "evaluate",
-               "rules", "fidelity", "association", "segments", "outliers", "plots", "report", "save",
-               "champion", "mlflow_log", "register", "publish")
+               "rules", "fidelity", "association", "segments", "outliers", "plots", "report",
+               "save", "champion", "mlflow_log", "register", "publish")
 
 
 def _fidelity_gate(rt, report) -> None:
