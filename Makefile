@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bankml-installed
 CONFIG ?= configs/wealth_propensity.yaml
 
-.PHONY: run test test-main test-pandas2 test-spark bench venv clean ui
+.PHONY: run test test-main test-pandas2 test-spark bench venv clean ui browser
 
 # Run pytest with the given interpreter; pytest exits 5 when it collected no test, and
 # that must fail, not pass silently.
@@ -40,8 +40,22 @@ test: test-main test-pandas2 test-spark
 # rather than skip them, so that under CI every skip is a real one.
 NO_SPARK := -m "not spark" --ignore-glob="*/test_spark*.py"
 
-test-main: $(STAMP)
+test-main: $(STAMP) browser
 	$(call pytest,$(BIN)/python,$(NO_SPARK))
+
+# The run report is tested in a real headless browser (tests/test_report_browser.py): install
+# Debian's chromium where it is missing and we are root; otherwise that test skips, saying
+# so, and under CI=true such a skip is a failure.
+CHROMIUM ?= /usr/bin/chromium
+
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "make: $(CHROMIUM) not installed and cannot install it (not root or no apt-get)" >&2; \
+	  fi; \
+	fi
 
 # The same suite on pandas 2 (the main venv has pandas 3, whose default string dtype differs).
 VENV2  ?= .venv-pandas2
@@ -52,7 +66,7 @@ PANDAS2 := "pandas>=2.1,<3"
 $(STAMP2): setup.cfg pyproject.toml
 	$(call venv,$(VENV2),".[test]" $(PANDAS2))
 
-test-pandas2: $(STAMP2)
+test-pandas2: $(STAMP2) browser
 	$(call pytest,$(VENV2)/bin/python,$(NO_SPARK))
 
 # The Spark path (bankml.spark) against local Spark; its tests skip, saying so, without Java 17+.

@@ -25,7 +25,8 @@ OWNER = "owner.json"
 #: Everything a run publishes in the reports folder: a published set replaces all of these,
 #: so the folder never mixes files of two runs (an entry the new run lacks is removed).
 REPORT_ENTRIES = ("rules", "plots", "cross_sell_rules.csv", "cross_sell_rules_zh.csv",
-                  "cross_sell_rules_en.csv", "segments_en.csv", "segments_zh.csv")
+                  "cross_sell_rules_en.csv", "segments_en.csv", "segments_zh.csv",
+                  "report_zh.html", "report_en.html")
 
 
 def _alive(pid: int) -> bool:

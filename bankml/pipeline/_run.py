@@ -17,6 +17,7 @@ from ..schema import LABEL, STAR_INPUTS
 from . import _stages as S
 from ._plots import make_plots
 from ._publish import Published, Staging
+from ._report import make_reports
 from ._summary import PipelineResult, StageRecord, StageStatus, card_metrics, stage_table
 
 __all__ = ["run", "main"]
@@ -69,8 +70,8 @@ class _Runner:
 
 
 STAGE_NAMES = ("data", "stars", "split", "tree", "sklearn_tree", "star_baseline", "evaluate",
-               "rules", "fidelity", "association", "segments", "outliers", "plots", "save",
-               "champion", "mlflow_log", "register", "publish")
+               "rules", "fidelity", "association", "segments", "outliers", "plots", "report",
+               "save", "champion", "mlflow_log", "register", "publish")
 
 
 def _fidelity_gate(rt, report) -> None:
@@ -244,6 +245,10 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
               enabled=cfg["outliers"]["enabled"])
     plots = st("plots", make_plots, ev.curves, df, models.tree, stars, segs,
                out_dir=staging.reports / "plots", enabled=out["plots"])
+    # the page for the people who decide, published and logged with the other reports
+    st("report", make_reports, ev, rules, df, stars=stars, segments=segs,
+       data_source={lg: data.describe(lg) for lg in LANGS},
+       model_name=out["model_name"], run_id=rt.run_id, out_dir=staging.reports)
     model_file = st("save", _save, models.tree, data, split, ev, rules, cfg, staging,
                     _notes(st.records), optional=False)
     comparison = st("champion", _compare, models.tree, split, cfg, rt, optional=False,
