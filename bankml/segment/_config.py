@@ -33,6 +33,14 @@ def _pos_int(where, value, minimum=1):
     return value
 
 
+def _share(where, value):
+    # NaN fails every comparison, so "0 <= v <= 1" alone would let it through
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not (math.isfinite(value) and 0 <= value <= 1)):
+        raise ConfigError(f"{_FILE}: {where} must be a share between 0 and 1, got {short_repr(value)}")
+    return value
+
+
 def validate_config(data: dict) -> dict:
     """Check the parsed segment.yaml mapping; return it (raises ConfigError naming the key)."""
     for section in ("segmenter", "naming", "concept"):
@@ -50,6 +58,13 @@ def validate_config(data: dict) -> dict:
     _pos_int("segmenter.sample_size", seg.get("sample_size"), 3)
     _pos_int("segmenter.kprototypes_sample_size", seg.get("kprototypes_sample_size"), 3)
     _pos_int("segmenter.n_init", seg.get("n_init"))
+    for where, sec, key in (("segmenter.min_share", seg, "min_share"),
+                            ("segmenter.max_share", seg, "max_share"),
+                            ("naming.max_high_share", data["naming"], "max_high_share")):
+        _share(where, sec.get(key))
+    if not seg["min_share"] < seg["max_share"]:
+        raise ConfigError(f"{_FILE}: segmenter.min_share must be below segmenter.max_share, got "
+                          f"{short_repr(seg['min_share'])} and {short_repr(seg['max_share'])}")
     if not isinstance(seg.get("value_column"), str):
         raise ConfigError(f"{_FILE}: segmenter.value_column must be a column name")
 

@@ -38,6 +38,12 @@ def test_builtin_config_is_valid():
     (("naming", "min_smd"), float("nan"), "min_smd must be a finite"),
     (("concept", "bands"), {"age": [30, float("nan")]}, "concept.bands.age"),
     (("segmenter", "k_range"), [True, 5], "k_range"),
+    # issue 17: the useful-size shares are checked like every other value
+    (("segmenter", "max_share"), 1.5, "segmenter.max_share must be a share"),
+    (("segmenter", "min_share"), float("nan"), "segmenter.min_share must be a share"),
+    (("segmenter", "min_share"), 0.5, "min_share must be below segmenter.max_share"),
+    (("naming", "max_high_share"), "40%", "naming.max_high_share"),
+    (("naming", "max_high_share"), None, "naming.max_high_share"),
 ])
 def test_broken_values_are_named(path, value, message):
     with pytest.raises(ConfigError, match=message):

@@ -65,9 +65,11 @@ def test_profile_sizes_value_share_and_names():
     assert prof.loc[seg0, "value_share"] == pytest.approx(0.6)
     assert prof.loc[seg0, "smd_long_term_assets"] > 1
     assert prof.loc[seg0, "smd_tx_count_6m"] < -1
-    assert prof.loc[seg0, "name"] == "high balance, low activity"
+    # its long-term balance is high but its short-term one below everyone's median: "high
+    # balance" would contradict the profile (issue 17), so only the activity names it
+    assert prof.loc[seg0, "name"] == "low activity"
     zh = seg.profile(lang="zh")
-    assert zh.loc[seg0, "客群名称"] == "高余额低活跃"
+    assert zh.loc[seg0, "客群名称"] == "低活跃"
     # regression (issue 17): Chinese profiles kept English headings
     assert list(zh.columns[:5]) == ["客群名称", "客户数", "客户占比", "价值占比", "区分特征"]
     assert zh.index.name == "客群" and "标准化均值差：中长期资产" in zh.columns
@@ -86,10 +88,19 @@ def test_profile_without_value_has_nan_share():
     assert prof["value_share"].isna().all()
 
 
-def test_smd_matches_direct_computation():
+@pytest.mark.parametrize("scaling", ["log1p", "quantile"])
+def test_smd_matches_direct_computation(scaling):
+    from scipy.stats import rankdata
+
     df, _ = _planted()
-    seg = CustomerSegmenter(n_clusters=3).fit(df)
-    x = np.log1p(df["short_term_assets"].to_numpy())
+    seg = CustomerSegmenter(n_clusters=3, scaling=scaling).fit(df)
+    x = df["short_term_assets"].to_numpy()
+    if scaling == "log1p":
+        x = np.log1p(x)
+    else:
+        # the rank scale: monotone, and the profile is on the scale the clustering sees
+        x = seg.transformer_.transform(df[seg.features_].to_numpy(float))[:, 0]
+        assert (np.diff(x[np.argsort(rankdata(df["short_term_assets"]))]) >= 0).all()
     x = (x - x.mean()) / x.std()
     inside, outside = x[seg.labels_ == 1], x[seg.labels_ != 1]
     expected = (inside.mean() - outside.mean()) / np.sqrt((inside.var() + outside.var()) / 2)
@@ -272,3 +283,105 @@ def test_bool_flags_are_categories_as_everywhere_in_bankml():
         CustomerSegmenter(n_clusters=3, method="kmeans").fit(df)
     seg = CustomerSegmenter(n_clusters=3, method="kmeans").fit(df.assign(vip=df["vip"].astype(int)))
     assert seg.n_clusters_ == 3
+
+
+# -- issue 17: segments a marketer can use ------------------------------------------------
+
+BALANCES = ["short_term_assets", "long_term_assets"]
+
+
+@pytest.fixture(scope="module")
+def customers_20k():
+    from bankml.datasets import make_customers
+
+    return make_customers(20_000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def run_features():
+    return ["short_term_assets", "long_term_assets", "card_spend", "tx_count_6m",
+            "digital_logins_6m"]
+
+
+@pytest.mark.parametrize("features", ["run", "default"])
+def test_names_agree_with_the_profile_on_customers(customers_20k, run_features, features):
+    # The two rules of issue 17: a segment named "high balance" has balances above the
+    # median of all customers; no segment of more than 40% of customers claims "high".
+    df = customers_20k
+    feats = run_features if features == "run" else None
+    seg = CustomerSegmenter(features=feats, random_state=0).fit(df)
+    en, zh = seg.profile(lang="en"), seg.profile(lang="zh")
+    assert 3 <= seg.n_clusters_ <= 6
+    # useful sizes: no segment of zeros (a few %) and none holding half the bank
+    assert en["share"].min() >= 0.05 and en["share"].max() <= 0.40
+    medians = df[seg.features_].median()
+    seg_medians = df[seg.features_].groupby(seg.labels_).median()
+    named = 0
+    for i, row in en.iterrows():
+        if "high balance" in row["name"]:
+            named += 1
+            assert (seg_medians.loc[i, BALANCES] >= medians[BALANCES]).all()
+            assert (seg_medians.loc[i, BALANCES] > medians[BALANCES]).any()
+            assert "高余额" in zh.loc[i, "客群名称"]
+        if "low balance" in row["name"]:
+            assert (seg_medians.loc[i, BALANCES] <= medians[BALANCES]).all()
+        if row["share"] > 0.40:
+            assert "high" not in row["name"] and "高" not in zh.loc[i, "客群名称"]
+    if features == "run":
+        assert named >= 1    # the rule is exercised, not vacuous
+    if features == "run":
+        # the differences that define segments are moderate, not the -10 of "holds none"
+        # (default features: a column with ~90% zeros still gives a holders' segment whose
+        # SMD is large, since everyone outside it holds none; see the closing note)
+        assert np.abs(en.filter(like="smd_").to_numpy()).max() < 4
+
+
+def test_large_segment_is_never_called_high():
+    # One segment of 70% of customers with clearly higher balances than the other 30%: it is
+    # the mainstream, so it may not be named "high balance" (the 30% may be named "low").
+    rng = np.random.default_rng(0)
+    big = pd.DataFrame({"short_term_assets": 50_000 * rng.lognormal(0, 0.2, 700),
+                        "long_term_assets": 80_000 * rng.lognormal(0, 0.2, 700)})
+    small = pd.DataFrame({"short_term_assets": 2_000 * rng.lognormal(0, 0.2, 300),
+                          "long_term_assets": 1_000 * rng.lognormal(0, 0.2, 300)})
+    df = pd.concat([big, small], ignore_index=True)
+    for scaling in ("quantile", "log1p"):
+        seg = CustomerSegmenter(n_clusters=2, scaling=scaling).fit(df)
+        prof = seg.profile()
+        i_big = int(prof["share"].idxmax())
+        assert prof.loc[i_big, "share"] > 0.6
+        assert prof.loc[i_big, "smd_long_term_assets"] > 1
+        assert "high" not in prof.loc[i_big, "name"]
+        assert prof.loc[1 - i_big, "name"] == "low balance"
+        assert "高" not in seg.profile(lang="zh").loc[i_big, "客群名称"]
+
+
+def test_quantile_scaling_ties_the_zeros_and_predict_reuses_the_fit():
+    df, _ = _planted(n_per=100)
+    df.loc[df.index % 3 == 0, "long_term_assets"] = 0.0      # a third hold none
+    seg = CustomerSegmenter(n_clusters=3, random_state=0).fit(df)
+    z = seg.transformer_.transform(df[seg.features_].to_numpy(float))[:, 1]
+    zeros = df["long_term_assets"].to_numpy() == 0
+    # every non-holder at one value (0), every holder a rank-step above: a holding flag
+    assert np.unique(z[zeros]).tolist() == [0.0]
+    assert z[~zeros].min() == pytest.approx(zeros.mean(), abs=0.01)
+    # predict on the same rows gives the training labels: the fitted quantiles are reused
+    np.testing.assert_array_equal(seg.predict(df), seg.labels_)
+    np.testing.assert_array_equal(seg.predict(df.iloc[:50]), seg.labels_[:50])
+
+
+def test_auto_prefers_useful_sizes(customers_20k, run_features):
+    # On customers the silhouette is nearly flat over k; "auto" picks the best k whose
+    # segments all hold 5%-40% of the sample (segment.yaml: min_share, max_share).
+    seg = CustomerSegmenter(features=run_features, k_range=(2, 6), random_state=0).fit(
+        customers_20k)
+    assert list(seg.k_scores_.index) == [2, 3, 4, 5, 6]
+    shares = np.bincount(seg.labels_) / len(seg.labels_)
+    assert shares.max() <= 0.42 and shares.min() >= 0.04
+    assert seg.n_clusters_ != 2
+
+
+def test_scaling_parameter_is_validated():
+    df, _ = _planted(n_per=20)
+    with pytest.raises(ValueError, match="scaling"):
+        CustomerSegmenter(n_clusters=3, scaling="zscore").fit(df)
