@@ -268,19 +268,6 @@ class NumericCoder:
         return count_below(self.edges, x).astype(dtype, copy=False)
 
 
-def _unhashable_message(values, name) -> str:
-    rows = []
-    for i, v in enumerate(np.asarray(values, dtype=object)):
-        try:
-            hash(v)
-        except TypeError:
-            rows.append(i)
-            if len(rows) == 5:
-                break
-    return (f"column {name!r} holds values that cannot be categories (unhashable, such as "
-            f"dicts or lists) at row positions {rows}; give it text or numbers")
-
-
 class CategoricalCoder:
     """The distinct values of one categorical column, in a stable order; code ``len`` = missing."""
 
@@ -294,11 +281,9 @@ class CategoricalCoder:
             values = col if isinstance(col, pd.Series) else np.asarray(col, dtype=object)
             try:
                 codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
-            except TypeError:  # mixed types that do not sort
-                try:
-                    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
-                except TypeError:  # unhashable values (dicts, lists) are no categories
-                    raise DataError(_unhashable_message(values, name)) from None
+            except TypeError:  # mixed types that do not sort (unhashable values never get
+                # here: check_one_kind refuses them first, naming their row positions)
+                codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
             cats = list(uniques.tolist() if hasattr(uniques, "tolist") else uniques)
         if len(cats) > max_bins:
             raise DataError(f"categorical column {name!r} has {len(cats)} distinct values, more than "
@@ -343,11 +328,8 @@ class CategoricalCoder:
         else:
             # factorise first: the lookup then runs on the few distinct values, not every row
             values = col if isinstance(col, pd.Series) else np.asarray(col, dtype=object)
-            try:
-                raw, uniques = pd.factorize(values, use_na_sentinel=True)
-            except TypeError:  # unhashable values (dicts, lists)
-                raise DataError(_unhashable_message(
-                    values, name or getattr(self, "name", None))) from None
+            # unhashable values (dicts, lists) were refused by check_one_kind above
+            raw, uniques = pd.factorize(values, use_na_sentinel=True)
         lut = self._index.get_indexer(pd.Index(list(uniques), dtype=object))
         lut = np.append(np.where(lut < 0, k, lut), k + 1)  # position -1 (missing) -> k + 1
         return lut[raw]
