@@ -732,6 +732,19 @@ def _positive_labels(y_test, n_rows: int, classes) -> np.ndarray:
     return (y == classes[-1]).to_numpy(dtype=bool)
 
 
+def _auc(model, X, is_pos, who, error):
+    """AUC of ``model``'s positive-class scores on ``X``; a model that cannot score is
+    ``error(reason)`` (the caller says whose fault it is), a TrackingError passes as it is."""
+    from sklearn.metrics import roc_auc_score
+
+    try:
+        return float(roc_auc_score(is_pos, _positive_scores(model, X, who)))
+    except TrackingError:
+        raise
+    except Exception as exc:
+        raise error(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+
+
 def compare_with_champion(name, candidate, X_test, y_test, *, features, min_positives,
                           tracking_uri=None) -> ChampionComparison:
     """Score the current ``@champion`` of ``name`` on the candidate's test rows and compare.
@@ -784,16 +797,8 @@ def compare_with_champion(name, candidate, X_test, y_test, *, features, min_posi
     counts = dict(n_test=n, n_positives=n_pos, n_negatives=n_neg)
     cand_auc = None
     if n_pos and n_neg:
-        from sklearn.metrics import roc_auc_score
-
-        try:
-            cand_auc = float(roc_auc_score(is_pos, _positive_scores(candidate, X_test[features],
-                                                                   "candidate")))
-        except TrackingError:
-            raise
-        except Exception as exc:
-            raise DataError(f"the candidate cannot score X_test: {type(exc).__name__}: "
-                            f"{str(exc)[:300]}") from exc
+        cand_auc = _auc(candidate, X_test[features], is_pos, "candidate",
+                        lambda why: DataError(f"the candidate cannot score X_test: {why}"))
     if n_pos < min_positives or n_neg < min_positives:
         return ChampionComparison(
             "refused", f"the test set has {n_pos} positives and {n_neg} negatives in {n} rows; "
@@ -825,16 +830,9 @@ def compare_with_champion(name, candidate, X_test, y_test, *, features, min_posi
             "refused", f"the champion (version {version}) uses other input features: "
             f"candidate only {only_c}, champion only {only_h}", cand_auc, None,
             champion_version=version, **counts)
-    from sklearn.metrics import roc_auc_score
-
-    try:
-        champ_auc = float(roc_auc_score(is_pos, _positive_scores(champion, X_test[champ_feats],
-                                                                 "champion")))
-    except TrackingError:
-        raise
-    except Exception as exc:
-        raise TrackingError(f"the champion of {name!r} (version {version}) cannot score the "
-                            f"test rows: {type(exc).__name__}: {str(exc)[:300]}") from exc
+    champ_auc = _auc(champion, X_test[champ_feats], is_pos, "champion",
+                     lambda why: TrackingError(f"the champion of {name!r} (version {version}) "
+                                               f"cannot score the test rows: {why}"))
     if cand_auc > champ_auc:
         decision, word = "promote", "beats"
     else:
