@@ -169,23 +169,8 @@ def flag_labels(*columns):
     return Labels(data)
 
 
-def labels_without_values(*columns):
-    """The built-in labels with the value labels of ``columns`` removed: columns that the
-    labels file does not call yes/no flags."""
-    import copy
-
-    from bankml._resources import load_builtin_yaml
-    from bankml.labels import Labels
-
-    data = copy.deepcopy(load_builtin_yaml("labels.yaml"))
-    for col in columns:
-        data.get("values", {}).pop(col, None)
-    return Labels(data)
-
-
 @pytest.fixture
 def fakes():
     """The helpers above, for tests (importlib mode cannot import this file by name)."""
     return types.SimpleNamespace(mixed_frame=mixed_frame, FakeTreeModel=FakeTreeModel,
-                                 Branch=Branch, CATS=CATS, flag_labels=flag_labels,
-                                 labels_without_values=labels_without_values)
+                                 Branch=Branch, CATS=CATS, flag_labels=flag_labels)
