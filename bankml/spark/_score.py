@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 
-from .errors import EngineNotAvailableError, SchemaError
-from .schema import ID, STAR_INPUTS, Problem
+from ..errors import EngineNotAvailableError, SchemaError
+from ..schema import ID, STAR_INPUTS, Problem
 
 __all__ = ["score_stars", "predict_rules"]
 
@@ -84,8 +84,8 @@ def score_stars(sdf, policy=None, *, service=True, validate=True):
         ``sdf`` with the new columns (lazy; nothing is computed until an action).
     """
     F = _functions()
-    from .stars import StarPolicy
-    from .stars._policy import NOT_RATED, QUASI_STAR
+    from ..stars import StarPolicy
+    from ..stars._policy import NOT_RATED, QUASI_STAR
 
     policy = StarPolicy.default() if policy is None else policy
     _check_columns(sdf, STAR_INPUTS, "score_stars")
@@ -126,7 +126,7 @@ def predict_rules(sdf, ruleset, id_column=ID):
     pyspark.sql.DataFrame
         Columns ``id_column``, ``prediction``, ``rule_id`` (NULL where the default applied).
     """
-    from .rules import to_sql
+    from ..rules import to_sql
 
     _functions()
     needed = sorted({cond.feature for rule in ruleset.rules for cond in rule.conditions})

@@ -24,19 +24,6 @@ from bankml.stars import StarPolicy, StarScorer  # noqa: E402
 pytestmark = pytest.mark.spark
 
 
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[1]").appName("bankml-tests")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC")
-               .getOrCreate())
-    yield session
-    session.stop()
-
-
 def _to_spark(spark, df):
     out = df.copy()
     for c in out.columns:

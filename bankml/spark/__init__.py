@@ -1,0 +1,9 @@
+"""The Spark path: bankml's jobs on Spark DataFrames, for a whole bank.
+
+The same policy, rules and models as the pandas path, run inside Spark so that the two give
+the same answers (``pip install "bankml[spark]"``).
+"""
+
+from ._score import predict_rules, score_stars
+
+__all__ = ["score_stars", "predict_rules"]
