@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bankml-installed
 CONFIG ?= configs/wealth_propensity.yaml
 
-.PHONY: run test test-main test-pandas2 test-spark bench venv clean ui browser
+.PHONY: run test test-main test-pandas2 test-spark bench bench-real venv clean ui browser
 
 # Run pytest with the given interpreter; pytest exits 5 when it collected no test, and
 # that must fail, not pass silently.
@@ -84,6 +84,13 @@ test-spark: $(STAMP_SPARK)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The real-data benchmark's data sets ship in pip packages: statsmodels, and ISLP's CSV files
+# (ISLP itself pulls in torch; its files are read without importing it, hence --no-deps).
+bench-real: $(STAMP)
+	$(BIN)/python -m pip install --quiet statsmodels imodels
+	$(BIN)/python -m pip install --quiet --no-deps ISLP
+	$(BIN)/python benchmarks/bench_real_data.py --out benchmarks/results/real_data.md
 
 ui: $(STAMP)
 	$(BIN)/bankml ui
