@@ -242,12 +242,29 @@ def _categorical_mask(spec, cols: _Columns, names_given: bool) -> np.ndarray:
     return mask
 
 
+def round_significant(edges, digits):
+    """Each edge moved to the nearest number with ``digits`` significant figures, deduplicated.
+
+    The decimal rounding of Python's ``format`` (exact, half-even on the float's true value)
+    gives the float nearest to e.g. 140000 or 0.15, which rules and SQL print as written.
+
+    >>> round_significant(np.array([142013.57, 139870.0, 0.14962]), 2).tolist()
+    [0.15, 140000.0]
+    """
+    return np.unique(np.array([float(f"{e:.{digits}g}") for e in edges], dtype=np.float64))
+
+
 class NumericCoder:
-    """Quantile bin edges of one numeric column; bin ``k`` holds ``edges[k-1] < x <= edges[k]``."""
+    """Quantile bin edges of one numeric column; bin ``k`` holds ``edges[k-1] < x <= edges[k]``.
+
+    With ``round_to`` the edges (the candidate thresholds) are round numbers with that many
+    significant figures (:func:`round_significant`), so the split search itself picks among
+    them and the fitted thresholds need no rounding afterwards.
+    """
 
     kind = "num"
 
-    def __init__(self, x, max_bins, rng):
+    def __init__(self, x, max_bins, rng, round_to=None):
         known = x[~np.isnan(x)]
         if known.size > _EDGE_SAMPLE:
             known = known[rng.choice(known.size, _EDGE_SAMPLE, replace=False)]
@@ -260,6 +277,8 @@ class NumericCoder:
             q = np.linspace(0, 100, max_bins + 1)[1:-1]
             edges = np.unique(np.percentile(known, q, method="midpoint"))
             edges = edges[edges < uniq[-1]]
+        if round_to is not None and edges.size:
+            edges = round_significant(edges, round_to)
         self.edges = np.ascontiguousarray(edges, dtype=np.float64)
         self.n_bins = self.edges.size + 2  # value bins plus the missing bin (last)
 
