@@ -22,8 +22,11 @@ class _Candidate:
     __slots__ = ("feature", "gain", "split_info", "tbin", "missing_left", "maj", "nonempty", "n_children")
 
 
-def _evaluate(P, idx, w_node, val, cnt, nb, is_cat, C, criterion, msl, mwl, min_gain, bounds, mono):
+def _evaluate(P, idx, w_node, val, cnt, nb, is_cat, C, criterion, msl, mwl, min_gain, bounds, mono,
+              max_children=None):
     """Best split of the node holding rows ``idx`` (weights ``w_node``), or None.
+
+    ``max_children`` leaves out multiway splits with more children (what the budget allows).
 
     Arithmetic mirrors one node of the level-wise builder (same array shapes, same order of
     operations), so both growers choose the same split at the same node.
@@ -49,6 +52,8 @@ def _evaluate(P, idx, w_node, val, cnt, nb, is_cat, C, criterion, msl, mwl, min_
             b = (np.array([bounds[0]]), np.array([bounds[1]]), int(mono[f]))
         if is_cat[f]:
             g, maj, nonempty, wv = _eval_categorical(H, Hc, msl, mwl, bounds=b)
+            if max_children is not None:
+                g = np.where(nonempty.sum(axis=1) <= max_children, g, -np.inf)
             with np.errstate(invalid="ignore", divide="ignore"):
                 si = (_xlogx(W) - _xlogx(wv).sum(axis=1)) / W
             cat[f] = (int(maj[0]), nonempty[0])
@@ -82,8 +87,8 @@ def grow_best_first(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_de
 
     Same arguments and result as :func:`._builder.grow` (nodes numbered breadth-first).
     A split is made only when its children fit the budget (a multiway split adds one leaf
-    per value less one); a leaf whose best split does not fit stays a leaf and the next
-    candidate is tried. ``monotonic_cst`` (per feature -1/0/1, class index 1 of a binary
+    per value less one): a leaf whose best split no longer fits is searched again among the
+    splits that do, and goes back in the queue with that (smaller) gain. ``monotonic_cst`` (per feature -1/0/1, class index 1 of a binary
     target) keeps every child's class-1 probability within bounds cut at the midpoint of
     each constrained split, so ``predict_proba[:, 1]`` is monotone in that feature.
     """
@@ -110,12 +115,12 @@ def grow_best_first(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_de
         return (depth[node] < depth_cap and count[node] >= min_samples_split and count[node] >= 2 * msl
                 and v.sum() >= 2 * mwl and (v > 0).sum() > 1)
 
-    def consider(node):
+    def consider(node, max_children=None):
         if splittable(node):
             idx = rows[node]
             bounds = (lo[node], hi[node]) if constrained else None
             c = _evaluate(P, idx, None if w is None else w[idx], value[node], count[node], nb, is_cat, C,
-                          criterion, msl, mwl, min_gain, bounds, mono)
+                          criterion, msl, mwl, min_gain, bounds, mono, max_children)
             if c is not None:
                 cands[node] = c
                 # largest total gain first; ties by node id, so growth is deterministic
@@ -128,9 +133,10 @@ def grow_best_first(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_de
     while heap and n_leaves < budget:
         _, node = heapq.heappop(heap)
         c = cands.pop(node)
-        idx = rows.pop(node)
         if n_leaves + c.n_children - 1 > budget:
+            consider(node, max_children=int(budget - n_leaves + 1))
             continue
+        idx = rows.pop(node)
         code = P[c.feature][idx] // C
         if is_cat[c.feature]:
             rank = np.cumsum(c.nonempty) - 1
