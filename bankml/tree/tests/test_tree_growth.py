@@ -169,6 +169,20 @@ def test_round_thresholds_none_is_todays_tree_and_categories_untouched(customers
     assert same_tree(InfoGainTreeClassifier(max_depth=4).fit(X[CATEGORICAL], y), c)
 
 
+def test_round_threshold_keeps_the_split_when_a_round_number_fits_the_gap():
+    # integer ages and counts below 100: every midpoint k + 0.5 can become k itself (2
+    # figures), which separates the rows the same way -- the same tree, readable thresholds
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"age": rng.integers(18, 90, 3000).astype(float), "products": rng.integers(0, 12, 3000)})
+    y = ((X["age"] > 45) ^ (X["products"] > 6) ^ (rng.uniform(size=3000) < 0.2)).astype(int)
+    exact = InfoGainTreeClassifier(max_depth=5).fit(X, y)
+    rounded = InfoGainTreeClassifier(max_depth=5, round_thresholds=2).fit(X, y)
+    internal = exact.tree_.feature >= 0
+    np.testing.assert_array_equal(rounded.tree_.feature, exact.tree_.feature)
+    np.testing.assert_array_equal(rounded.tree_.threshold[internal], exact.tree_.threshold[internal] - 0.5)
+    np.testing.assert_array_equal(rounded.predict_proba(X), exact.predict_proba(X))
+
+
 @pytest.mark.parametrize("bad", [0, 7, 2.5, "2"])
 def test_bad_round_thresholds_names_the_parameter(customers, bad):
     X, y = customers
