@@ -12,7 +12,7 @@ import heapq
 
 import numpy as np
 
-from ._builder import _EPS, _eval_categorical, _eval_numeric, _pick_feature, _proba1, _sum_last
+from ._builder import _EPS, _HIST_BUDGET, _eval_categorical, _eval_numeric, _pick_feature, _proba1, _sum_last
 from ._criteria import _xlogx
 
 
@@ -22,63 +22,69 @@ class _Candidate:
     __slots__ = ("feature", "gain", "split_info", "tbin", "missing_left", "maj", "nonempty", "n_children")
 
 
-def _evaluate(P, idx, w_node, val, cnt, nb, is_cat, C, criterion, msl, mwl, min_gain, bounds, mono,
+def _evaluate(P, parts, w, vals, cnts, nb, is_cat, C, criterion, msl, mwl, min_gain, lo, hi, mono,
               max_children=None):
-    """Best split of the node holding rows ``idx`` (weights ``w_node``), or None.
+    """Best split of each node (rows ``parts[i]``, class weights ``vals[i]``), or None.
 
-    ``max_children`` leaves out multiway splits with more children (what the budget allows).
-
-    Arithmetic mirrors one node of the level-wise builder (same array shapes, same order of
-    operations), so both growers choose the same split at the same node.
+    The children of one split are searched together, as one level of the level-wise
+    builder: one weighted ``np.bincount`` per feature gives every (node, bin) histogram,
+    with the same arithmetic, so both growers choose the same split at the same node.
+    ``max_children`` leaves out multiway splits with more children (what the budget allows);
+    ``lo``/``hi`` are the nodes' probability bounds (None without monotonic constraints).
     """
     F = len(P)
-    val2 = val[None, :]
-    cnt1 = np.array([cnt])
-    W = val2.sum(axis=1)
-    parent_term = _xlogx(val2).sum(axis=1) - _xlogx(W)
-    G = np.full((1, F), -np.inf)
-    SI = np.zeros((1, F))
-    TB = np.zeros(F, dtype=np.int64)
-    ML = np.ones(F, dtype=bool)
+    k = len(parts)
+    idx = np.concatenate(parts) if k > 1 else parts[0]
+    local = np.repeat(np.arange(k, dtype=np.intp), [p.size for p in parts])
+    w_rows = None if w is None else w[idx]
+    W = vals.sum(axis=1)
+    parent_term = _xlogx(vals).sum(axis=1) - _xlogx(W)
+    G = np.full((k, F), -np.inf)
+    SI = np.zeros((k, F))
+    TB = np.zeros((k, F), dtype=np.int64)
+    ML = np.ones((k, F), dtype=bool)
     cat = {}
     for f in range(F):
         nbf = int(nb[f])
-        key = P[f][idx]
-        size = nbf * C
-        H = np.bincount(key, weights=w_node, minlength=size).reshape(1, nbf, C)
-        Hc = _sum_last(H) if w_node is None else _sum_last(np.bincount(key, minlength=size).reshape(1, nbf, C))
-        b = None
-        if bounds is not None:
-            b = (np.array([bounds[0]]), np.array([bounds[1]]), int(mono[f]))
+        key = local * (nbf * C) + P[f][idx]
+        size = k * nbf * C
+        H = np.bincount(key, weights=w_rows, minlength=size).reshape(k, nbf, C)
+        Hc = _sum_last(H) if w is None else _sum_last(np.bincount(key, minlength=size).reshape(k, nbf, C))
+        b = None if lo is None else (lo, hi, int(mono[f]))
         if is_cat[f]:
             g, maj, nonempty, wv = _eval_categorical(H, Hc, msl, mwl, bounds=b)
             if max_children is not None:
                 g = np.where(nonempty.sum(axis=1) <= max_children, g, -np.inf)
             with np.errstate(invalid="ignore", divide="ignore"):
                 si = (_xlogx(W) - _xlogx(wv).sum(axis=1)) / W
-            cat[f] = (int(maj[0]), nonempty[0])
+            cat[f] = (maj, nonempty)
         else:
-            g, tb, ml, wl, wr = _eval_numeric(H, Hc, val2, cnt1, msl, mwl, bounds=b)
+            g, tb, ml, wl, wr = _eval_numeric(H, Hc, vals, cnts, msl, mwl, bounds=b)
             with np.errstate(invalid="ignore", divide="ignore"):
                 si = (_xlogx(W) - _xlogx(wl) - _xlogx(wr)) / W
-            TB[f] = tb[0]
-            ML[f] = ml[0]
+            TB[:, f] = tb
+            ML[:, f] = ml
         with np.errstate(invalid="ignore"):
             G[:, f] = np.where(np.isfinite(g), np.maximum((g - parent_term) / W, 0.0), -np.inf)
         SI[:, f] = np.where(np.isfinite(g), si, 0.0)
-    f = int(_pick_feature(G, SI, criterion)[0])
-    gain = G[0, f]
-    if not (np.isfinite(gain) and gain >= min_gain - _EPS):
-        return None
-    c = _Candidate()
-    c.feature, c.gain, c.split_info = f, float(gain), float(SI[0, f])
-    c.tbin, c.missing_left = int(TB[f]), bool(ML[f])
-    if is_cat[f]:
-        c.maj, c.nonempty = cat[f]
-        c.n_children = int(c.nonempty.sum())
-    else:
-        c.maj, c.nonempty, c.n_children = None, None, 2
-    return c
+    best = _pick_feature(G, SI, criterion)
+    out = []
+    for i in range(k):
+        f = int(best[i])
+        gain = G[i, f]
+        if not (np.isfinite(gain) and gain >= min_gain - _EPS):
+            out.append(None)
+            continue
+        c = _Candidate()
+        c.feature, c.gain, c.split_info = f, float(gain), float(SI[i, f])
+        c.tbin, c.missing_left = int(TB[i, f]), bool(ML[i, f])
+        if is_cat[f]:
+            c.maj, c.nonempty = int(cat[f][0][i]), cat[f][1][i]
+            c.n_children = int(c.nonempty.sum())
+        else:
+            c.maj, c.nonempty, c.n_children = None, None, 2
+        out.append(c)
+    return out
 
 
 def grow_best_first(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_samples_split,
@@ -97,7 +103,8 @@ def grow_best_first(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_de
     F = len(codes)
     nb = np.asarray(n_bins, dtype=np.int64)
     depth_cap = np.iinfo(np.int64).max if max_depth is None else max_depth
-    budget = np.inf if max_leaf_nodes is None else max_leaf_nodes
+    # every leaf holds at least min_samples_leaf rows: a larger budget can never bind
+    budget = np.inf if max_leaf_nodes is None or max_leaf_nodes >= n // min_samples_leaf else max_leaf_nodes
     msl, mwl = min_samples_leaf, min_weight_leaf
     mono = np.zeros(F, dtype=np.int64) if monotonic_cst is None else np.asarray(monotonic_cst, dtype=np.int64)
     constrained = bool(mono.any())
@@ -115,27 +122,33 @@ def grow_best_first(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_de
         return (depth[node] < depth_cap and count[node] >= min_samples_split and count[node] >= 2 * msl
                 and v.sum() >= 2 * mwl and (v > 0).sum() > 1)
 
-    def consider(node, max_children=None):
-        if splittable(node):
-            idx = rows[node]
-            bounds = (lo[node], hi[node]) if constrained else None
-            c = _evaluate(P, idx, None if w is None else w[idx], value[node], count[node], nb, is_cat, C,
-                          criterion, msl, mwl, min_gain, bounds, mono, max_children)
-            if c is not None:
+    # nodes searched in one batch: their (node, bin, class) histograms fit the builder's budget
+    batch_nodes = max(1, _HIST_BUDGET // (int(nb.max()) * C))
+
+    def consider(nodes, max_children=None):
+        """Search the splits of ``nodes`` and queue those found."""
+        todo = []
+        for node in nodes:
+            if splittable(node):
+                todo.append(node)
+            else:
+                del rows[node]
+        for start in range(0, len(todo), batch_nodes):
+            part = todo[start:start + batch_nodes]
+            lo_hi = (np.array([lo[i] for i in part]), np.array([hi[i] for i in part])) if constrained else (None, None)
+            found = _evaluate(P, [rows[i] for i in part], w, np.array([value[i] for i in part]),
+                              np.array([count[i] for i in part]), nb, is_cat, C, criterion, msl, mwl, min_gain,
+                              *lo_hi, mono, max_children)
+            for node, c in zip(part, found):
+                if c is None:
+                    del rows[node]
+                    continue
                 cands[node] = c
                 # largest total gain first; ties by node id, so growth is deterministic
                 heapq.heappush(heap, (-c.gain * float(value[node].sum()), node))
-                return
-        del rows[node]
 
-    consider(0)
-    n_leaves = 1
-    while heap and n_leaves < budget:
-        _, node = heapq.heappop(heap)
-        c = cands.pop(node)
-        if n_leaves + c.n_children - 1 > budget:
-            consider(node, max_children=int(budget - n_leaves + 1))
-            continue
+    def split(node, c):
+        """Make the split ``c`` of ``node``; its new child ids ([] when a bound forbids it)."""
         idx = rows.pop(node)
         code = P[c.feature][idx] // C
         if is_cat[c.feature]:
@@ -160,11 +173,11 @@ def grow_best_first(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_de
             # which are what predict_proba reads, so the guarantee is exact
             p1 = _proba1(vals[:, 1], vals.sum(axis=1), C)
             if np.any(p1 < lo[node]) or np.any(p1 > hi[node]):
-                continue
+                return []
             s = int(mono[c.feature])
             if s and not is_cat[c.feature]:
                 if (p1[1] - p1[0]) * s < 0:
-                    continue
+                    return []
                 mid = (p1[0] + p1[1]) / 2
                 low_side = (lo[node], mid)
                 high_side = (mid, hi[node])
@@ -174,17 +187,35 @@ def grow_best_first(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_de
         order = np.argsort(local, kind="stable")
         cuts = np.searchsorted(local[order], np.arange(1, k))
         for j, part in enumerate(np.split(idx[order], cuts)):
-            child = first + j
             parent.append(node)
             depth.append(depth[node] + 1)
             value.append(vals[j])
             count.append(int(cnts[j]))
             lo.append(child_bounds[j][0])
             hi.append(child_bounds[j][1])
-            rows[child] = part
-        n_leaves += k - 1
-        for j in range(k):
-            consider(first + j)
+            rows[first + j] = part
+        return list(range(first, first + k))
+
+    consider([0])
+    n_leaves = 1
+    while heap and n_leaves < budget:
+        if budget == np.inf:
+            # no budget: the order of splits cannot change the tree, so split every queued
+            # leaf and search all their children in one batch (level by level)
+            batch = sorted(heap)
+            heap.clear()
+        else:
+            batch = [heapq.heappop(heap)]
+        children = []
+        for _, node in batch:
+            c = cands.pop(node)
+            if n_leaves + c.n_children - 1 > budget:
+                consider([node], max_children=int(budget - n_leaves + 1))
+                continue
+            kids = split(node, c)
+            n_leaves += max(len(kids) - 1, 0)
+            children.extend(kids)
+        consider(children)
     return _breadth_first(parent, depth, value, count, splits, C)
 
 
