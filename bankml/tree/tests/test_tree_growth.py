@@ -252,6 +252,23 @@ def test_monotonic_on_numpy_input_and_chinese_names(dip):
     assert sweep_steps(mz, Xz, "资产", grid).min() >= 0
 
 
+def test_monotone_with_float_weights_string_classes_and_every_option(dip):
+    # fractional weights (sums are not exact), text classes (constraint on classes_[1] = "yes"),
+    # round thresholds and a leaf budget together; the rules still reproduce the model
+    X, y = dip
+    labels = np.where(y == 1, "yes", "no")
+    w = np.random.default_rng(5).uniform(0.1, 3.0, y.size)
+    m = InfoGainTreeClassifier(min_samples_leaf=5, max_leaf_nodes=25, round_thresholds=2,
+                               monotonic_cst={"assets": 1}, class_weight="balanced")
+    m.fit(X, labels, sample_weight=w)
+    assert list(m.classes_) == ["no", "yes"] and 10 <= m.get_n_leaves() <= 25
+    assert sweep_steps(m, X, "assets", np.linspace(-5, 105, 221)).min() >= 0
+    t = m.tree_.threshold[~np.isnan(m.tree_.threshold)]
+    assert all(float(f"{v:.2g}") == v for v in t)
+    report = check_fidelity(rules_from_tree(m, target="yes"), m, X, engines=("predict", "json", "python", "sqlite"))
+    assert report.ok and not report.skipped, str(report)
+
+
 def test_all_zero_constraints_are_the_unconstrained_tree(dip):
     X, y = dip
     a = InfoGainTreeClassifier(max_depth=4).fit(X, y)
