@@ -113,7 +113,9 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     (exactly C4.5's candidates when a feature has fewer distinct values; edges are then
     midpoints of adjacent values). The tree grows level by level: one weighted
     ``np.bincount`` per feature and level gives every node's (bin, class) histogram, from
-    which all threshold and multiway gains follow; rows that reach a leaf drop out.
+    which all threshold and multiway gains follow; rows that reach a leaf drop out. With
+    ``max_leaf_nodes`` (or ``monotonic_cst``) the same split search runs best-first on each
+    node's rows; a budget that does not bind gives the level-wise tree, node for node.
 
     ``predict_proba`` is Laplace-smoothed: ``(w_c + 1) / (w + n_classes)`` from the
     weighted training counts of the leaf; its argmax is ``predict``.

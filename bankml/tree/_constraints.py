@@ -68,8 +68,9 @@ def resolve_monotonic(spec, cols, names_given, is_cat, n_classes):
         return None
     cat = np.flatnonzero((cst != 0) & is_cat)
     if cat.size:
-        raise _bad(f"constrains categorical feature(s) {[cols.names[j] for j in cat]}: categories have "
-                   "no order; constrain a numeric feature, or encode the categories as ordered numbers")
+        raise _bad(f"constrains categorical feature(s) {[cols.names[j] for j in cat]}, which split "
+                   "multiway (one branch per value) and so cannot be kept in order; constrain a numeric "
+                   "feature, or give this one as ordered numbers")
     if n_classes > 2:
         raise _bad(f"supports binary targets only (monotone in the probability of classes_[1]); "
                    f"y has {n_classes} classes")
