@@ -43,7 +43,8 @@ def main(argv=None):
             base = m if base is None else base
             name = "exact" if digits is None else f"{digits} sig. fig."
             print(f"    {name:<12} AUC {m:.4f} (sd {np.std(auc):.4f})  cost {base - m:+.4f}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,6 +1,8 @@
 """Growth options of InfoGainTreeClassifier: a leaf budget (best-first), round thresholds,
 monotonic constraints -- each checked against the level-wise tree, the rules and bad input."""
 
+import importlib.util
+import pathlib
 import re
 
 import numpy as np
@@ -188,6 +190,16 @@ def test_bad_round_thresholds_names_the_parameter(customers, bad):
     X, y = customers
     with pytest.raises(InvalidParameterError, match="round_thresholds"):
         InfoGainTreeClassifier(round_thresholds=bad).fit(X, y)
+
+
+def test_round_thresholds_benchmark_script_runs(capsys):
+    path = pathlib.Path(__file__).resolve().parents[3] / "benchmarks" / "bench_round_thresholds.py"
+    spec = importlib.util.spec_from_file_location("bench_round_thresholds", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--n", "2000"]) == 0
+    aucs = [float(a) for a in re.findall(r"AUC (\d\.\d+)", capsys.readouterr().out)]
+    assert len(aucs) == 8 and all(0.5 < a <= 1.0 for a in aucs)
 
 
 # ---- monotonic_cst ------------------------------------------------------------------------------
