@@ -130,6 +130,11 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     'deposit_band'
     >>> round(float(tree.tree_.impurity[0]), 5)
     0.63431
+
+    A rule budget, grown best-first:
+
+    >>> InfoGainTreeClassifier(max_leaf_nodes=3).fit(X, y).get_n_leaves()
+    3
     """
 
     _parameter_constraints = {
