@@ -31,12 +31,15 @@ def _sum_last(a):
     return out
 
 
-def _eval_numeric(H, Hc, val, cnt, msl, mwl=0.0):
+def _eval_numeric(H, Hc, val, cnt, msl, mwl=0.0, *, bounds=None):
     """Best threshold per node from histograms; the last bin of each node holds missing rows.
 
     ``H`` (k, nb, C) weighted class counts, ``Hc`` (k, nb) row counts, ``val`` (k, C) and
     ``cnt`` (k,) node totals. Work runs on the non-empty (node, bin) cells only: a threshold
     after an empty bin repeats the previous one.
+
+    ``bounds`` (monotonic constraints, see :func:`_within_bounds`): ``(lo, hi, sign)`` with
+    per-node bounds on the children's probability of class 1 and the feature's constraint.
 
     Returns gainW (k,) (sum of child x log x terms, -inf if no valid split), bin (k,),
     missing_left (k,), wl (k,), wr (k,) (child weights including missing rows).
@@ -86,6 +89,8 @@ def _eval_numeric(H, Hc, val, cnt, msl, mwl=0.0):
     wl = _sum_last(L)
     wr = _sum_last(R)
     ok = (Rc > 0.5) & (lc >= msl) & (rc >= msl) & (wl >= mwl) & (wr >= mwl)
+    if bounds is not None:
+        ok &= _within_bounds(L, wl, R, wr, node, bounds)
     g = _sum_last(_xlogx(L)) + _sum_last(_xlogx(R)) - _xlogx(wl) - _xlogx(wr)
     G = np.full(k * nb, -np.inf)
     G[idx] = np.where(ok, g, -np.inf)
@@ -104,8 +109,11 @@ def _eval_numeric(H, Hc, val, cnt, msl, mwl=0.0):
     return out_gain, out_bin, out_ml, out_wl, out_wr
 
 
-def _eval_categorical(H, Hc, msl, mwl=0.0):
+def _eval_categorical(H, Hc, msl, mwl=0.0, *, bounds=None):
     """Multiway split per node: one child per value present, missing with the heaviest.
+
+    ``bounds``: ``(lo, hi, 0)`` per node (a categorical feature has no order to constrain),
+    every child's probability of class 1 must lie in ``[lo, hi]``.
 
     Returns gainW (k,), majority value (k,), non-empty mask (k, n_values), child weights
     (k, n_values) including the missing rows.
@@ -122,8 +130,51 @@ def _eval_categorical(H, Hc, msl, mwl=0.0):
     nonempty = Ac > 0
     wv = _sum_last(A)
     ok = (nonempty.sum(axis=1) >= 2) & np.all(~nonempty | ((Ac >= msl) & (wv >= mwl)), axis=1)
+    if bounds is not None:
+        lo, hi, _ = bounds
+        p1 = _proba1(A[..., 1], wv, C)
+        ok &= np.all(~nonempty | ((p1 >= lo[:, None]) & (p1 <= hi[:, None])), axis=1)
     g = _sum_last(_xlogx(A)).sum(axis=1) - _xlogx(wv).sum(axis=1)
     return np.where(ok, g, -np.inf), maj, nonempty, wv
+
+
+def _proba1(v1, w, n_classes):
+    """Probability of class 1 as ``predict_proba`` reports it (Laplace-smoothed), so that a
+    monotonic constraint checked here holds exactly for the fitted model's probabilities."""
+    return (v1 + 1.0) / (w + n_classes)
+
+
+def _within_bounds(L, wl, R, wr, node, bounds):
+    """Which threshold candidates keep both children inside the node's bounds (and ordered).
+
+    As scikit-learn does for ``monotonic_cst``: every split's children must have class-1
+    probabilities within ``[lo, hi]`` of their node; a split on a constrained feature must
+    also order them (``sign`` +1: left <= right). Children then get bounds cut at the
+    midpoint, so every leaf below the left child stays <= every leaf below the right one.
+    """
+    lo, hi, sign = bounds
+    C = L.shape[-1]
+    pl = _proba1(L[:, 1], wl, C)
+    pr = _proba1(R[:, 1], wr, C)
+    lo_n, hi_n = lo[node], hi[node]
+    ok = (pl >= lo_n) & (pl <= hi_n) & (pr >= lo_n) & (pr <= hi_n)
+    if sign:
+        ok &= (pr - pl) * sign >= 0
+    return ok
+
+
+def _pick_feature(G, SI, criterion):
+    """Index of the split feature per node from gains ``G`` (k, F) and split information ``SI``."""
+    if criterion == "gain":
+        return np.argmax(G, axis=1)
+    # C4.5: among attributes with at least average gain, the best gain ratio
+    valid = np.isfinite(G)
+    nvalid = valid.sum(axis=1)
+    avg = np.where(valid, G, 0.0).sum(axis=1) / np.maximum(nvalid, 1)
+    cand = valid & (G >= avg[:, None] - _EPS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(cand, G / np.where(SI > 0, SI, 1.0), -np.inf)
+    return np.argmax(ratio, axis=1)
 
 
 class _Levels:
@@ -159,12 +210,22 @@ class _Levels:
 
 
 def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_samples_split,
-         min_samples_leaf, min_gain, min_weight_leaf=0.0):
+         min_samples_leaf, min_gain, min_weight_leaf=0.0, max_leaf_nodes=None, monotonic_cst=None):
     """Grow a tree level by level on binned ``codes`` (list of per-feature 1-D arrays).
 
     ``y`` holds class indices, ``w`` positive weights (None means all ones). Returns flat
     node arrays (see :class:`_Levels`); ``cat_lut[node]`` maps value code -> child id.
+    With a leaf budget ``max_leaf_nodes`` or any nonzero ``monotonic_cst`` (per feature
+    -1/0/1, binary targets) the tree grows best-first instead (see :mod:`._best_first`).
     """
+    if max_leaf_nodes is not None or (monotonic_cst is not None and np.any(monotonic_cst)):
+        # imported here: _best_first builds on this module's split evaluation
+        from ._best_first import grow_best_first
+        return grow_best_first(codes, n_bins, is_cat, y, w, n_classes, criterion=criterion,
+                               max_depth=max_depth, min_samples_split=min_samples_split,
+                               min_samples_leaf=min_samples_leaf, min_gain=min_gain,
+                               min_weight_leaf=min_weight_leaf, max_leaf_nodes=max_leaf_nodes,
+                               monotonic_cst=monotonic_cst)
     C = n_classes
     n = y.size
     F = len(codes)
@@ -255,16 +316,7 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
 
         valid = np.isfinite(G)
         r = np.arange(K)
-        if criterion == "gain":
-            bf = np.argmax(G, axis=1)
-        else:
-            # C4.5: among attributes with at least average gain, the best gain ratio
-            nvalid = valid.sum(axis=1)
-            avg = np.where(valid, G, 0.0).sum(axis=1) / np.maximum(nvalid, 1)
-            cand = valid & (G >= avg[:, None] - _EPS)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = np.where(cand, G / np.where(SI > 0, SI, 1.0), -np.inf)
-            bf = np.argmax(ratio, axis=1)
+        bf = _pick_feature(G, SI, criterion)
         bg = G[r, bf]
         split = valid[r, bf] & (bg >= min_gain - _EPS)
         S = np.flatnonzero(split)

@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d, validat
 
 from ..errors import DataError, check_is_fitted
 from ._builder import grow, prune_pessimistic
+from ._constraints import resolve_monotonic
 from ._encode import CategoricalCoder, NumericCoder, _Columns, count_below, resolve_categorical
 from ._structure import Tree
 
@@ -72,6 +73,21 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         frequency, useful as WM buyers are rare).
     random_state : int, RandomState or None
         Seeds the row sample used to place bin edges on more than 200,000 rows.
+    max_leaf_nodes : int >= 2, optional
+        A rule budget: grow best-first -- the leaf whose best split gains most information
+        in total (gain x node weight) is split next -- until the tree has this many leaves
+        (a multiway split that would exceed the budget is skipped). None grows level-wise
+        without a leaf limit. Combines with the other limits and with pruning.
+    monotonic_cst : array-like of {-1, 0, 1}, dict {feature name: -1 | 0 | 1}, optional
+        Monotonic constraints on the probability of ``classes_[1]`` (binary targets only),
+        as in scikit-learn: 1 = a larger value never lowers it, -1 = never raises it, 0 =
+        none. Only numeric features can be constrained. Child probabilities are bounded at
+        the midpoint of every constrained split, so ``predict_proba[:, 1]`` (and the rules)
+        are monotone in the feature with the others fixed; missing values are not ordered.
+    round_thresholds : int in [1, 6], optional
+        Numeric thresholds are chosen, during fit, among round numbers with this many
+        significant figures (140000, not 142013.57): bin edges are moved to the nearest
+        such number, so ``tree_``, ``predict`` and the exported rules agree exactly.
 
     Attributes
     ----------
@@ -97,7 +113,9 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     (exactly C4.5's candidates when a feature has fewer distinct values; edges are then
     midpoints of adjacent values). The tree grows level by level: one weighted
     ``np.bincount`` per feature and level gives every node's (bin, class) histogram, from
-    which all threshold and multiway gains follow; rows that reach a leaf drop out.
+    which all threshold and multiway gains follow; rows that reach a leaf drop out. With
+    ``max_leaf_nodes`` (or ``monotonic_cst``) the same split search runs best-first on each
+    node's rows; a budget that does not bind gives the level-wise tree, node for node.
 
     ``predict_proba`` is Laplace-smoothed: ``(w_c + 1) / (w + n_classes)`` from the
     weighted training counts of the leaf; its argmax is ``predict``.
@@ -112,6 +130,11 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     'deposit_band'
     >>> round(float(tree.tree_.impurity[0]), 5)
     0.63431
+
+    A rule budget, grown best-first:
+
+    >>> InfoGainTreeClassifier(max_leaf_nodes=3).fit(X, y).get_n_leaves()
+    3
     """
 
     _parameter_constraints = {
@@ -127,11 +150,15 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         "max_bins": [Interval(Integral, 2, 65535, closed="both")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
+        "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
+        "monotonic_cst": ["array-like", dict, None],
+        "round_thresholds": [Interval(Integral, 1, 6, closed="both"), None],
     }
 
     def __init__(self, criterion="gain", max_depth=None, min_samples_split=2, min_samples_leaf=1,
                  min_weight_fraction_leaf=0.0, min_gain=0.0, pruning=None, confidence=0.25, categorical_features="auto",
-                 max_bins=255, class_weight=None, random_state=None):
+                 max_bins=255, class_weight=None, random_state=None, max_leaf_nodes=None, monotonic_cst=None,
+                 round_thresholds=None):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -144,6 +171,9 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         self.max_bins = max_bins
         self.class_weight = class_weight
         self.random_state = random_state
+        self.max_leaf_nodes = max_leaf_nodes
+        self.monotonic_cst = monotonic_cst
+        self.round_thresholds = round_thresholds
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -180,6 +210,8 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
             raise DataError("sample_weight (times class_weight) sums to zero: nothing to learn from")
         names_given = isinstance(X, pd.DataFrame)
         self.categorical_features_ = resolve_categorical(self.categorical_features, cols, names_given)
+        mono = resolve_monotonic(self.monotonic_cst, cols, names_given, self.categorical_features_,
+                                 self.n_classes_)
         rng = check_random_state(self.random_state)
         # zero-weight rows carry no information: drop them so they cannot shape bins or splits
         keep = np.flatnonzero(w > 0) if (w == 0).any() else None
@@ -196,7 +228,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
                 x = cols.numeric(j, name)
                 if keep is not None:
                     x = x[keep]
-                coder = NumericCoder(x, self.max_bins, rng)
+                coder = NumericCoder(x, self.max_bins, rng, round_to=self.round_thresholds)
                 codes.append(coder.codes(x))
             coders.append(coder)
         y_fit = y_idx if keep is None else y_idx[keep]
@@ -206,7 +238,8 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
                      None if unit else w_fit, self.n_classes_, criterion=self.criterion,
                      max_depth=self.max_depth, min_samples_split=self.min_samples_split,
                      min_samples_leaf=self.min_samples_leaf, min_gain=self.min_gain,
-                     min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()))
+                     min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()),
+                     max_leaf_nodes=self.max_leaf_nodes, monotonic_cst=mono)
         pruned = prune_pessimistic(nodes, self.confidence) if self.pruning == "pessimistic" else None
         self._coders = coders
         self.tree_ = Tree(nodes, pruned, coders)

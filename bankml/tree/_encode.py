@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Hashable
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 import pandas as pd
@@ -242,12 +243,64 @@ def _categorical_mask(spec, cols: _Columns, names_given: bool) -> np.ndarray:
     return mask
 
 
+def _round_in_gap(e, a, b, digits):
+    """The roundest number r with ``a <= r < b`` and at most ``digits`` significant figures.
+
+    ``a`` and ``b`` are the known values either side of the edge ``e``, so ``x <= r`` splits
+    them exactly as ``x <= e`` does (age <= 19, not 19.5). None when no such number exists.
+    Decimal arithmetic on the float's exact value: 0.15 stays 0.15, never 0.1499999.
+    """
+    if a <= 0.0 < b:  # zero is the roundest number of all (products <= 0, not <= 0.5)
+        return 0.0
+    exact = Decimal(float(e))
+    top = exact.adjusted()  # the exponent of the leading digit
+    for d in range(1, digits + 1):
+        quantum = Decimal(1).scaleb(top - d + 1)
+        down = float(exact.quantize(quantum, rounding=ROUND_FLOOR))
+        if down >= a:
+            return down
+        up = float(exact.quantize(quantum, rounding=ROUND_CEILING))
+        if up < b:
+            return up
+    return None
+
+
+def round_significant(edges, digits, values=None):
+    """Bin edges moved to round numbers with at most ``digits`` significant figures, deduplicated.
+
+    With ``values`` (the sorted distinct known values) an edge first becomes the roundest
+    number that separates the values as it did (19 between ages 19 and 20); otherwise, and
+    when there is none, the nearest number with ``digits`` significant figures (140000 for
+    142013.57), which moves a few rows to the other side -- the price of a round threshold.
+
+    >>> round_significant(np.array([142013.57, 139870.0, 0.14962]), 2).tolist()
+    [0.15, 140000.0]
+    >>> round_significant(np.array([18.5, 19.5, 25.0]), 2, values=np.array([18.0, 19.0, 20.0, 30.0])).tolist()
+    [18.0, 19.0, 20.0]
+    """
+    out = np.array([float(f"{e:.{digits}g}") for e in edges], dtype=np.float64)
+    if values is not None and values.size:
+        at = np.searchsorted(values, edges, side="right")
+        below = np.where(at > 0, values[np.maximum(at - 1, 0)], -np.inf)
+        above = np.where(at < values.size, values[np.minimum(at, values.size - 1)], np.inf)
+        for i, e in enumerate(edges):
+            r = _round_in_gap(float(e), below[i], above[i], digits)
+            if r is not None:
+                out[i] = r
+    return np.unique(out)
+
+
 class NumericCoder:
-    """Quantile bin edges of one numeric column; bin ``k`` holds ``edges[k-1] < x <= edges[k]``."""
+    """Quantile bin edges of one numeric column; bin ``k`` holds ``edges[k-1] < x <= edges[k]``.
+
+    With ``round_to`` the edges (the candidate thresholds) are round numbers with at most that
+    many significant figures (:func:`round_significant`), so the split search itself picks
+    among them and the fitted thresholds need no rounding afterwards.
+    """
 
     kind = "num"
 
-    def __init__(self, x, max_bins, rng):
+    def __init__(self, x, max_bins, rng, round_to=None):
         known = x[~np.isnan(x)]
         if known.size > _EDGE_SAMPLE:
             known = known[rng.choice(known.size, _EDGE_SAMPLE, replace=False)]
@@ -260,6 +313,8 @@ class NumericCoder:
             q = np.linspace(0, 100, max_bins + 1)[1:-1]
             edges = np.unique(np.percentile(known, q, method="midpoint"))
             edges = edges[edges < uniq[-1]]
+        if round_to is not None and edges.size:
+            edges = round_significant(edges, round_to, values=uniq)
         self.edges = np.ascontiguousarray(edges, dtype=np.float64)
         self.n_bins = self.edges.size + 2  # value bins plus the missing bin (last)
 
