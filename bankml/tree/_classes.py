@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d, validat
 
 from ..errors import DataError, check_is_fitted
 from ._builder import grow, prune_pessimistic
+from ._fractional import translate_tree
 from ._encode import CategoricalCoder, NumericCoder, _Columns, count_below, resolve_categorical
 from ._structure import Tree
 
@@ -72,6 +73,20 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         frequency, useful as WM buyers are rare).
     random_state : int, RandomState or None
         Seeds the row sample used to place bin edges on more than 200,000 rows.
+    missing : {"majority", "fractional"}, default "majority"
+        How missing values are learned and predicted. ``"majority"``: at each node they go
+        to the child with the most training weight (see Notes). ``"fractional"``: C4.5 as
+        published -- a split's gain is computed on the rows with a known value times their
+        weight fraction (split information counts "unknown" as an extra outcome); in fit a
+        row with a missing tested value goes down every branch with its weight times the
+        branch's share of the known training weight, and in ``predict_proba`` its class
+        distribution is the share-weighted sum of the (Laplace-smoothed) distributions of
+        the leaves it reaches. ``tree_`` then holds the exact single-path translation: each
+        split gets a third branch "is missing" whose subtree is the share-weighted mixture
+        of the sibling subtrees (``tree_.source`` is the grown tree), so rules, SQL and
+        ``predict`` agree on every row; unseen categories still go to the heaviest child.
+        The translation is refused (ResourceLimitError) above
+        ``bankml.tree._fractional.MAX_TRANSLATED_NODES`` nodes: lower ``max_depth``.
 
     Attributes
     ----------
@@ -127,11 +142,12 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         "max_bins": [Interval(Integral, 2, 65535, closed="both")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
+        "missing": [StrOptions({"majority", "fractional"})],
     }
 
     def __init__(self, criterion="gain", max_depth=None, min_samples_split=2, min_samples_leaf=1,
                  min_weight_fraction_leaf=0.0, min_gain=0.0, pruning=None, confidence=0.25, categorical_features="auto",
-                 max_bins=255, class_weight=None, random_state=None):
+                 max_bins=255, class_weight=None, random_state=None, missing="majority"):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -144,6 +160,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         self.max_bins = max_bins
         self.class_weight = class_weight
         self.random_state = random_state
+        self.missing = missing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -206,10 +223,13 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
                      None if unit else w_fit, self.n_classes_, criterion=self.criterion,
                      max_depth=self.max_depth, min_samples_split=self.min_samples_split,
                      min_samples_leaf=self.min_samples_leaf, min_gain=self.min_gain,
-                     min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()))
+                     min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()),
+                     missing=self.missing)
         pruned = prune_pessimistic(nodes, self.confidence) if self.pruning == "pessimistic" else None
         self._coders = coders
         self.tree_ = Tree(nodes, pruned, coders)
+        if self.missing == "fractional":
+            self.tree_ = translate_tree(self.tree_, coders)
         return self
 
     def _check_y(self, y, n_rows):
