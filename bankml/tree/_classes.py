@@ -19,7 +19,8 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d, validat
 
 from ..errors import DataError, check_is_fitted
 from ._builder import grow, prune_pessimistic
-from ._fractional import translate_tree
+from . import _fractional
+from ._fractional import FractionalTree
 from ._encode import CategoricalCoder, NumericCoder, _Columns, count_below, resolve_categorical
 from ._structure import Tree
 
@@ -81,12 +82,15 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         row with a missing tested value goes down every branch with its weight times the
         branch's share of the known training weight, and in ``predict_proba`` its class
         distribution is the share-weighted sum of the (Laplace-smoothed) distributions of
-        the leaves it reaches. ``tree_`` then holds the exact single-path translation: each
-        split gets a third branch "is missing" whose subtree is the share-weighted mixture
-        of the sibling subtrees (``tree_.source`` is the grown tree), so rules, SQL and
-        ``predict`` agree on every row; unseen categories still go to the heaviest child.
-        The translation is refused (ResourceLimitError) above
-        ``bankml.tree._fractional.MAX_TRANSLATED_NODES`` nodes: lower ``max_depth``.
+        the leaves it reaches. ``tree_.source`` is the grown tree; the rest of ``tree_``
+        (``branches``, ``value``, ``apply`` ...) describes its exact single-path
+        translation, built on first use: each split gets a third branch "is missing" whose
+        subtree is the share-weighted mixture of the sibling subtrees, so rules, SQL and
+        ``predict`` agree on every row. Unseen categories still go to the heaviest child.
+        The translation grows fast with depth (a depth-4 tree of 22 leaves on
+        ``make_customers`` translates to about 1,500 leaves) and is refused
+        (ResourceLimitError) above ``bankml.tree._fractional.MAX_TRANSLATED_NODES`` nodes:
+        lower ``max_depth``. ``predict_proba`` and ``predict`` never need it.
 
     Attributes
     ----------
@@ -229,7 +233,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         self._coders = coders
         self.tree_ = Tree(nodes, pruned, coders)
         if self.missing == "fractional":
-            self.tree_ = translate_tree(self.tree_, coders)
+            self.tree_ = FractionalTree(self.tree_, coders)
         return self
 
     def _check_y(self, y, n_rows):
@@ -249,14 +253,14 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         return y
 
     # ---- prediction ----------------------------------------------------------------------------
-    def _codes(self, X):
+    def _codes(self, X, tree=None):
         check_is_fitted(self, "tree_")
         cols = _Columns(X)
         validate_data(self, X, skip_check_array=True, reset=False)
         if cols.n_cols != self.n_features_in_:
             raise ValueError(f"X has {cols.n_cols} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input.")
-        t = self.tree_
+        t = self.tree_ if tree is None else tree
         n = cols.n_rows
         codes = np.zeros((t.used_features.size + 1, n), dtype=t.code_dtype)
         for r, f in enumerate(t.used_features):
@@ -279,12 +283,19 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Laplace-smoothed class probabilities of the leaf each row reaches."""
+        check_is_fitted(self, "tree_")
+        if self.missing == "fractional":  # C4.5: every branch where the tested value is missing
+            src = self.tree_.source
+            return _fractional.predict_proba(src, self._codes(X, src))
         leaf = self.apply(X)
         v = self.tree_.value[leaf]
         return (v + 1.0) / (v.sum(axis=1, keepdims=True) + self.n_classes_)
 
     def predict(self, X):
         """Majority class (by weighted training count) of the leaf each row reaches."""
+        if self.missing == "fractional":
+            proba = self.predict_proba(X)
+            return self.classes_.take(np.argmax(proba, axis=1))
         leaf = self.apply(X)
         # the class of every node first (a few hundred), then one gather over the rows
         return self.classes_[np.argmax(self.tree_.value, axis=1)].take(leaf)
@@ -294,7 +305,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     def feature_importances_(self):
         """Total weighted information gain per feature, normalised to sum 1."""
         check_is_fitted(self, "tree_")
-        t = self.tree_
+        t = self.tree_.source if self.missing == "fractional" else self.tree_  # gain lives there
         internal = t.feature >= 0
         imp = np.bincount(t.feature[internal], weights=(t.weighted_n_node_samples * t.gain)[internal],
                           minlength=self.n_features_in_)

@@ -165,6 +165,15 @@ def leaf_proba(value, n_classes):
     return (value + 1.0) / (value.sum(axis=1, keepdims=True) + n_classes)
 
 
+def _mix(qs, probs):
+    """``sum_i qs[i] * probs[i]`` added strictly in order, so that :func:`predict_proba` and
+    the translation's leaves (which add the same terms in the same order) agree bit for bit."""
+    acc = np.zeros(probs.shape[1])
+    for q, p in zip(qs, probs):
+        acc = acc + q * p
+    return acc
+
+
 def _pseudo_counts(p, weight, n_classes):
     """Counts whose Laplace-smoothed probability is ``p`` and which sum to ``weight``.
 
@@ -172,7 +181,22 @@ def _pseudo_counts(p, weight, n_classes):
     the mixed leaves' weights (Jensen: the mixed probability of every class is at least
     ``1 / (weight + C)``); tiny negative rounding residues are clipped.
     """
-    return np.maximum(p * (weight + n_classes) - 1.0, 0.0)
+    v = np.maximum(p * (weight + n_classes) - 1.0, 0.0)
+    best = int(np.argmax(p))
+    if int(np.argmax(v)) != best:  # rounding merged two near-equal classes: keep p's order
+        v[best] = np.nextafter(v.max(), np.inf)
+    return v
+
+
+def _pick(undecided, src):
+    """The undecided source node to split next: on the feature the mixture tests most (by
+    weight), so one split decides several sources at once; there the heaviest source."""
+    by_feature = {}
+    for s, q in undecided:
+        f = int(src.feature[s])
+        by_feature[f] = by_feature.get(f, 0.0) + q
+    f = max(by_feature, key=lambda k: (by_feature[k], -k))
+    return max(((q, -s) for s, q in undecided if src.feature[s] == f))[1] * -1
 
 
 def translate(src, coders, limit=MAX_TRANSLATED_NODES):
@@ -240,7 +264,7 @@ def translate(src, coders, limit=MAX_TRANSLATED_NODES):
                     stack.append((targets.pop(), q))
                 else:
                     out[s] = out.get(s, 0.0) + q
-        return sorted(out.items())
+        return sorted(out.items())   # by node id: the order predict_proba adds leaves in
 
     cols = {k: [] for k in ("feature", "threshold_bin", "first_child", "n_children", "missing_child",
                             "unseen_child", "explicit_missing", "gain", "split_info", "value",
@@ -252,7 +276,7 @@ def translate(src, coders, limit=MAX_TRANSLATED_NODES):
         nid, state, cons, parent, depth = queue.popleft()
         state = resolve(state, cons)
         single = len(state) == 1 and state[0][1] == 1.0
-        undecided = [(q, -s) for s, q in state if internal[s]]
+        undecided = [(s, q) for s, q in state if internal[s]]
         if single:
             s = state[0][0]
             value = src.value[s]
@@ -264,12 +288,12 @@ def translate(src, coders, limit=MAX_TRANSLATED_NODES):
             if undecided:
                 value = qs @ src.value[ids]
             else:
-                value = _pseudo_counts(qs @ prob[ids], float(qs @ W[ids]), C)
+                value = _pseudo_counts(_mix(qs, prob[ids]), float(qs @ W[ids]), C)
         row = dict(feature=-1, threshold_bin=-1, first_child=-1, n_children=0, missing_child=-1,
                    unseen_child=-1, explicit_missing=False, gain=0.0, split_info=0.0, value=value,
                    n_node_samples=count, depth=depth, parent=parent)
         if undecided:
-            s = -max(undecided)[1]
+            s = _pick(undecided, src)
             f = int(src.feature[s])
             c = cons.get(f)
             kids = []   # (constraint) per translated child, in branch order
@@ -336,9 +360,104 @@ def translate(src, coders, limit=MAX_TRANSLATED_NODES):
     return out
 
 
-def translate_tree(src, coders, limit=MAX_TRANSLATED_NODES):
+def translate_tree(src, coders, limit=None):
     """:func:`translate` as a ``Tree``, with the grown tree kept as its ``source``."""
     from ._structure import Tree
-    out = Tree(translate(src, coders, limit), None, coders)
+    out = Tree(translate(src, coders, MAX_TRANSLATED_NODES if limit is None else limit), None, coders)
     out.source = src
+    return out
+
+
+class FractionalTree:
+    """``tree_`` of a ``missing="fractional"`` model: the grown tree (``source``) and, built
+    on first use, its exact single-path translation, which every other attribute
+    (``branches``, ``value``, ``node_count`` ...) reads.
+
+    Lazy because the translation can be far larger than the grown tree (every split gains
+    a missing branch grafting its siblings): ``predict_proba`` and ``predict`` never need
+    it, so a deep tree still scores; rules, ``apply`` and ``decision_path`` build it, and
+    get a :class:`~bankml.errors.ResourceLimitError` when it exceeds
+    :data:`MAX_TRANSLATED_NODES`.
+    """
+
+    def __init__(self, source, coders):
+        self.source = source
+        self._coders = coders
+        self._built = None
+
+    def translation(self):
+        """The single-path translation (a ``Tree``), built once."""
+        if self._built is None:
+            self._built = translate_tree(self.source, self._coders)
+        return self._built
+
+    def __getattr__(self, name):
+        # only called for names not found normally; dunders/private names (pickle, copy)
+        # must not trigger a build
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.translation(), name)
+
+    def __getstate__(self):
+        return {"source": self.source, "_coders": self._coders, "_built": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def predict_proba(src, codes):
+    """C4.5's fractional classification of every row on the grown tree ``src``.
+
+    ``codes`` as for ``Tree.route`` (coded against ``src``'s own thresholds). A row whose
+    tested value is missing continues in every child with weight times the child's share;
+    the result is the share-weighted sum of the Laplace-smoothed leaf distributions, added
+    in leaf-id order (as the translation adds them).
+    """
+    C = src.n_classes
+    n = codes.shape[1]
+    prob = leaf_proba(src.value, C)
+    flat = codes.ravel().astype(np.intp)
+    miss_code = np.zeros(src.node_count, dtype=np.intp)
+    for f in src.used_features:
+        at = np.flatnonzero(src.feature == f)
+        width = (src.used_thresholds[int(f)].size if src.categories[f] is None else len(src.categories[f])) + 2
+        miss_code[at] = width - 1
+    rows = np.arange(n)
+    node = np.zeros(n, dtype=np.intp)
+    wt = np.ones(n)
+    done_r, done_l, done_w = [], [], []
+    share = src.missing_share
+    while rows.size:
+        leaf = src.is_leaf_[node]
+        done_r.append(rows[leaf])
+        done_l.append(node[leaf])
+        done_w.append(wt[leaf])
+        rows, node, wt = rows[~leaf], node[~leaf], wt[~leaf]
+        if not rows.size:
+            break
+        c = flat[src.code_col[node] * n + rows]
+        miss = c == miss_code[node]
+        known_next = src.table[src.offset[node[~miss]] + c[~miss]]
+        m = np.flatnonzero(miss)
+        reps = src.n_children[node[m]]
+        mr = np.repeat(m, reps)
+        starts = np.repeat(np.cumsum(reps) - reps, reps)
+        kids = src.first_child[node[mr]] + (np.arange(mr.size) - starts)
+        kw = wt[mr] * share[kids]
+        rows = np.concatenate([rows[~miss], rows[mr]])
+        node = np.concatenate([known_next, kids])
+        wt = np.concatenate([wt[~miss], kw])
+    r = np.concatenate(done_r)
+    lf = np.concatenate(done_l)
+    w = np.concatenate(done_w)
+    order = np.lexsort((lf, r))
+    r, lf, w = r[order], lf[order], w[order]
+    # add each row's leaves in leaf-id order: the k-th term of every row at once
+    rank = np.arange(r.size) - np.searchsorted(r, r)
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if rank.size else 1))
+    out = np.zeros((n, C))
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        at = by_rank[a:b]   # rows are distinct within one rank
+        out[r[at]] = out[r[at]] + w[at, None] * prob[lf[at]]
     return out

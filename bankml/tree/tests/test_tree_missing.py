@@ -279,3 +279,22 @@ def test_bad_missing_parameter_names_it():
 @parametrize_with_checks([InfoGainTreeClassifier(missing="fractional")])
 def test_sklearn_estimator_checks_fractional(estimator, check):
     check(estimator)
+
+
+def test_deep_tree_scores_but_refuses_rules_clearly():
+    import pickle
+    X, y = _data(n=2000, seed=4, frac=(0.3, 0.3, 0.3, 0.3))
+    m = InfoGainTreeClassifier(max_depth=8, missing="fractional").fit(X, y)
+    assert m.tree_.source.max_depth == 8
+    p = m.predict_proba(X)
+    np.testing.assert_allclose(p[:300], _reference_proba(m.tree_.source, X.head(300), 2), rtol=1e-12, atol=1e-12)
+    again = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(again.predict_proba(X), p)
+    old = _fractional.MAX_TRANSLATED_NODES
+    try:
+        _fractional.MAX_TRANSLATED_NODES = 500
+        m2 = pickle.loads(pickle.dumps(m))  # the translation is not pickled: rebuilt on use
+        with pytest.raises(ResourceLimitError, match="max_depth"):
+            rules_from_tree(m2)
+    finally:
+        _fractional.MAX_TRANSLATED_NODES = old
