@@ -22,7 +22,7 @@ from ..errors import ResourceLimitError
 from ._criteria import _xlogx
 
 #: Most nodes the exact single-path translation of a fractional tree may have.
-MAX_TRANSLATED_NODES = 200_000
+MAX_TRANSLATED_NODES = 50_000
 
 _MISSING = "missing"  # path constraint: the feature is known to be missing
 

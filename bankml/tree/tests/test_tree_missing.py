@@ -298,3 +298,11 @@ def test_deep_tree_scores_but_refuses_rules_clearly():
             rules_from_tree(m2)
     finally:
         _fractional.MAX_TRANSLATED_NODES = old
+
+
+@pytest.mark.parametrize("lang, word", [(None, "is missing"), ("en", "is missing"), ("zh", "缺失")])
+def test_export_text_names_the_missing_branch(fitted, lang, word):
+    from bankml.tree import export_text
+    model, X, y = fitted
+    text = export_text(model, lang=lang)
+    assert f"{word}\n" in text and "{}" not in text
