@@ -306,3 +306,18 @@ def test_export_text_names_the_missing_branch(fitted, lang, word):
     model, X, y = fitted
     text = export_text(model, lang=lang)
     assert f"{word}\n" in text and "{}" not in text
+
+
+def test_three_classes_text_labels_and_pd_na():
+    X, y = _data(n=1200, seed=8)
+    X["city"] = X["city"].astype("string")          # pd.NA, not None, marks missing here
+    X.loc[::7, "city"] = pd.NA
+    labels = np.array(["低", "中", "高"])[(y + (X["deposit"].fillna(0) > 0.5)).to_numpy()]
+    m = InfoGainTreeClassifier(max_depth=3, min_samples_leaf=15, missing="fractional").fit(X, labels)
+    assert list(m.classes_) == sorted(set(labels))
+    p = m.predict_proba(X)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    Xo = X.astype({"city": object}).where(X.notna(), None)
+    np.testing.assert_allclose(p, _reference_proba(m.tree_.source, Xo, 3), rtol=1e-12, atol=1e-12)
+    report = check_fidelity(rules_from_tree(m), m, X, engines=("predict", "json", "python", "sqlite", "duckdb"))
+    assert report.ok, report
