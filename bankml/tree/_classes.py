@@ -91,6 +91,12 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         ``make_customers`` translates to about 1,500 leaves) and is refused
         (ResourceLimitError) above ``bankml.tree._fractional.MAX_TRANSLATED_NODES`` nodes:
         lower ``max_depth``. ``predict_proba`` and ``predict`` never need it.
+        Counts are C4.5's: ``value`` and ``n_node_samples`` include the fragments of rows
+        sent down several branches (and, below a missing branch, are the share-weighted
+        mixtures of the grown nodes; leaves there hold pseudo-counts whose Laplace
+        probability is the mixture's), so a rule's support is not a count of customers
+        meeting its conditions: re-measure with ``bankml.rules.with_evidence``.
+        ``min_samples_leaf`` is checked on each child's rows with a known value.
 
     Attributes
     ----------

@@ -268,7 +268,7 @@ def translate(src, coders, limit=MAX_TRANSLATED_NODES):
 
     cols = {k: [] for k in ("feature", "threshold_bin", "first_child", "n_children", "missing_child",
                             "unseen_child", "explicit_missing", "gain", "split_info", "value",
-                            "n_node_samples", "depth", "parent")}
+                            "n_node_samples", "depth", "parent", "threshold")}
     luts = {}
     queue = deque([(0, [(0, 1.0)], {}, -1, 0)])
     next_id = 1
@@ -291,7 +291,7 @@ def translate(src, coders, limit=MAX_TRANSLATED_NODES):
                 value = _pseudo_counts(_mix(qs, prob[ids]), float(qs @ W[ids]), C)
         row = dict(feature=-1, threshold_bin=-1, first_child=-1, n_children=0, missing_child=-1,
                    unseen_child=-1, explicit_missing=False, gain=0.0, split_info=0.0, value=value,
-                   n_node_samples=count, depth=depth, parent=parent)
+                   n_node_samples=count, depth=depth, parent=parent, threshold=np.nan)
         if undecided:
             s = _pick(undecided, src)
             f = int(src.feature[s])
@@ -302,6 +302,7 @@ def translate(src, coders, limit=MAX_TRANSLATED_NODES):
                 lo, hi = (-np.inf, np.inf) if c is None else c
                 kids = [(lo, t), (t, hi)]
                 row["threshold_bin"] = int(np.searchsorted(coders[f].edges, t))
+                row["threshold"] = t
             else:
                 k = len(src.categories[f])
                 allowed = range(k + 1) if c is None else sorted(c)
@@ -363,7 +364,12 @@ def translate(src, coders, limit=MAX_TRANSLATED_NODES):
 def translate_tree(src, coders, limit=None):
     """:func:`translate` as a ``Tree``, with the grown tree kept as its ``source``."""
     from ._structure import Tree
-    out = Tree(translate(src, coders, MAX_TRANSLATED_NODES if limit is None else limit), None, coders)
+    nodes = translate(src, coders, MAX_TRANSLATED_NODES if limit is None else limit)
+    out = Tree(nodes, None, coders)
+    # the grown tree's thresholds as they are (not re-read from bin edges), then re-route
+    if not np.array_equal(out.threshold, nodes["threshold"], equal_nan=True):
+        out.threshold = nodes["threshold"]
+        out._build_routing()
     out.source = src
     return out
 
