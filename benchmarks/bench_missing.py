@@ -52,7 +52,7 @@ def main(argv=None):
                 rules.append(m.tree_.n_leaves)
             except ResourceLimitError:
                 rules.append(None)
-        n_rules = "refused (translation too large)" if None in rules else int(np.mean(rules))
+        n_rules = "refused (translation too large)" if None in rules else f"{np.mean(rules):.0f}"
         print(f"{missing:>10}: AUC {np.mean(aucs):.4f} (folds {', '.join(f'{a:.4f}' for a in aucs)}), "
               f"fit {fit_s / 5:.2f} s/fold, grown leaves {np.mean(leaves):.0f}, rules {n_rules}")
 

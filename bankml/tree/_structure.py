@@ -20,7 +20,9 @@ class Branch(NamedTuple):
     ``op`` is ``"<="`` / ``">"`` (numeric split, ``value`` a float threshold on the original
     scale) or ``"in"`` / ``"not in"`` (multiway split, ``value`` a frozenset of the column's
     original values). ``includes_missing`` marks the one branch that also takes missing
-    values (the child with the most training weight).
+    values (the child with the most training weight). With ``missing="fractional"`` a split
+    may instead end with its own branch ``op="in"``, ``value=frozenset()``,
+    ``includes_missing=True``: "the value is missing" (``IS NULL`` in SQL).
     """
 
     child: int

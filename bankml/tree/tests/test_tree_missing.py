@@ -321,3 +321,18 @@ def test_three_classes_text_labels_and_pd_na():
     np.testing.assert_allclose(p, _reference_proba(m.tree_.source, Xo, 3), rtol=1e-12, atol=1e-12)
     report = check_fidelity(rules_from_tree(m), m, X, engines=("predict", "json", "python", "sqlite", "duckdb"))
     assert report.ok, report
+
+
+@pytest.mark.parametrize("seed, criterion", [(11, "gain"), (12, "gain_ratio"), (13, "gain")])
+def test_translation_leaf_probabilities_equal_predict_proba(seed, criterion):
+    # the translation (what apply/rules use) and the grown tree (what predict_proba uses)
+    # are two computations: their leaf probabilities must agree on every row
+    X, y = _data(n=900, seed=seed, frac=(0.25, 0.25, 0.25, 0.25))
+    m = InfoGainTreeClassifier(max_depth=3, min_samples_leaf=15, criterion=criterion,
+                               missing="fractional").fit(X, y)
+    Xn, _ = _data(n=500, seed=seed + 1, frac=(0.5, 0.3, 0.5, 0.3))
+    for data in (X, Xn):
+        v = m.tree_.value[m.apply(data)]
+        np.testing.assert_allclose((v + 1) / (v.sum(axis=1, keepdims=True) + 2), m.predict_proba(data),
+                                   rtol=1e-12, atol=1e-12)
+        assert (m.classes_[[m.tree_.leaf_class_index(i) for i in m.apply(data)]] == m.predict(data)).all()
