@@ -336,3 +336,19 @@ def test_translation_leaf_probabilities_equal_predict_proba(seed, criterion):
         np.testing.assert_allclose((v + 1) / (v.sum(axis=1, keepdims=True) + 2), m.predict_proba(data),
                                    rtol=1e-12, atol=1e-12)
         assert (m.classes_[[m.tree_.leaf_class_index(i) for i in m.apply(data)]] == m.predict(data)).all()
+
+
+def test_chinese_values_bool_and_pandas_categorical_columns():
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame({"职业": rng.choice(["教师", "医生", None, "工程师"], n).astype(object),
+                      "flag": rng.choice([True, False], n), "v": rng.normal(size=n),
+                      "cat": pd.Categorical(rng.choice(["a", "b", None], n))})
+    y = ((X["职业"] == "医生") | (X["v"] > 1)).astype(int).to_numpy()
+    m = InfoGainTreeClassifier(max_depth=3, missing="fractional", min_samples_leaf=10).fit(X, y)
+    assert m.categorical_features_.tolist() == [True, False, False, True]
+    assert 0 in set(m.tree_.source.feature)          # the Chinese-valued column is used
+    Xo = X.astype({"cat": object}).where(X.notna(), None)
+    np.testing.assert_allclose(m.predict_proba(X), _reference_proba(m.tree_.source, Xo, 2), rtol=1e-12, atol=1e-12)
+    report = check_fidelity(rules_from_tree(m), m, X, engines=("predict", "json", "python", "sqlite", "duckdb"))
+    assert report.ok, report
