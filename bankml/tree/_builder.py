@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from . import _fractional
 from ._criteria import _xlogx
 
 # Largest histogram (nodes x bins x classes) built in one piece; bigger levels are chunked.
@@ -183,6 +184,7 @@ class _Levels:
     def __init__(self):
         self.created = []   # (ids, parent, depth, value, count)
         self.splits = []    # dict per level of split-node attributes
+        self.shares = []    # missing="fractional": (child ids, share of the parent's known weight)
 
     def finish(self, n_classes):
         n = sum(c[0].size for c in self.created)  # ids were handed out in order: 0 .. n-1
@@ -200,6 +202,10 @@ class _Levels:
             "split_info": np.zeros(n),
             "cat_lut": {},
         }
+        if self.shares:
+            out["missing_share"] = np.full(n, np.nan)
+            for ids, share in self.shares:
+                out["missing_share"][ids] = share
         for s in self.splits:
             i = s["ids"]
             for key in ("feature", "threshold_bin", "first_child", "n_children", "missing_child",
@@ -210,13 +216,16 @@ class _Levels:
 
 
 def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_samples_split,
-         min_samples_leaf, min_gain, min_weight_leaf=0.0, max_leaf_nodes=None, monotonic_cst=None):
+         min_samples_leaf, min_gain, min_weight_leaf=0.0, max_leaf_nodes=None, monotonic_cst=None,
+         missing="majority"):
     """Grow a tree level by level on binned ``codes`` (list of per-feature 1-D arrays).
 
     ``y`` holds class indices, ``w`` positive weights (None means all ones). Returns flat
     node arrays (see :class:`_Levels`); ``cat_lut[node]`` maps value code -> child id.
     With a leaf budget ``max_leaf_nodes`` or any nonzero ``monotonic_cst`` (per feature
     -1/0/1, binary targets) the tree grows best-first instead (see :mod:`._best_first`).
+    ``missing="fractional"``: C4.5's fractional rule (see :mod:`._fractional`); the result
+    then also has ``missing_share`` per node.
     """
     if max_leaf_nodes is not None or (monotonic_cst is not None and np.any(monotonic_cst)):
         # imported here: _best_first builds on this module's split evaluation
@@ -230,6 +239,9 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
     n = y.size
     F = len(codes)
     unit = w is None
+    fractional = missing == "fractional"
+    if fractional and unit:  # copies of rows with a missing value carry fractional weights
+        w, unit = np.ones(n), False
     max_depth = np.iinfo(np.int64).max if max_depth is None else max_depth
     msl = min_samples_leaf
     mwl = min_weight_leaf
@@ -298,7 +310,15 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
                 H = _hist(key, size, None if unit else w_act[ra:rb]).reshape(k, nbf, C)
                 Hc = _sum_last(H) if unit else _sum_last(_hist(key, size, None).reshape(k, nbf, C))
                 Wc = W[a:b]
-                if is_cat[f]:
+                if is_cat[f] and fractional:
+                    g, maj, nonempty, wv, si = _fractional.eval_categorical(H, Hc, lvl_val[a:b], msl, mwl)
+                    cat_info[f][0][a:b] = maj
+                    cat_info[f][1][a:b] = nonempty
+                elif fractional:
+                    g, tb, ml, wl, wr, si = _fractional.eval_numeric(H, Hc, lvl_val[a:b], lvl_cnt[a:b], msl, mwl)
+                    TB[a:b, f] = tb
+                    ML[a:b, f] = ml
+                elif is_cat[f]:
                     g, maj, nonempty, wv = _eval_categorical(H, Hc, msl, mwl)
                     with np.errstate(invalid="ignore", divide="ignore"):
                         si = (_xlogx(Wc) - _xlogx(wv).sum(axis=1)) / Wc
@@ -342,6 +362,7 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
         node_feat[S] = fS
         row_feat = node_feat[nid]
         new_local = np.full(nid.size, -1, dtype=np.int64)
+        missing_row = np.zeros(nid.size, dtype=bool) if fractional else None
         for f in np.unique(fS):
             m = fS == f
             Sf = S[m]
@@ -349,6 +370,8 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
             code = (P[f][rows] // C).astype(np.int64)
             rn = nid[rows]
             nbf = int(nb[f])
+            if fractional:
+                missing_row[rows] = code == nbf - 1
             if is_cat[f]:
                 maj, nonempty = cat_info[f][0][Sf], cat_info[f][1][Sf]
                 rank = np.cumsum(nonempty, axis=1) - 1
@@ -374,6 +397,10 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
                 right = np.where(miss, ~mlk[rn], right)
                 new_local[rows] = first_local[rn] + right
         rec.splits.append(split_rec)
+        if fractional:
+            new_local, y_act, w_act, P, share = _fractional.spread(
+                new_local, missing_row, nid, first_local, nch, y_act, w_act, P)
+            rec.shares.append((np.arange(next_id, next_id + n_new), share))
         keep = new_local >= 0
         new_local_k = new_local[keep]
         yk = y_act[keep] if not keep.all() else y_act

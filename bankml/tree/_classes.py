@@ -17,10 +17,12 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
 
-from ..errors import DataError, check_is_fitted
+from ..errors import DataError, InvalidParameterError, check_is_fitted
 from ._builder import grow, prune_pessimistic
+from . import _fractional
 from ._constraints import resolve_monotonic
 from ._encode import CategoricalCoder, NumericCoder, _Columns, count_below, resolve_categorical
+from ._fractional import FractionalTree
 from ._structure import Tree
 
 __all__ = ["InfoGainTreeClassifier"]
@@ -88,6 +90,29 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         Numeric thresholds are chosen, during fit, among round numbers with this many
         significant figures (140000, not 142013.57): bin edges are moved to the nearest
         such number, so ``tree_``, ``predict`` and the exported rules agree exactly.
+    missing : {"majority", "fractional"}, default "majority"
+        How missing values are learned and predicted. ``"majority"``: at each node they go
+        to the child with the most training weight (see Notes). ``"fractional"``: C4.5 as
+        published -- a split's gain is computed on the rows with a known value times their
+        weight fraction (split information counts "unknown" as an extra outcome); in fit a
+        row with a missing tested value goes down every branch with its weight times the
+        branch's share of the known training weight, and in ``predict_proba`` its class
+        distribution is the share-weighted sum of the (Laplace-smoothed) distributions of
+        the leaves it reaches. ``tree_.source`` is the grown tree; the rest of ``tree_``
+        (``branches``, ``value``, ``apply`` ...) describes its exact single-path
+        translation, built on first use: each split gets a third branch "is missing" whose
+        subtree is the share-weighted mixture of the sibling subtrees, so rules, SQL and
+        ``predict`` agree on every row. Unseen categories still go to the heaviest child.
+        The translation grows fast with depth (a depth-4 tree of 22 leaves on
+        ``make_customers`` translates to about 1,500 leaves) and is refused
+        (ResourceLimitError) above ``bankml.tree._fractional.MAX_TRANSLATED_NODES`` nodes:
+        lower ``max_depth``. ``predict_proba`` and ``predict`` never need it.
+        Counts are C4.5's: ``value`` and ``n_node_samples`` include the fragments of rows
+        sent down several branches (and, below a missing branch, are the share-weighted
+        mixtures of the grown nodes; leaves there hold pseudo-counts whose Laplace
+        probability is the mixture's), so a rule's support is not a count of customers
+        meeting its conditions: re-measure with ``bankml.rules.with_evidence``.
+        ``min_samples_leaf`` is checked on each child's rows with a known value.
 
     Attributes
     ----------
@@ -153,12 +178,13 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         "max_leaf_nodes": [Interval(Integral, 2, None, closed="left"), None],
         "monotonic_cst": ["array-like", dict, None],
         "round_thresholds": [Interval(Integral, 1, 6, closed="both"), None],
+        "missing": [StrOptions({"majority", "fractional"})],
     }
 
     def __init__(self, criterion="gain", max_depth=None, min_samples_split=2, min_samples_leaf=1,
                  min_weight_fraction_leaf=0.0, min_gain=0.0, pruning=None, confidence=0.25, categorical_features="auto",
                  max_bins=255, class_weight=None, random_state=None, max_leaf_nodes=None, monotonic_cst=None,
-                 round_thresholds=None):
+                 round_thresholds=None, missing="majority"):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -174,6 +200,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         self.max_leaf_nodes = max_leaf_nodes
         self.monotonic_cst = monotonic_cst
         self.round_thresholds = round_thresholds
+        self.missing = missing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -212,6 +239,12 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         self.categorical_features_ = resolve_categorical(self.categorical_features, cols, names_given)
         mono = resolve_monotonic(self.monotonic_cst, cols, names_given, self.categorical_features_,
                                  self.n_classes_)
+        if self.missing == "fractional" and (self.max_leaf_nodes is not None or
+                                             (mono is not None and np.any(mono))):
+            # best-first growth routes rows one way: it would ignore the fractional weights
+            raise InvalidParameterError(
+                "missing='fractional' cannot be combined with max_leaf_nodes or monotonic_cst "
+                "(best-first growth); use missing='majority', or max_depth as the budget")
         rng = check_random_state(self.random_state)
         # zero-weight rows carry no information: drop them so they cannot shape bins or splits
         keep = np.flatnonzero(w > 0) if (w == 0).any() else None
@@ -239,10 +272,13 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
                      max_depth=self.max_depth, min_samples_split=self.min_samples_split,
                      min_samples_leaf=self.min_samples_leaf, min_gain=self.min_gain,
                      min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()),
-                     max_leaf_nodes=self.max_leaf_nodes, monotonic_cst=mono)
+                     max_leaf_nodes=self.max_leaf_nodes, monotonic_cst=mono,
+                     missing=self.missing)
         pruned = prune_pessimistic(nodes, self.confidence) if self.pruning == "pessimistic" else None
         self._coders = coders
         self.tree_ = Tree(nodes, pruned, coders)
+        if self.missing == "fractional":
+            self.tree_ = FractionalTree(self.tree_, coders)
         return self
 
     def _check_y(self, y, n_rows):
@@ -262,14 +298,14 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         return y
 
     # ---- prediction ----------------------------------------------------------------------------
-    def _codes(self, X):
+    def _codes(self, X, tree=None):
         check_is_fitted(self, "tree_")
         cols = _Columns(X)
         validate_data(self, X, skip_check_array=True, reset=False)
         if cols.n_cols != self.n_features_in_:
             raise ValueError(f"X has {cols.n_cols} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input.")
-        t = self.tree_
+        t = self.tree_ if tree is None else tree
         n = cols.n_rows
         codes = np.zeros((t.used_features.size + 1, n), dtype=t.code_dtype)
         for r, f in enumerate(t.used_features):
@@ -292,12 +328,19 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Laplace-smoothed class probabilities of the leaf each row reaches."""
+        check_is_fitted(self, "tree_")
+        if self.missing == "fractional":  # C4.5: every branch where the tested value is missing
+            src = self.tree_.source
+            return _fractional.predict_proba(src, self._codes(X, src))
         leaf = self.apply(X)
         v = self.tree_.value[leaf]
         return (v + 1.0) / (v.sum(axis=1, keepdims=True) + self.n_classes_)
 
     def predict(self, X):
         """Majority class (by weighted training count) of the leaf each row reaches."""
+        if self.missing == "fractional":
+            proba = self.predict_proba(X)
+            return self.classes_.take(np.argmax(proba, axis=1))
         leaf = self.apply(X)
         # the class of every node first (a few hundred), then one gather over the rows
         return self.classes_[np.argmax(self.tree_.value, axis=1)].take(leaf)
@@ -307,7 +350,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     def feature_importances_(self):
         """Total weighted information gain per feature, normalised to sum 1."""
         check_is_fitted(self, "tree_")
-        t = self.tree_
+        t = self.tree_.source if self.missing == "fractional" else self.tree_  # gain lives there
         internal = t.feature >= 0
         imp = np.bincount(t.feature[internal], weights=(t.weighted_n_node_samples * t.gain)[internal],
                           minlength=self.n_features_in_)

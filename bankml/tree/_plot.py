@@ -12,7 +12,8 @@ from ..errors import check_is_fitted
 __all__ = ["export_text", "plot_tree"]
 
 
-_ENGLISH = {"class": "class", "or_missing": "or missing", "gain": "gain", "in": "in", "not_in": "not in"}
+_ENGLISH = {"class": "class", "or_missing": "or missing", "gain": "gain", "in": "in", "not_in": "not in",
+            "is_missing": "is missing"}
 
 
 def _namer(model, lang):
@@ -33,6 +34,8 @@ def _fmt_num(x, decimals):
 
 def _branch_text(model, node, br, decimals, fname, fvalue, words):
     f = int(model.tree_.feature[node])
+    if br.op == "in" and not br.value and br.includes_missing:  # missing="fractional"'s own branch
+        return f"{fname(f)} {words['is_missing']}"
     if br.op in ("<=", ">"):
         text = f"{fname(f)} {br.op} {_fmt_num(br.value, decimals)}"
     else:

@@ -20,7 +20,9 @@ class Branch(NamedTuple):
     ``op`` is ``"<="`` / ``">"`` (numeric split, ``value`` a float threshold on the original
     scale) or ``"in"`` / ``"not in"`` (multiway split, ``value`` a frozenset of the column's
     original values). ``includes_missing`` marks the one branch that also takes missing
-    values (the child with the most training weight).
+    values (the child with the most training weight). With ``missing="fractional"`` a split
+    may instead end with its own branch ``op="in"``, ``value=frozenset()``,
+    ``includes_missing=True``: "the value is missing" (``IS NULL`` in SQL).
     """
 
     child: int
@@ -49,6 +51,14 @@ class Tree:
     parent : ndarray of int, -1 at the root
     first_child, n_children : ndarray of int, children are ``first_child .. + n_children``
     missing_child : ndarray of int, the child that takes missing values (-1 at leaves)
+    unseen_child : ndarray of int, the child that takes values unseen at the node
+        (``missing_child`` except with ``missing="fractional"``)
+    explicit_missing : ndarray of bool, the split has its own last branch "is missing"
+        (``missing="fractional"`` only, see ``bankml.tree._fractional.translate``)
+    missing_share : ndarray of float or None, with ``missing="fractional"`` on the grown
+        tree (``source``): each node's share of its parent's known training weight
+    source : Tree or None, with ``missing="fractional"``: the grown C4.5 tree this tree
+        is the exact single-path translation of
     categories : list, per feature the training values of a categorical feature (None if numeric)
 
     Notes
@@ -91,6 +101,13 @@ class Tree:
         self.first_child = remap(nodes["first_child"])
         self.n_children = np.where(internal, nodes["n_children"][keep], 0)
         self.missing_child = remap(nodes["missing_child"])
+        # missing="fractional" (see _fractional.translate): unseen values and missing values
+        # may go to different children, and a split may have its own "is missing" branch
+        self.unseen_child = remap(nodes["unseen_child"]) if "unseen_child" in nodes else self.missing_child
+        self.explicit_missing = (nodes["explicit_missing"][keep] & internal if "explicit_missing" in nodes
+                                 else np.zeros(self.node_count, dtype=bool))
+        self.missing_share = nodes["missing_share"][keep] if "missing_share" in nodes else None
+        self.source = None  # missing="fractional": the grown tree this one translates
         self.gain = np.where(internal, nodes["gain"][keep], 0.0)
         self.split_info = np.where(internal, nodes["split_info"][keep], 0.0)
         from ._criteria import _entropy_counts
@@ -127,15 +144,23 @@ class Tree:
             raise ValueError(f"node {node} is a leaf and has no branches")
         kids = self.children(node)
         miss = int(self.missing_child[node])
+        if self.explicit_missing[node]:
+            # its own branch "x is missing" (op "in" an empty set, includes_missing)
+            kids = kids[:-1]
+            tail = [Branch(miss, "in", frozenset(), True)]
+            miss = -1
+        else:
+            tail = []
         if self.categories[self.feature[node]] is None:
             t = float(self.threshold[node])
-            return [Branch(kids[0], "<=", t, miss == kids[0]), Branch(kids[1], ">", t, miss == kids[1])]
+            return [Branch(kids[0], "<=", t, miss == kids[0]), Branch(kids[1], ">", t, miss == kids[1])] + tail
         cats = self.categories[self.feature[node]]
         lut = self._cat_child[int(node)]
+        unseen = int(self.unseen_child[node])
         seen = {c: frozenset(cats[v] for v in np.flatnonzero(lut == c)) for c in kids}
-        others = frozenset().union(*(seen[c] for c in kids if c != miss))
-        return [Branch(c, "not in", others, True) if c == miss else Branch(c, "in", seen[c], False)
-                for c in kids]
+        others = frozenset().union(*(seen[c] for c in kids if c != unseen))
+        return [Branch(c, "not in", others, c == miss) if c == unseen else Branch(c, "in", seen[c], c == miss)
+                for c in kids] + tail
 
     # ---- summaries ---------------------------------------------------------------------------
     @property
@@ -182,7 +207,7 @@ class Tree:
                 tab = np.empty((nodes.size, width), dtype=np.int64)
                 for i, node in enumerate(nodes):
                     tab[i, :k] = self._cat_child[int(node)]
-                tab[:, k] = self.missing_child[nodes]      # unseen: the majority child
+                tab[:, k] = self.unseen_child[nodes]       # unseen: the majority child
                 tab[:, k + 1] = self.missing_child[nodes]  # missing: the majority child
             max_width = max(max_width, width)
             self.code_col[nodes] = r
