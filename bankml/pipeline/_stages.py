@@ -251,6 +251,7 @@ def split_customers(df: pd.DataFrame, cfg: dict) -> Split:
             raise DataError(f"a customer id is in both train and test; ids in {ID!r} must be unique")
         how = {"by": "customer", "test_size": cfg["split"]["test_size"],
                "seed": cfg["split"]["seed"]}
+    how["target"] = label
     train, test = np.sort(train), np.sort(test)
     feats, y = features(cfg), df[label].to_numpy()
     return Split(train, test, df.iloc[train][feats], df.iloc[test][feats], y[train], y[test], how)
