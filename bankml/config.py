@@ -576,9 +576,10 @@ def flatten_config(cfg: dict, prefix: str = "") -> dict:
     """
     out = {}
     for key, value in cfg.items():
-        # a mapping of column names is one value (a bank's headers may not be valid MLflow keys)
-        if isinstance(value, dict) and not (prefix + key).endswith("bands") and (
-                prefix + key) != "data.columns":
+        if prefix + key == "data.columns":
+            # one text value: a bank's headers may not be valid MLflow keys
+            out[prefix + key] = ", ".join(f"{a} -> {b}" for a, b in value.items())
+        elif isinstance(value, dict) and not (prefix + key).endswith("bands"):
             out.update(flatten_config(value, f"{prefix}{key}."))
         else:
             out[prefix + key] = value
