@@ -264,3 +264,68 @@ def test_target_list_and_features_leave_the_own_target_out():
     assert target_list(cfg) == ["has_fund", LABEL]
     assert S.features(S.target_config(cfg, "has_fund")) == ["gender", "education", "age"]
     assert S.features(S.target_config(cfg, LABEL)) == ["gender", "education", "age", "has_fund"]
+
+
+def test_the_example_config_runs_on_a_gbk_export_of_monthly_snapshots(tmp_path, monkeypatch):
+    """configs/your_own_data.yaml as shipped, on a GBK CSV with its Chinese headers."""
+    import shutil
+
+    import yaml
+
+    from bankml._resources import config_path
+    from bankml.datasets import make_customer_snapshots
+
+    cfg = yaml.safe_load(config_path("your_own_data.yaml").read_text(encoding="utf-8"))
+    df = make_customer_snapshots(400, months=["2024-04", "2024-05", "2024-06"], seed=9)
+    df["branch_score"] = np.round(np.random.default_rng(9).uniform(0, 100, len(df)), 1)
+    theirs = {ours: mine for mine, ours in cfg["data"]["columns"].items()}
+    (tmp_path / "data").mkdir()
+    (tmp_path / "configs").mkdir()
+    df[list(theirs)].rename(columns=theirs).to_csv(tmp_path / "data" / "bank_customers.csv",
+                                                   index=False, encoding="gbk")
+    shutil.copy(config_path("your_labels.yaml"), tmp_path / "configs" / "your_labels.yaml")
+    monkeypatch.chdir(tmp_path)
+    cfg["tree"] = {"max_depth": 2, "min_samples_leaf": 30}
+    cfg["output"].update(progress=False, plots=False)
+    cfg["association"] = {"enabled": False}
+    result = pipeline.run(cfg, tracking_uri="sqlite:///" + str(tmp_path / "m.db"), verbose=False)
+    assert list(result.results) == cfg["targets"]
+    for target, r in result.results.items():
+        assert r.registered_name == f"bank-propensity-{target}"
+        assert "out-of-time split by snapshot_month" in r.data_source["en"]
+    nb = pd.read_csv(tmp_path / "outputs" / "next_best_product_zh.csv", dtype={ID: str})
+    assert len(nb) == 400 and set(nb["snapshot_month"]) == {"2024-06"}
+
+
+def test_next_best_summary_is_an_mlflow_artifact_without_ids(two_targets):
+    result, _, store, table = two_targets
+    client = MlflowClient(store)
+    for target in (LABEL, "has_fund"):
+        path = client.download_artifacts(result[target].run_id, "reports/next_best_summary_zh.csv")
+        got = pd.read_csv(path)
+        assert got["客户数"].sum() == len(table)
+        assert not ID_PATTERN.search(Path(path).read_bytes())
+
+
+def test_targets_are_read_as_0_1_whatever_their_dtype():
+    cfg = validate_config({"data": {"synthetic": {"n": 10}}, "targets": [LABEL, "has_fund"],
+                           "segments": {"enabled": False}, "outliers": {"enabled": False}})
+    df = make_customers(200, seed=3)
+    df["has_fund"] = df["has_fund"].astype(bool)
+    df[LABEL] = df[LABEL].astype(float)
+    got = S.load_data(cfg, df).frame
+    assert got["has_fund"].dtype == np.int8 and got[LABEL].dtype == np.int8
+    assert (got["has_fund"].to_numpy() == df["has_fund"].to_numpy()).all()
+
+
+@pytest.mark.parametrize("targets, error, match", [
+    (["has_gold_bar"], DataError, r"target column 'has_gold_bar' is not in the table"),
+    (["has_private_banking", LABEL], DataError,
+     r"column 'has_private_banking' holds a single class \(0 in all 200 rows\)"),
+])
+def test_unusable_target_is_named(targets, error, match):
+    cfg = validate_config({"data": {"synthetic": {"n": 10}}, "targets": targets,
+                           "segments": {"enabled": False}, "outliers": {"enabled": False}})
+    df = make_customers(200, seed=3).assign(has_private_banking=0)
+    with pytest.raises(error, match=match):
+        S.load_data(cfg, df)

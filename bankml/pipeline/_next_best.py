@@ -169,29 +169,45 @@ def write_next_best(nb: NextBest, products: dict, reports_dir) -> dict:
     return paths
 
 
-def log_summary(run_ids, metrics: dict, tracking_uri: str) -> None:
-    """The table's counts per product (never a customer) into every product's MLflow run."""
+def summary_frame(nb: NextBest, lang: str, products: dict | None = None) -> pd.DataFrame:
+    """Customers, share and mean propensity per product, in ``lang`` (no customer in it)."""
+    products = products or {}
+    rows = []
+    for product, r in nb.summary.iterrows():
+        lab = getattr(products.get(product), "labels", None) or default_labels()
+        rows.append({text("nbp_product", lang): lab.column(product, lang) if product
+                     else text("nbp_none", lang),
+                     text("nbp_customers", lang): int(r["customers"]),
+                     text("nbp_share", lang): round(float(r["share"]), _DECIMALS),
+                     text("nbp_mean_score", lang): round(float(r["mean_score"]), _DECIMALS)})
+    return pd.DataFrame(rows)
+
+
+def log_summary(run_ids, nb: NextBest, products: dict, tracking_uri: str) -> None:
+    """The table's counts per product (never a customer) into every product's MLflow run:
+    metrics ``next_best.*`` and ``reports/next_best_summary_<lang>.csv``."""
     import time
 
     from mlflow import MlflowClient
     from mlflow.entities import Metric
 
     client, now = MlflowClient(tracking_uri), int(time.time() * 1000)
-    batch = [Metric(k, float(v), now, 0) for k, v in metrics.items()]
+    batch = [Metric(k, float(v), now, 0) for k, v in nb.metrics().items()]
+    tables = {lang: summary_frame(nb, lang, products).to_csv(index=False) for lang in LANGS}
     for run_id in run_ids:
         client.log_batch(run_id, metrics=batch)
+        for lang, csv in tables.items():
+            client.log_text(run_id, csv, f"reports/next_best_summary_{lang}.csv")
 
 
-def summary_lines(nb: NextBest, path, lang: str) -> list:
+def summary_lines(nb: NextBest, path, lang: str, products: dict | None = None) -> list:
     """The summary per product, for the printed summary (no customer in it)."""
-    rows = []
-    for product, r in nb.summary.iterrows():
-        name = default_labels().column(product, lang) if product else text("nbp_none", lang)
-        mean = "-" if r["mean_score"] != r["mean_score"] else f"{r['mean_score']:.1%}"
-        rows.append({text("nbp_product", lang): name,
-                     text("nbp_customers", lang): f"{int(r['customers']):,}",
-                     text("nbp_share", lang): f"{r['share']:.1%}",
-                     text("nbp_mean_score", lang): mean})
+    frame = summary_frame(nb, lang, products)
+    customers, share, mean = (text(k, lang) for k in ("nbp_customers", "nbp_share",
+                                                       "nbp_mean_score"))
+    frame[customers] = frame[customers].map("{:,}".format)
+    frame[share] = frame[share].map("{:.1%}".format)
+    frame[mean] = frame[mean].map(lambda v: "-" if v != v else f"{v:.1%}")
     with pd.option_context("display.unicode.east_asian_width", lang == "zh"):
-        table = pd.DataFrame(rows).to_string(index=False)
+        table = frame.to_string(index=False)
     return [text("pipeline_next_best", lang, customers=f"{len(nb.table):,}", path=path), table]

@@ -93,7 +93,10 @@ def _save(model, data, split, ev, rules, cfg, staging: Staging, notes) -> Path:
     data_desc["split"] = split.describe("en")
     data_desc["WM buyer rate" if target == LABEL else f"{target} rate"] = f"{df[target].mean():.1%}"
     data_desc["features"] = ", ".join(S.features(cfg))
-    card = model_card(f"WM propensity ({out['model_name']})", data=data_desc,
+    from ..labels import column_label
+
+    what = "WM" if target == LABEL else column_label(target, "en")
+    card = model_card(f"{what} propensity ({out['model_name']})", data=data_desc,
                       metrics=card_metrics(ev.metrics),
                       rules=rules.top_markdown, notes=notes)
     path = staging.models / f"{out['model_name']}.joblib"
@@ -119,7 +122,8 @@ def _card_zh(data, df, cfg, ev, rules, notes, split) -> str:
     data_desc[term("card_features", "zh")] = "、".join(S.features(cfg))
     rows = [{text(f"pipeline_{k}", "zh"): (text(f"pipeline_{v}", "zh") if k == "model" else v)
              for k, v in row.items()} for row in card_metrics(ev.metrics)]
-    return model_card(f"理财产品购买倾向（{cfg['output']['model_name']}）", data=data_desc,
+    what = "理财产品" if target == LABEL else column_label(target, "zh")
+    return model_card(f"{what}购买倾向（{cfg['output']['model_name']}）", data=data_desc,
                       metrics=rows, rules=rules.top_markdown_zh if rules else None,
                       notes=notes, lang="zh")
 
@@ -324,10 +328,10 @@ def _next_best(cfg, data, results) -> TargetsResult:
     nb = next_best_product(data.frame, products)
     unpublished = [t for t, r in results.items() if r.model_path is None]
     paths = None if unpublished else write_next_best(nb, products, cfg["output"]["reports_dir"])
-    log_summary([r.run_id for r in results.values()], nb.metrics(),
+    log_summary([r.run_id for r in results.values()], nb, products,
                 next(iter(results.values())).tracking_uri)
     return TargetsResult(config=cfg, results=results, next_best=nb, next_best_paths=paths,
-                         not_published=tuple(unpublished))
+                         not_published=tuple(unpublished), products=products)
 
 
 def _run_target(cfg, data, tracking_uri, progress) -> PipelineResult:

@@ -119,6 +119,11 @@ def load_data(cfg: dict, data=None) -> DataResult:
     # the reader may have renamed already (idempotent); the checks read bankml's names
     frame = apply_column_mapping(got.frame, cfg["data"]["columns"])
     check_table(frame, cfg)
+    # checked 0/1: as small integers, so True/False or 0.0/1.0 give the classes 0 and 1
+    # the rules (rules.target: 1) and the metrics expect
+    odd = [t for t in target_list(cfg) if frame[t].dtype != np.int8]
+    if odd:
+        frame = frame.assign(**{t: frame[t].astype(np.int8) for t in odd})
     return got if frame is got.frame else DataResult(frame, got.truth, got.source)
 
 
@@ -132,8 +137,10 @@ def check_table(df: pd.DataFrame, cfg: dict) -> None:
     needed = _needed_columns(cfg) + targets
     validate_customers(df, require_label=LABEL in targets,
                        required=tuple(c for c in needed if c in COLUMNS), snapshot=snapshot)
-    numeric = (cfg["features"]["numeric"] + cfg["segments"]["features"] * cfg["segments"]["enabled"]
-               + cfg["outliers"]["features"] * cfg["outliers"]["enabled"])
+    numeric = list(cfg["features"]["numeric"])
+    for section in ("segments", "outliers"):  # their extra columns are numbers too
+        if cfg[section]["enabled"]:
+            numeric += cfg[section]["features"]
     check_extra_features(df, numeric=[c for c in numeric if c not in targets],
                          categorical=cfg["features"]["categorical"])
     for name in targets:
@@ -282,6 +289,10 @@ def _months(df: pd.DataFrame, column: str) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         out = s.dt.strftime("%Y-%m").to_numpy(dtype=object)
     else:
+        if pd.api.types.is_float_dtype(s.dtype):
+            # 202406 read back as 202406.0 (a CSV column with a blank): whole numbers, as ints
+            whole = s.notna() & (s == s.round())
+            s = s.astype(object).where(~whole, s.where(whole).astype("Int64").astype(object))
         text_values = s.astype("string")
         lookup = {v: split_month(v) for v in text_values.dropna().unique()}
         out = text_values.map(lookup).to_numpy(dtype=object, na_value=None)

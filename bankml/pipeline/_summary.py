@@ -181,6 +181,7 @@ class TargetsResult:
     next_best: object = None
     next_best_paths: dict | None = None
     not_published: tuple = ()
+    products: dict = field(default_factory=dict)  # their labels name them in the summary
 
     def __getitem__(self, target) -> PipelineResult:
         return self.results[target]
@@ -196,7 +197,7 @@ class TargetsResult:
                            registered=r.registered_name), r.summary(lang), ""]
         if self.next_best is not None:
             path = self.next_best_paths[lang].resolve() if self.next_best_paths else "-"
-            lines += summary_lines(self.next_best, path, lang)
+            lines += summary_lines(self.next_best, path, lang, self.products)
         if self.not_published:
             lines += [text("pipeline_next_best_not_written", lang,
                            targets=", ".join(self.not_published))]
