@@ -67,6 +67,14 @@ def target_config(cfg: dict, name: str) -> dict:
     ``<output.model_name>-<target>``; with several targets its reports go to
     ``<output.reports_dir>/<target>/``. A single ``wm_buyer`` target keeps today's names, so
     an existing registry's champion stays the one compared against.
+
+    Examples
+    --------
+    >>> from bankml.config import validate_config
+    >>> cfg = validate_config({"data": {"synthetic": {"n": 10}}, "targets": ["wm_buyer", "has_fund"]})
+    >>> fund = target_config(cfg, "has_fund")
+    >>> fund["mlflow"]["registered_model"], fund["output"]["reports_dir"]
+    ('bankml-wm-propensity-has_fund', 'outputs/has_fund')
     """
     several = len(target_list(cfg)) > 1
     out = copy.deepcopy(cfg)
@@ -101,8 +109,11 @@ def _needed_columns(cfg):
 def load_data(cfg: dict, data=None) -> DataResult:
     """The validated customer table (with the label) and, for synthetic data, the truth.
 
-    ``data`` (a DataFrame or a CSV/Parquet path) overrides the config's source.
-    Unpacks as ``frame, truth, source``.
+    ``data`` (a DataFrame or a CSV/Parquet path) overrides the config's source; a
+    :class:`DataResult` is taken as already read and checked. The bank's columns are renamed
+    by ``data.columns`` (:func:`bankml.schema.apply_column_mapping`), then
+    :func:`check_table` runs every check for every target before any model; targets come
+    back as 0/1 ``int8``. Unpacks as ``frame, truth, source``.
 
     Examples
     --------
@@ -269,6 +280,17 @@ def split_column(cfg: dict, df: pd.DataFrame) -> str | None:
 
     ``split.by`` names it (``customer``: never); unset, a ``snapshot_month`` column in the
     table makes the split out of time, the honest test of a model that predicts next months.
+
+    Examples
+    --------
+    >>> from bankml.config import validate_config
+    >>> from bankml.datasets import make_customer_snapshots
+    >>> cfg = validate_config({"data": {"synthetic": {"n": 10}}})
+    >>> split_column(cfg, make_customer_snapshots(50, months=2))
+    'snapshot_month'
+    >>> split = split_customers(make_customer_snapshots(500, months=3), cfg)
+    >>> split.describe("en")
+    'out-of-time split by snapshot_month: train on 2024-04–2024-05 (1,000 rows), test on 2024-06 (500 rows)'
     """
     by = cfg["split"]["by"]
     if by == "customer":
