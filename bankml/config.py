@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import copy
+import datetime as _dt
 import inspect
 import math
 import re
@@ -24,9 +25,10 @@ from pathlib import Path
 from ._resources import config_path, read_yaml
 from ._yaml import short_repr
 from .errors import ConfigError, InvalidParameterError
-from .schema import ID, LABEL
+from .schema import COLUMNS, ID, LABEL, SNAPSHOT
 
-__all__ = ["SCHEMA", "config_file", "load_config", "validate_config", "flatten_config"]
+__all__ = ["SCHEMA", "config_file", "load_config", "validate_config", "flatten_config",
+           "target_list", "split_month", "read_user_labels"]
 
 _REQUIRED = object()
 _ANY = object()
@@ -123,6 +125,36 @@ def _encoding(v):
     return None
 
 
+def _column_map(v):
+    if not all(isinstance(k, str) and k.strip() and isinstance(x, str) and x.strip()
+               for k, x in v.items()):
+        return "must map each of your column names to a bankml or feature name (non-empty text)"
+    return None
+
+
+def split_month(value) -> str | None:
+    """A month as ``"YYYY-MM"``: from ``"2024-06"``, ``"2024-06-30"``, ``202406`` or a date.
+
+    None when ``value`` is not a month (the caller names what it was reading).
+
+    Examples
+    --------
+    >>> split_month("2024-06"), split_month(202406), split_month("2024-06-30"), split_month("June")
+    ('2024-06', '2024-06', '2024-06', None)
+    """
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d{4})-?(\d{2})(?:-\d{2}(?:[ T].*)?)?", text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return f"{m.group(1)}-{m.group(2)}"
+
+
+def _month(v):
+    return None if split_month(v) else "must be a month such as '2024-06'"
+
+
 def _association_engine(v):
     from .association import ENGINES
 
@@ -159,15 +191,28 @@ def _outliers_default_contamination():
 
 #: The configuration schema: section -> key -> leaf (or a nested section).
 SCHEMA = {
+    # the 0/1 column the model predicts, or several (one model per product, see target_list)
+    "target": _Leaf(str, LABEL, check=_name),
+    "targets": _Leaf(list, None, check=_str_list),
+    # a YAML file {column: {zh: ..., en: ...}} labelling extra features in rules and reports
+    "labels": _Leaf(str, None, check=_name),
     "data": {
         # exactly one of the two (checked in validate_config)
         "synthetic": {"n": _Leaf(int, check=_positive), "seed": _Leaf(int, 0)},
         "path": _Leaf(str, None, check=_name),
         # of a CSV file (bank exports are often GBK); Parquet carries its own
         "encoding": _Leaf(str, "utf-8", check=_encoding),
+        # {their column name: bankml schema name or feature name}, applied right after reading
+        "columns": _Leaf(dict, {}, check=_column_map),
     },
     "stars": {"policy": _Leaf(str, "default", check=_name)},
-    "split": {"test_size": _Leaf(float, 0.3, check=_fraction), "seed": _Leaf(int, 0)},
+    "split": {"test_size": _Leaf(float, 0.3, check=_fraction), "seed": _Leaf(int, 0),
+              # out of time: "by" a snapshot-month column, testing on month "test" (default:
+              # the latest); "customer" = the random split by customer. Unset: out of time
+              # when the table has a snapshot_month column, else by customer.
+              "by": _Leaf(str, None, check=_name),
+              "test": _Leaf((str, int, _dt.date), None, check=_month,
+                            expected="a month such as '2024-06'")},
     "features": {
         "categorical": _Leaf(list, ["gender", "education"], check=_str_list),
         "numeric": _Leaf(list, ["age", "short_term_assets", "long_term_assets"], check=_str_list),
@@ -347,9 +392,10 @@ def validate_config(data) -> dict:
     # input would leak the answer
     for section, kind in (("features", "categorical"), ("features", "numeric"),
                           ("segments", "features"), ("outliers", "features")):
-        banned = {ID: "the customer identifier", LABEL: "the label the model predicts"}
-        if section != "features":
-            banned.pop(LABEL)
+        banned = {ID: "the customer identifier"}
+        if section == "features" and not cfg["targets"]:
+            # with `targets:` each model leaves its own target out (see target_list)
+            banned[cfg["target"]] = "the label the model predicts"
         for col, why in banned.items():
             if col in cfg[section][kind]:
                 raise ConfigError(f"config key '{section}.{kind}': {short_repr(col)} is {why}; "
@@ -362,7 +408,109 @@ def validate_config(data) -> dict:
     if stray:
         raise ConfigError(f"config key 'features.bands.{stray[0]}': banded columns must be "
                           f"listed in features.numeric")
+    _check_targets(cfg, data)
+    _check_column_map(cfg)
+    _check_labels(cfg)
     return cfg
+
+
+def target_list(cfg: dict) -> list:
+    """The 0/1 columns a run models: ``targets`` if given, else ``[target]``.
+
+    With ``targets:`` each product's model leaves its own column out of its features (the
+    other products' holdings stay: owning a fund says something about buying insurance).
+
+    Examples
+    --------
+    >>> target_list(validate_config({"data": {"synthetic": {"n": 10}}}))
+    ['wm_buyer']
+    >>> target_list(validate_config({"data": {"synthetic": {"n": 10}},
+    ...                              "targets": ["wm_buyer", "has_fund"]}))
+    ['wm_buyer', 'has_fund']
+    """
+    return list(cfg["targets"]) if cfg.get("targets") else [cfg.get("target") or LABEL]
+
+
+def _check_targets(cfg: dict, data: dict) -> None:
+    if cfg["targets"] is not None:
+        if "target" in data:
+            raise ConfigError("config keys 'target' and 'targets': give one of them (target: "
+                              "one 0/1 column, or targets: a list of them)")
+        if not cfg["targets"]:
+            raise ConfigError("config key 'targets': list at least one 0/1 column")
+    for t in target_list(cfg):
+        if t == ID:
+            raise ConfigError(f"config key {'targets' if cfg['targets'] else 'target'!r}: "
+                              f"{ID!r} is the customer identifier, not a 0/1 target")
+    by = cfg["split"]["by"]
+    if by is not None and by != "customer" and (by in target_list(cfg) or by in
+                                                 cfg["features"]["categorical"] + cfg["features"]["numeric"]):
+        raise ConfigError(f"config key 'split.by': {short_repr(by)} is a target or a feature; "
+                          "the split column is the snapshot month")
+    if cfg["split"]["test"] is not None:
+        if by == "customer":
+            raise ConfigError("config key 'split.test': a test month needs an out-of-time split "
+                              "(split.by: a snapshot-month column), not split.by: customer")
+        cfg["split"]["test"] = split_month(cfg["split"]["test"])
+
+
+def _config_columns(cfg: dict) -> set:
+    """Every column name the config itself uses (features, targets, split, segments...)."""
+    names = set(cfg["features"]["categorical"]) | set(cfg["features"]["numeric"])
+    names |= set(target_list(cfg)) | set(cfg["segments"]["features"])
+    names |= set(cfg["outliers"]["features"]) | {cfg["association"]["target"]}
+    if cfg["split"]["by"] not in (None, "customer"):
+        names.add(cfg["split"]["by"])
+    return names
+
+
+def _check_column_map(cfg: dict) -> None:
+    """``data.columns`` maps onto known names only, and never two columns onto one."""
+    mapping = cfg["data"]["columns"]
+    known = set(COLUMNS) | {SNAPSHOT} | _config_columns(cfg)
+    for theirs, ours in mapping.items():
+        if ours not in known:
+            raise ConfigError(
+                f"config key 'data.columns.{theirs}': maps to {short_repr(ours)}, which is neither "
+                "a bankml schema column (see bankml.schema.describe_schema()) nor a column this "
+                "config uses (features, target(s), split.by)")
+    seen = {}
+    for theirs, ours in mapping.items():
+        if ours in seen:
+            raise ConfigError(f"config key 'data.columns': {short_repr(seen[ours])} and "
+                              f"{short_repr(theirs)} are both mapped to {short_repr(ours)}")
+        seen[ours] = theirs
+
+
+def _check_labels(cfg: dict) -> None:
+    """A user labels file: readable, and each entry ``column: {zh: ..., en: ...}``."""
+    if cfg["labels"] is None:
+        return
+    try:
+        read_user_labels(cfg["labels"])
+    except ConfigError as exc:
+        raise ConfigError(f"config key 'labels': {exc}") from None
+
+
+def read_user_labels(path) -> dict:
+    """The user labels file as ``{column: {"zh": ..., "en": ...}}`` (validated).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.yaml"
+    >>> _ = p.write_text("branch_score: {zh: 客户经理评分, en: RM score}", encoding="utf-8")
+    >>> read_user_labels(p)["branch_score"]["zh"]
+    '客户经理评分'
+    """
+    from .labels import check_bilingual
+
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(f"{path}: expected a mapping column -> {{zh: ..., en: ...}}, got "
+                          f"{short_repr(data)}")
+    return {str(col): check_bilingual(leaf, f"{Path(path).name}: {col}")
+            for col, leaf in data.items()}
 
 
 def config_file(name: str) -> Path:
@@ -428,7 +576,10 @@ def flatten_config(cfg: dict, prefix: str = "") -> dict:
     """
     out = {}
     for key, value in cfg.items():
-        if isinstance(value, dict) and not (prefix + key).endswith("bands"):
+        if prefix + key == "data.columns":
+            # one text value: a bank's headers may not be valid MLflow keys
+            out[prefix + key] = ", ".join(f"{a} -> {b}" for a, b in value.items())
+        elif isinstance(value, dict) and not (prefix + key).endswith("bands"):
             out.update(flatten_config(value, f"{prefix}{key}."))
         else:
             out[prefix + key] = value

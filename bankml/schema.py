@@ -29,10 +29,17 @@ __all__ = [
     "ACTIVITY_COLUMNS",
     "validate_customers",
     "describe_schema",
+    "SNAPSHOT",
+    "apply_column_mapping",
+    "check_target",
+    "check_extra_features",
 ]
 
 ID = "customer_id"
 LABEL = "wm_buyer"
+#: The month a row's features were taken (one row per customer and month); the label is
+#: what the customer did in the months after it. The out-of-time split reads it.
+SNAPSHOT = "snapshot_month"
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,7 @@ def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s.dtype) and not is_categorical_dtype(s.dtype)
 
 
-def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
+def _check_column(col: Column, s: pd.Series, problems: list[Problem], within=None) -> None:
     isna = s.isna().to_numpy()
     if isna.size and isna.all():
         # An all-blank column read from CSV arrives as float64 NaN whatever it should
@@ -178,7 +185,9 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
                 is_categorical_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype)):
             problems.append(Problem(col.name, f"wrong dtype {s.dtype}",
                                     "text or integer customer ids"))
-        dup = s.duplicated(keep=False).to_numpy() & ~isna
+        # a table of monthly snapshots holds each customer once per month
+        keys = s if within is None else pd.DataFrame({"id": s.to_numpy(), "month": within.to_numpy()})
+        dup = keys.duplicated(keep=False).to_numpy() & ~isna
         if dup.any():
             rows, n = _first_positions(dup)
             problems.append(Problem(col.name, "duplicate customer ids", "each id once", rows, n))
@@ -229,7 +238,7 @@ def _check_column(col: Column, s: pd.Series, problems: list[Problem]) -> None:
 
 
 def validate_customers(df: pd.DataFrame, *, require_label: bool = False,
-                       required: tuple = ()) -> pd.DataFrame:
+                       required: tuple = (), snapshot: str | None = None) -> pd.DataFrame:
     """Check a customer table against the bankml contract and return it unchanged.
 
     Parameters
@@ -244,6 +253,9 @@ def validate_customers(df: pd.DataFrame, *, require_label: bool = False,
         Also require the ``wm_buyer`` label (for training).
     required : tuple of str
         More documented columns to require (e.g. ``HOLDING_FLAGS`` for service stars).
+    snapshot : str, optional
+        The snapshot-month column of a table of monthly snapshots: customer ids must then be
+        unique within each month (a customer has one row per month), not in the whole table.
 
     Returns
     -------
@@ -301,7 +313,9 @@ def validate_customers(df: pd.DataFrame, *, require_label: bool = False,
                 col = _flag(name, "Product holding flag.")
             else:
                 continue
-            _check_column(col, df[name], problems)
+            within = df[snapshot] if (col.kind == "id" and snapshot is not None
+                                      and snapshot in df.columns) else None
+            _check_column(col, df[name], problems, within)
 
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
@@ -334,3 +348,136 @@ def describe_schema(lang: str = "en") -> pd.DataFrame:
                      "kind": c.kind, "unit": c.unit, "required": c.required,
                      "nullable": c.nullable, "range": rng, "description": c.description})
     return pd.DataFrame(rows).set_index("column")
+
+
+def apply_column_mapping(df: pd.DataFrame, mapping: dict) -> pd.DataFrame:
+    """Rename a bank's own columns to bankml's names (``data.columns: {theirs: ours}``).
+
+    Run right after reading, before any check. Idempotent: a column already under its
+    bankml name (the reader renamed it) is left alone. ``mapping`` was validated by the
+    config (known targets, no two columns to one name); here only the table can be wrong.
+
+    Raises
+    ------
+    DataError
+        A mapped column the table lacks (and whose new name is absent too), or a new name
+        that is already another column of the table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"年龄": [30, 40], "客户号": ["a", "b"]})
+    >>> apply_column_mapping(t, {"年龄": "age", "客户号": "customer_id"}).columns.tolist()
+    ['age', 'customer_id']
+    """
+    from .errors import DataError
+
+    if not mapping:
+        return df
+    cols = set(df.columns)
+    todo = {}
+    for theirs, ours in mapping.items():
+        if theirs in cols:
+            if ours in cols and ours != theirs:
+                raise DataError(f"data.columns maps column {theirs!r} to {ours!r}, but the table "
+                                f"already has a column {ours!r}; drop one or map it elsewhere")
+            todo[theirs] = ours
+        elif ours not in cols:
+            shown = ", ".join(map(repr, list(df.columns)[:20]))
+            raise DataError(f"data.columns maps column {theirs!r} to {ours!r}, but the table has "
+                            f"no column {theirs!r} (columns: {shown})")
+    return df.rename(columns=todo) if todo else df
+
+
+def check_target(df: pd.DataFrame, target: str) -> None:
+    """Refuse a target column that is absent or not 0/1 (missing values included).
+
+    Raises
+    ------
+    DataError
+        Naming the column and the first offending ROW POSITIONS (never ids or labels).
+
+    Examples
+    --------
+    >>> check_target(pd.DataFrame({"has_fund": [0, 1, 1]}), "has_fund")
+    >>> check_target(pd.DataFrame({"has_fund": [0, 2, 1]}), "has_fund")
+    Traceback (most recent call last):
+    ...
+    bankml.errors.DataError: target column 'has_fund' must hold 0/1 in every row; 1 row(s), positions [1] hold something else (e.g. '2')
+    """
+    from .errors import DataError
+
+    if target not in df.columns:
+        raise DataError(f"target column {target!r} is not in the table")
+    s = df[target]
+    if pd.api.types.is_bool_dtype(s.dtype):
+        bad = s.isna().to_numpy()
+    elif _is_numeric(s):
+        values = s.to_numpy(dtype="float64", na_value=np.nan)
+        bad = ~np.isin(values, (0.0, 1.0))  # NaN is never in the set
+    else:  # text "0"/"1" is not a 0/1 label: a numeric column was read as text somewhere
+        bad = np.ones(len(s), bool)
+    if bad.any():
+        rows, n = _first_positions(bad)
+        example = s.iloc[rows[0]]
+        example = example.item() if isinstance(example, np.generic) else example
+        raise DataError(f"target column {target!r} must hold 0/1 in every row; "
+                        f"{_positions_text(rows, n)} hold something else (e.g. {str(example)[:20]!r})")
+
+
+def check_extra_features(df: pd.DataFrame, numeric=(), categorical=()) -> None:
+    """Check features that are not schema columns by kind: numbers must be finite, categories
+    must be text (or whole numbers). Schema columns are left to :func:`validate_customers`.
+
+    Raises
+    ------
+    SchemaError
+        Listing every problem, each naming the column and the first ROW POSITIONS.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"branch_score": [80.0, float("inf")], "region": ["north", "south"]})
+    >>> check_extra_features(t, numeric=["branch_score"], categorical=["region"])
+    Traceback (most recent call last):
+    ...
+    bankml.errors.SchemaError: extra feature columns are unusable (1 problem):
+      - column 'branch_score': missing or infinite values (expected finite numbers); 1 row(s), positions [1]
+    """
+    problems: list[Problem] = []
+    for name in [c for c in numeric if c not in COLUMNS]:
+        if name not in df.columns:
+            problems.append(Problem(name, "missing column", "a feature listed in features.numeric"))
+            continue
+        s = df[name]
+        if not (_is_numeric(s) or pd.api.types.is_bool_dtype(s.dtype)):
+            problems.append(Problem(name, f"wrong dtype {s.dtype}", "numbers (features.numeric)"))
+            continue
+        bad = ~np.isfinite(s.to_numpy(dtype="float64", na_value=np.nan))
+        if bad.any():
+            problems.append(Problem(name, "missing or infinite values", "finite numbers",
+                                    *_first_positions(bad)))
+    for name in [c for c in categorical if c not in COLUMNS]:
+        if name not in df.columns:
+            problems.append(Problem(name, "missing column", "a feature listed in features.categorical"))
+            continue
+        s = df[name]
+        if is_categorical_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+            continue  # string or category dtype
+        if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            continue  # coded categories (1, 2, 3)
+        if pd.api.types.is_object_dtype(s.dtype):
+            present = s.notna().to_numpy()
+            is_text = np.array([isinstance(v, str) for v in s[present]], bool)
+            if is_text.all():
+                continue
+            # mixed kinds (1 and "a") would be told apart in one place and merged in another
+            bad = present.copy()
+            bad[present] = ~is_text
+            problems.append(Problem(name, "values that are not text", "one kind: text categories",
+                                    *_first_positions(bad)))
+            continue
+        problems.append(Problem(name, f"wrong dtype {s.dtype}",
+                                "text categories or whole-number codes (features.categorical)"))
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise SchemaError(f"extra feature columns are unusable ({len(problems)} problem"
+                          f"{'s' if len(problems) != 1 else ''}):\n{lines}", problems)

@@ -15,6 +15,8 @@ from ._stages import (SKLEARN, STARS, TREE, CrossSell, Evaluation, FittedModels,
                       fit_star_baseline, fit_tree, flag_outliers, load_data, mine_cross_sell,
                       score_stars, segment_customers, split_customers)
 from ._summary import PipelineResult, StageRecord, StageStatus
+from ._summary import TargetsResult
+from ._next_best import NextBest, next_best_product
 
 __all__ = ["run", "main", "PipelineResult", "StageStatus", "StageRecord", "StageUnavailable",
            "STAGE_NAMES", "DataSource", "DataResult", "Split", "FittedModels", "Evaluation",
@@ -23,3 +25,4 @@ __all__ = ["run", "main", "PipelineResult", "StageStatus", "StageRecord", "Stage
            "fit_sklearn_tree", "fit_star_baseline", "evaluate", "evaluate_models",
            "extract_rules", "check_rules_fidelity", "mine_cross_sell", "segment_customers",
            "flag_outliers", "make_plots", "features", "TREE", "SKLEARN", "STARS"]
+__all__ += ["TargetsResult", "NextBest", "next_best_product"]

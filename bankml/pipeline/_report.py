@@ -71,7 +71,7 @@ class Report:
 
 def make_reports(evaluation, rules, df: pd.DataFrame, *, stars=None, segments=None,
                  data_source: dict, model_name: str, run_id: str, out_dir: Path,
-                 top: int = 10) -> Report:
+                 top: int = 10, target: str = LABEL) -> Report:
     """Write ``report_zh.html`` and ``report_en.html`` into ``out_dir``.
 
     ``evaluation`` is the stage's :class:`Evaluation`, ``rules`` its :class:`RulesResult`,
@@ -86,7 +86,7 @@ def make_reports(evaluation, rules, df: pd.DataFrame, *, stars=None, segments=No
     for lang in LANGS:
         version = text("report_model_run", lang, model=model_name, run_id=run_id)
         page = _page(evaluation, rules, df, stars, segments, data_source[lang], version,
-                     top, lang)
+                     top, lang, target)
         path = out_dir / f"report_{lang}.html"
         path.write_text(page, encoding="utf-8")
         paths[lang] = path
@@ -113,7 +113,8 @@ def _fmt(value, spec) -> str:
     return "–" if value is None or pd.isna(value) else spec.format(float(value))
 
 
-def _page(ev, rules, df, stars, segments, source, model_version, top, lang) -> str:
+def _page(ev, rules, df, stars, segments, source, model_version, top, lang,
+          target=LABEL) -> str:
     from ._plots import _plot_gains, _plot_stars
 
     def t(key, **values):
@@ -122,13 +123,13 @@ def _page(ev, rules, df, stars, segments, source, model_version, top, lang) -> s
     with font_context(lang):
         gains = _png(lambda buf: _plot_gains(ev.curves, buf, lang))
         star_img = (None if stars is None else
-                    _png(lambda buf: _plot_stars(stars["contribution_star"], df[LABEL], buf,
+                    _png(lambda buf: _plot_stars(stars["contribution_star"], df[target], buf,
                                                  lang)))
     parts = [f"<h1>{t('report_title')}</h1>"]
 
     facts = [(text("report_data", lang), source),
              (text("report_customers", lang), f"{len(df):,}"),
-             (text("report_buyer_rate", lang), f"{df[LABEL].mean():.1%}"),
+             (_rate_label(rules, target, lang), f"{df[target].mean():.1%}"),
              (text("report_model_version", lang), model_version)]
     parts.append("<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
                                   for k, v in facts) + "</dl>")
@@ -155,7 +156,7 @@ def _page(ev, rules, df, stars, segments, source, model_version, top, lang) -> s
 
     if stars is not None:
         parts.append(f"<h2>{t('plot_star_title')}</h2>")
-        parts.append(_star_table(stars["contribution_star"], df[LABEL], lang))
+        parts.append(_star_table(stars["contribution_star"], df[target], lang))
         parts.append(f'<p><img src="{star_img}" alt="{t("plot_star_title")}"></p>')
 
     from .. import __version__
@@ -169,10 +170,20 @@ def _page(ev, rules, df, stars, segments, source, model_version, top, lang) -> s
             + "\n".join(parts) + "\n</body></html>\n")
 
 
+def _rate_label(rules, target, lang) -> str:
+    """"WM buyer rate" for the WM target; "<product> rate" for another."""
+    if target == LABEL:
+        return text("report_buyer_rate", lang)
+    from ..labels import default_labels
+
+    lab = getattr(rules, "labels", None) or default_labels()
+    return f"{lab.column(target, lang)}{'比例' if lang == 'zh' else ' rate'}"
+
+
 def _rules_table(rules, top, lang) -> str:
     from ..rules import to_frame
 
-    frame = to_frame(rules.ruleset, lang=lang)
+    frame = to_frame(rules.ruleset, lang=lang, labels=getattr(rules, "labels", None))
     # the same order as the model card's top rules: most confident first, then largest
     best = frame.sort_values(["confidence", "support"], ascending=False, kind="stable").head(top)
     header = ["#", text("report_if", lang), text("report_then", lang),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import tracking
-from ..config import load_config
+from ..config import load_config, target_list
 from ..errors import PublishError
 from ..labels import DEFAULT_LANG, LANGS, check_lang
 from ..persistence import check_output_dir, model_card, save_model
@@ -18,7 +18,8 @@ from . import _stages as S
 from ._plots import make_plots
 from ._publish import Published, Staging
 from ._report import make_reports
-from ._summary import PipelineResult, StageRecord, StageStatus, card_metrics, stage_table
+from ._summary import (PipelineResult, StageRecord, StageStatus, TargetsResult, card_metrics,
+                       stage_table)
 
 __all__ = ["run", "main"]
 
@@ -85,32 +86,44 @@ def _fidelity_gate(rt, report) -> None:
 
 def _save(model, data, split, ev, rules, cfg, staging: Staging, notes) -> Path:
     out = cfg["output"]
-    df = data.frame
-    data_desc = {"source": data.describe("en"), "customers": f"{len(df):,}",
-                 "test share": f"{cfg['split']['test_size']:.0%}",
-                 "WM buyer rate": f"{df[LABEL].mean():.1%}",
-                 "features": ", ".join(S.features(cfg))}
-    card = model_card(f"WM propensity ({out['model_name']})", data=data_desc,
+    df, target = data.frame, S.target(cfg)
+    data_desc = {"source": data.describe("en"), "customers": f"{len(df):,}"}
+    if split.how.get("by", "customer") == "customer":
+        data_desc["test share"] = f"{cfg['split']['test_size']:.0%}"
+    data_desc["split"] = split.describe("en")
+    data_desc["WM buyer rate" if target == LABEL else f"{target} rate"] = f"{df[target].mean():.1%}"
+    data_desc["features"] = ", ".join(S.features(cfg))
+    from ..labels import column_label
+
+    what = "WM" if target == LABEL else column_label(target, "en")
+    card = model_card(f"{what} propensity ({out['model_name']})", data=data_desc,
                       metrics=card_metrics(ev.metrics),
                       rules=rules.top_markdown, notes=notes)
     path = staging.models / f"{out['model_name']}.joblib"
-    save_model(model, path, card={"en": card, "zh": _card_zh(data, df, cfg, ev, rules, notes)})
+    save_model(model, path, card={"en": card,
+                                  "zh": _card_zh(data, df, cfg, ev, rules, notes, split)})
     return path
 
 
-def _card_zh(data, df, cfg, ev, rules, notes) -> str:
+def _card_zh(data, df, cfg, ev, rules, notes, split) -> str:
     """The model card in Chinese (``<model>_zh.md``): the same facts, Chinese words."""
-    from ..labels import term
+    from ..labels import column_label, term
     from ._text import text
 
+    target = S.target(cfg)
     data_desc = {term("card_source", "zh"): data.describe("zh"),
-                 term("card_customers", "zh"): f"{len(df):,}",
-                 term("card_test_share", "zh"): f"{cfg['split']['test_size']:.0%}",
-                 term("card_buyer_rate", "zh"): f"{df[LABEL].mean():.1%}",
-                 term("card_features", "zh"): "、".join(S.features(cfg))}
+                 term("card_customers", "zh"): f"{len(df):,}"}
+    if split.how.get("by", "customer") == "customer":
+        data_desc[term("card_test_share", "zh")] = f"{cfg['split']['test_size']:.0%}"
+    data_desc[term("pipeline_stage_split", "zh")] = split.describe("zh")
+    rate_key = (term("card_buyer_rate", "zh") if target == LABEL
+                else f"{column_label(target, 'zh')}比例")
+    data_desc[rate_key] = f"{df[target].mean():.1%}"
+    data_desc[term("card_features", "zh")] = "、".join(S.features(cfg))
     rows = [{text(f"pipeline_{k}", "zh"): (text(f"pipeline_{v}", "zh") if k == "model" else v)
              for k, v in row.items()} for row in card_metrics(ev.metrics)]
-    return model_card(f"理财产品购买倾向（{cfg['output']['model_name']}）", data=data_desc,
+    what = "理财产品" if target == LABEL else column_label(target, "zh")
+    return model_card(f"{what}购买倾向（{cfg['output']['model_name']}）", data=data_desc,
                       metrics=rows, rules=rules.top_markdown_zh if rules else None,
                       notes=notes, lang="zh")
 
@@ -127,8 +140,11 @@ def _log(rt, data, split, ev, parts, staging: Staging, model_file: Path, model, 
     for name, row in ev.metrics.iterrows():
         rt.log_metrics(row.to_dict(), prefix=f"{name}.test.")
     df = data.frame
+    target = split.how.get("target", LABEL)
     extra = {"data.customers": len(df), "data.test_customers": len(split.test),
-             "data.wm_rate": float(df[LABEL].mean())}
+             "data.target_rate": float(df[target].mean())}
+    if target == LABEL:  # the name dashboards of earlier runs read
+        extra["data.wm_rate"] = extra["data.target_rate"]
     for part in parts:
         if part is not None:
             extra.update(part.metrics())
@@ -166,6 +182,7 @@ class _Tracked:
     model_file: Path
     comparison: object
     model_info: object
+    source_text: dict = None  # the data and the split, per language
 
 
 def _output_dirs(out: dict):
@@ -226,6 +243,11 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
     df = data.frame
     stars = st("stars", S.score_stars, df, cfg)
     split = st("split", S.split_customers, df, cfg, optional=False)
+    rt.set_tags({"bankml.split": split.tag()[:250], "bankml.target": S.target(cfg)})
+    # the report, the plots and the card name the split beside the data source
+    source_text = {lg: f"{data.describe(lg)}; {split.describe(lg)}" for lg in LANGS}
+    # the plots and the report read the label under its schema name
+    view = df if S.target(cfg) == LABEL else df.assign(**{LABEL: df[S.target(cfg)]})
     models = S.FittedModels(
         st("tree", S.fit_tree, split.X_train, split.y_train, cfg, optional=False),
         st("sklearn_tree", S.fit_sklearn_tree, split.X_train, split.y_train, cfg),
@@ -243,11 +265,11 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
               enabled=cfg["segments"]["enabled"])
     outl = st("outliers", S.flag_outliers, df, cfg, data.truth,
               enabled=cfg["outliers"]["enabled"])
-    plots = st("plots", make_plots, ev.curves, df, models.tree, stars, segs,
+    plots = st("plots", make_plots, ev.curves, view, models.tree, stars, segs,
                out_dir=staging.reports / "plots", enabled=out["plots"])
     # the page for the people who decide, published and logged with the other reports
-    st("report", make_reports, ev, rules, df, stars=stars, segments=segs,
-       data_source={lg: data.describe(lg) for lg in LANGS},
+    st("report", make_reports, ev, rules, view, stars=stars, segments=segs,
+       data_source=source_text, target=S.target(cfg),
        model_name=out["model_name"], run_id=rt.run_id, out_dir=staging.reports)
     model_file = st("save", _save, models.tree, data, split, ev, rules, cfg, staging,
                     _notes(st.records), optional=False)
@@ -259,11 +281,11 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
     rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in st.records})
     rt.log_metrics({"time.mlflow_s": rt.seconds})
     return _Tracked(data, models, ev, rules, fidelity, cross, segs, outl, plots, model_file,
-                    comparison, info)
+                    comparison, info, source_text)
 
 
 def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
-        lang=DEFAULT_LANG) -> PipelineResult:
+        lang=DEFAULT_LANG):
     """Run the WM-propensity pipeline end to end, tracked in MLflow.
 
     ``config`` is a config path or dict (:mod:`bankml.config`); ``data`` a DataFrame, a
@@ -276,18 +298,55 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
     ``@candidate``; only a new ``@champion`` (or any run, with registration off) publishes its
     files into ``output.reports_dir`` and ``output.models_dir``. A failure anywhere leaves
     both folders as they were and the run FAILED.
+
+    With ``targets:`` (several 0/1 product columns) the table is read and checked once for
+    all of them before anything is written, then each product runs as above (its own MLflow
+    run, ``<registered_model>-<target>``, reports in ``<reports_dir>/<target>/``), and a
+    next-best-product table goes into ``output.reports_dir``; the result is then a
+    :class:`TargetsResult`.
     """
     check_lang(lang)
     cfg = load_config(config)
+    targets = target_list(cfg)
+    if len(targets) > 1:  # a bad table stops the job before the first product writes
+        data = S.load_data(cfg, data)
+    results = {t: _run_target(S.target_config(cfg, t), data, tracking_uri, progress)
+               for t in targets}
+    result = results[targets[0]] if len(targets) == 1 else _next_best(cfg, data, results)
+    if verbose:
+        print(result.summary(lang))
+    return result
+
+
+def _next_best(cfg, data, results) -> TargetsResult:
+    """The next-best-product table of a run of several products, published only when every
+    product's model was (otherwise the table would mix this run's and @champion's models)."""
+    from ._next_best import ProductModel, log_summary, next_best_product, write_next_best
+
+    products = {t: ProductModel(S.target_config(cfg, t), r.model, r.rules.ruleset, r.rules.labels)
+                for t, r in results.items()}
+    nb = next_best_product(data.frame, products)
+    unpublished = [t for t, r in results.items() if r.model_path is None]
+    paths = None if unpublished else write_next_best(nb, products, cfg["output"]["reports_dir"])
+    log_summary([r.run_id for r in results.values()], nb, products,
+                next(iter(results.values())).tracking_uri)
+    return TargetsResult(config=cfg, results=results, next_best=nb, next_best_paths=paths,
+                         not_published=tuple(unpublished), products=products)
+
+
+def _run_target(cfg, data, tracking_uri, progress) -> PipelineResult:
+    """One product's run (see :func:`run`): stages, registration, publication."""
     out, mc = cfg["output"], cfg["mlflow"]
     dirs, fresh = _output_dirs(out)
-    source = data if isinstance(data, S.DataSource) else S.DataSource.from_config(cfg, data)
+    source = (data if isinstance(data, (S.DataSource, S.DataResult))
+              else S.DataSource.from_config(cfg, data))
     st = _Runner(out["progress"] if progress is None else progress, len(STAGE_NAMES))
     staging = None
     try:
         with tracking.RunTracker(mc["experiment"], tracking_uri=tracking_uri,
                                  run_name=out["model_name"],
-                                 tags={"bankml.pipeline": "wm_propensity"}) as rt:
+                                 tags={"bankml.pipeline": "wm_propensity",
+                                       "bankml.target": S.target(cfg)}) as rt:
             st.note("mlflow_setup", rt.seconds)
             staging = Staging.open(*dirs, rt.run_id, created=fresh)
             rt.log_config(cfg)
@@ -313,10 +372,8 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
         segments=done.segments, outliers=done.outliers,
         artifacts=done.plots.paths if done.plots else (),
         mlflow_seconds=rt.seconds + st.seconds("register"),
-        data_source={lg: done.data.describe(lg) for lg in LANGS},
-        reports_dir=published.reports_dir)
-    if verbose:
-        print(result.summary(lang))
+        data_source=done.source_text, reports_dir=published.reports_dir,
+        target=S.target(cfg), registered_name=mc["registered_model"])
     return result
 
 

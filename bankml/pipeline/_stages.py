@@ -6,18 +6,22 @@ touch MLflow, the registry or the published outputs: :mod:`._run` does that.
 
 from __future__ import annotations
 
+import copy
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, EngineNotAvailableError
+from ..config import read_user_labels, split_month, target_list
+from ..errors import ConfigError, DataError, EngineNotAvailableError
 from ..metrics import gains_curve, ranking_report
 from ..rules import (evaluate as evaluate_rules, simplify, to_csv, to_frame, to_html,
                      to_markdown, to_sql, to_text, with_evidence)
-from ..schema import HOLDING_FLAGS, ID, LABEL, STAR_INPUTS, validate_customers
+from ..schema import (COLUMNS, HOLDING_FLAGS, ID, LABEL, SNAPSHOT, STAR_INPUTS,
+                      apply_column_mapping, check_extra_features, check_target,
+                      validate_customers)
 from ._data import DataResult, DataSource
 
 from ..rules import check_fidelity, rules_from_pipeline
@@ -51,9 +55,45 @@ def _require(module: str, *names):
     return [getattr(mod, n) for n in names] if len(names) > 1 else getattr(mod, names[0])
 
 
+def target(cfg: dict) -> str:
+    """The 0/1 column this run's model predicts (one of :func:`bankml.config.target_list`)."""
+    return cfg.get("target") or LABEL
+
+
+def target_config(cfg: dict, name: str) -> dict:
+    """The config of one product's run when ``targets:`` lists several (or one non-default).
+
+    Its model is registered as ``<mlflow.registered_model>-<target>`` and saved as
+    ``<output.model_name>-<target>``; with several targets its reports go to
+    ``<output.reports_dir>/<target>/``. A single ``wm_buyer`` target keeps today's names, so
+    an existing registry's champion stays the one compared against.
+
+    Examples
+    --------
+    >>> from bankml.config import validate_config
+    >>> cfg = validate_config({"data": {"synthetic": {"n": 10}}, "targets": ["wm_buyer", "has_fund"]})
+    >>> fund = target_config(cfg, "has_fund")
+    >>> fund["mlflow"]["registered_model"], fund["output"]["reports_dir"]
+    ('bankml-wm-propensity-has_fund', 'outputs/has_fund')
+    """
+    several = len(target_list(cfg)) > 1
+    out = copy.deepcopy(cfg)
+    out["target"], out["targets"] = name, None
+    if several or name != LABEL:
+        out["mlflow"]["registered_model"] = f"{cfg['mlflow']['registered_model']}-{name}"
+        out["output"]["model_name"] = f"{cfg['output']['model_name']}-{name}"
+    if several:
+        out["output"]["reports_dir"] = str(Path(cfg["output"]["reports_dir"]) / name)
+    return out
+
+
 def features(cfg: dict) -> list:
-    """The model's input columns, categorical then numeric, as the config lists them."""
-    return list(cfg["features"]["categorical"]) + list(cfg["features"]["numeric"])
+    """The model's input columns, categorical then numeric, as the config lists them.
+
+    A model never reads its own target (with ``targets:`` the other products stay).
+    """
+    cols = list(cfg["features"]["categorical"]) + list(cfg["features"]["numeric"])
+    return [c for c in cols if c != target(cfg)]
 
 
 def _needed_columns(cfg):
@@ -69,8 +109,11 @@ def _needed_columns(cfg):
 def load_data(cfg: dict, data=None) -> DataResult:
     """The validated customer table (with the label) and, for synthetic data, the truth.
 
-    ``data`` (a DataFrame or a CSV/Parquet path) overrides the config's source.
-    Unpacks as ``frame, truth, source``.
+    ``data`` (a DataFrame or a CSV/Parquet path) overrides the config's source; a
+    :class:`DataResult` is taken as already read and checked. The bank's columns are renamed
+    by ``data.columns`` (:func:`bankml.schema.apply_column_mapping`), then
+    :func:`check_table` runs every check for every target before any model; targets come
+    back as 0/1 ``int8``. Unpacks as ``frame, truth, source``.
 
     Examples
     --------
@@ -80,23 +123,53 @@ def load_data(cfg: dict, data=None) -> DataResult:
     >>> len(df), source.describe(len(df), lang="en")
     (300, 'synthetic make_customers(n=300, seed=1)')
     """
+    if isinstance(data, DataResult):
+        return data  # read and checked once for every target (a run of several products)
     source = data if isinstance(data, DataSource) else DataSource.from_config(cfg, data)
     got = source.read()
-    validate_customers(got.frame, require_label=True, required=tuple(_needed_columns(cfg)))
-    _check_classes(got.frame[LABEL], cfg["split"]["test_size"])
-    return got
+    # the reader may have renamed already (idempotent); the checks read bankml's names
+    frame = apply_column_mapping(got.frame, cfg["data"]["columns"])
+    check_table(frame, cfg)
+    # checked 0/1: as small integers, so True/False or 0.0/1.0 give the classes 0 and 1
+    # the rules (rules.target: 1) and the metrics expect
+    odd = [t for t in target_list(cfg) if frame[t].dtype != np.int8]
+    if odd:
+        frame = frame.assign(**{t: frame[t].astype(np.int8) for t in odd})
+    return got if frame is got.frame else DataResult(frame, got.truth, got.source)
 
 
-def _check_classes(label: pd.Series, test_size: float) -> None:
+def check_table(df: pd.DataFrame, cfg: dict) -> None:
+    """Every check of the table a run makes before any model: targets 0/1, schema columns by
+    the contract, extra features by kind, both classes, and the out-of-time split's months."""
+    targets = target_list(cfg)
+    for name in targets:
+        check_target(df, name)
+    snapshot = split_column(cfg, df)
+    needed = _needed_columns(cfg) + targets
+    validate_customers(df, require_label=LABEL in targets,
+                       required=tuple(c for c in needed if c in COLUMNS), snapshot=snapshot)
+    numeric = list(cfg["features"]["numeric"])
+    for section in ("segments", "outliers"):  # their extra columns are numbers too
+        if cfg[section]["enabled"]:
+            numeric += cfg[section]["features"]
+    check_extra_features(df, numeric=[c for c in numeric if c not in targets],
+                         categorical=cfg["features"]["categorical"])
+    for name in targets:
+        _check_classes(df[name], cfg["split"]["test_size"], name)
+        if snapshot is not None:
+            _out_of_time_rows(df, cfg, snapshot, name)
+
+
+def _check_classes(label: pd.Series, test_size: float, name: str = LABEL) -> None:
     """Refuse a label a stratified train/test split (and a propensity model) cannot use."""
     counts = label.value_counts()
     if len(counts) < 2:
-        raise DataError(f"column {LABEL!r} holds a single class ({_plain(counts.index[0])!r} in all "
+        raise DataError(f"column {name!r} holds a single class ({_plain(counts.index[0])!r} in all "
                         f"{len(label):,} rows); a propensity model needs buyers and non-buyers")
     # a stratified split puts at least one of each class on each side
     if counts.min() < 2:
         rare = _plain(counts.idxmin())
-        raise DataError(f"column {LABEL!r} has {counts.min()} row(s) of class {rare!r}; a "
+        raise DataError(f"column {name!r} has {counts.min()} row(s) of class {rare!r}; a "
                         "train/test split stratified by the label needs at least 2 of each class")
     n_test = int(np.ceil(test_size * len(label)))
     if n_test < len(counts) or len(label) - n_test < len(counts):
@@ -134,9 +207,33 @@ class Split:
     X_test: pd.DataFrame
     y_train: np.ndarray
     y_test: np.ndarray
+    #: how the rows were split: {"by": "customer", "test_size": ...} or {"by": column,
+    #: "test": month, "train_months": [...], "later_months": [...]} (out of time)
+    how: dict = field(default_factory=dict)
 
     def __iter__(self):
         return iter((self.train, self.test))
+
+    def describe(self, lang: str) -> str:
+        """Which split was used, for the summary, the report and the model card."""
+        from ._text import text
+
+        h = self.how
+        if h.get("by", "customer") == "customer":
+            return text("pipeline_split_customer", lang, share=f"{h.get('test_size', 0):.0%}",
+                        n_train=f"{len(self.train):,}", n_test=f"{len(self.test):,}")
+        months = h["train_months"]
+        span = months[0] if len(months) == 1 else f"{months[0]}–{months[-1]}"
+        return text("pipeline_split_month", lang, column=h["by"], train=span, test=h["test"],
+                    n_train=f"{len(self.train):,}", n_test=f"{len(self.test):,}")
+
+    def tag(self) -> str:
+        """The split in one line of English, for the MLflow tag ``bankml.split``."""
+        h = self.how
+        if h.get("by", "customer") == "customer":
+            return f"random by customer, test_size={h.get('test_size')}, seed={h.get('seed')}"
+        return (f"out of time by {h['by']}: train {','.join(h['train_months'])}; "
+                f"test {h['test']}; unused later months {','.join(h['later_months']) or 'none'}")
 
 
 def _plain(value):
@@ -158,16 +255,99 @@ def split_customers(df: pd.DataFrame, cfg: dict) -> Split:
     """
     from sklearn.model_selection import train_test_split
 
-    _check_classes(df[LABEL], cfg["split"]["test_size"])
-    # ids are unique (validated), so splitting rows splits customers
-    pos = np.arange(len(df))
-    train, test = train_test_split(pos, test_size=cfg["split"]["test_size"],
-                                   random_state=cfg["split"]["seed"], stratify=df[LABEL])
-    if np.intersect1d(df[ID].to_numpy()[train], df[ID].to_numpy()[test]).size:
-        raise DataError(f"a customer id is in both train and test; ids in {ID!r} must be unique")
+    label = target(cfg)
+    column = split_column(cfg, df)
+    if column is not None:
+        train, test, how = _out_of_time_rows(df, cfg, column, label)
+    else:
+        _check_classes(df[label], cfg["split"]["test_size"], label)
+        # ids are unique (validated), so splitting rows splits customers
+        pos = np.arange(len(df))
+        train, test = train_test_split(pos, test_size=cfg["split"]["test_size"],
+                                       random_state=cfg["split"]["seed"], stratify=df[label])
+        if np.intersect1d(df[ID].to_numpy()[train], df[ID].to_numpy()[test]).size:
+            raise DataError(f"a customer id is in both train and test; ids in {ID!r} must be unique")
+        how = {"by": "customer", "test_size": cfg["split"]["test_size"],
+               "seed": cfg["split"]["seed"]}
+    how["target"] = label
     train, test = np.sort(train), np.sort(test)
-    feats, y = features(cfg), df[LABEL].to_numpy()
-    return Split(train, test, df.iloc[train][feats], df.iloc[test][feats], y[train], y[test])
+    feats, y = features(cfg), df[label].to_numpy()
+    return Split(train, test, df.iloc[train][feats], df.iloc[test][feats], y[train], y[test], how)
+
+
+def split_column(cfg: dict, df: pd.DataFrame) -> str | None:
+    """The snapshot-month column of an out-of-time split, or None for a split by customer.
+
+    ``split.by`` names it (``customer``: never); unset, a ``snapshot_month`` column in the
+    table makes the split out of time, the honest test of a model that predicts next months.
+
+    Examples
+    --------
+    >>> from bankml.config import validate_config
+    >>> from bankml.datasets import make_customer_snapshots
+    >>> cfg = validate_config({"data": {"synthetic": {"n": 10}}})
+    >>> split_column(cfg, make_customer_snapshots(50, months=2))
+    'snapshot_month'
+    >>> split = split_customers(make_customer_snapshots(500, months=3), cfg)
+    >>> split.describe("en")
+    'out-of-time split by snapshot_month: train on 2024-04–2024-05 (1,000 rows), test on 2024-06 (500 rows)'
+    """
+    by = cfg["split"]["by"]
+    if by == "customer":
+        return None
+    if by is None:
+        return SNAPSHOT if SNAPSHOT in df.columns else None
+    if by not in df.columns:
+        raise ConfigError(f"config key 'split.by': the table has no column {by!r} (give the "
+                          "snapshot-month column, or split.by: customer)")
+    return by
+
+
+def _months(df: pd.DataFrame, column: str) -> np.ndarray:
+    """The column as "YYYY-MM" text per row; a missing or unreadable month names its rows."""
+    from .._messages import row_positions
+
+    s = df[column]
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        out = s.dt.strftime("%Y-%m").to_numpy(dtype=object)
+    else:
+        if pd.api.types.is_float_dtype(s.dtype):
+            # 202406 read back as 202406.0 (a CSV column with a blank): whole numbers, as ints
+            whole = s.notna() & (s == s.round())
+            s = s.astype(object).where(~whole, s.where(whole).astype("Int64").astype(object))
+        text_values = s.astype("string")
+        lookup = {v: split_month(v) for v in text_values.dropna().unique()}
+        out = text_values.map(lookup).to_numpy(dtype=object, na_value=None)
+    bad = np.array([m is None or m is pd.NA or m != m for m in out], bool)
+    if bad.any():
+        raise DataError(f"column {column!r} (the snapshot month) is missing or not a month such "
+                        f"as '2024-06' in {row_positions(bad)}")
+    return out.astype(str)
+
+
+def _out_of_time_rows(df: pd.DataFrame, cfg: dict, column: str, label: str):
+    """Train on the months before the test month, test on it; later months are left out
+    (their labels would come from after the test period)."""
+    months = _months(df, column)
+    present = sorted(set(months))
+    test_month = cfg["split"]["test"] or present[-1]
+    if test_month not in present:
+        raise ConfigError(f"config key 'split.test': month {test_month} is not in column "
+                          f"{column!r} (months present: {', '.join(present)})")
+    earlier = [m for m in present if m < test_month]
+    if not earlier:
+        raise ConfigError(f"config key 'split.test': no month before {test_month} to train on "
+                          f"(months present: {', '.join(present)})")
+    train, test = np.flatnonzero(months < test_month), np.flatnonzero(months == test_month)
+    y = df[label].to_numpy()
+    for side, rows, when in (("training", train, f"before {test_month}"),
+                             ("test", test, f"in {test_month}")):
+        if len(np.unique(y[rows])) < 2:
+            raise DataError(f"column {label!r} holds a single class in the {side} months "
+                            f"({when}, {len(rows):,} rows); the model needs buyers and non-buyers")
+    how = {"by": column, "test": test_month, "train_months": earlier,
+           "later_months": [m for m in present if m > test_month]}
+    return train, test, how
 
 
 # --------------------------------------------------------------------------- models
@@ -306,6 +486,7 @@ class RulesResult:
     text_zh: str
     markdown: str
     top_markdown_zh: str = ""  # the same top rules in Chinese, for the Chinese model card
+    labels: object = None  # the labels the texts were written with (user labels included)
 
     def metrics(self) -> dict:
         return {"rules.n": self.n_rules, "rules.coverage": self.coverage}
@@ -327,42 +508,69 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     is printed on the HTML sheets, so a branch can tell which model its sheet came from.
     """
     rc = cfg["rules"]
-    rules = rules_from_pipeline(model, rc["target"], label_column=LABEL)
+    lab = rule_labels(cfg)
+    rules = rules_from_pipeline(model, rc["target"], label_column=target(cfg))
     rules = simplify(rules)  # lossless: merges conditions on one feature
     rules = with_evidence(rules, split.X_train, split.y_train)
     fired = np.asarray(rules.predict(split.X_test)) == rc["target"]
     y = np.asarray(split.y_test)
     precision = float((y[fired] == rc["target"]).mean()) if fired.any() else float("nan")
     out_dir.mkdir(parents=True, exist_ok=True)
+    titles = _rules_titles(cfg, lab)
     files = {
-        "rules_zh.txt": to_text(rules, lang="zh"),
-        "rules_en.txt": to_text(rules, lang="en"),
-        "rules.md": to_markdown(rules, lang="en"),  # rules.md / rules.csv: English, as before
-        "rules_zh.md": to_markdown(rules, lang="zh"),
+        "rules_zh.txt": to_text(rules, lang="zh", labels=lab),
+        "rules_en.txt": to_text(rules, lang="en", labels=lab),
+        "rules.md": to_markdown(rules, lang="en", labels=lab),  # rules.md / rules.csv: English, as before
+        "rules_zh.md": to_markdown(rules, lang="zh", labels=lab),
         "rules.sql": to_sql(rules, rc["sql_table"], ID),
-        "rules_zh.html": to_html(rules, title="理财产品购买倾向规则", lang="zh",
+        "rules_zh.html": to_html(rules, title=titles["zh"], lang="zh", labels=lab,
                                  model_version=model_version, evidence_rows=len(split.X_train)),
-        "rules_en.html": to_html(rules, title="WM purchase propensity rules", lang="en",
+        "rules_en.html": to_html(rules, title=titles["en"], lang="en", labels=lab,
                                  model_version=model_version, evidence_rows=len(split.X_train)),
     }
     for name, text in files.items():
         _write_text(out_dir / name, text)
-    to_csv(rules, out_dir / "rules.csv", lang="en")
-    to_csv(rules, out_dir / "rules_zh.csv", lang="zh")
+    to_csv(rules, out_dir / "rules.csv", lang="en", labels=lab)
+    to_csv(rules, out_dir / "rules_zh.csv", lang="zh", labels=lab)
     evaluate_rules(rules, split.X_test, split.y_test).to_csv(
         out_dir / "rules_test_evaluation.csv", index=False)
-    frame = to_frame(rules, lang="en")
+    frame = to_frame(rules, lang="en", labels=lab)
     top = frame.sort_values(["confidence", "support"], ascending=False).head(rc["top"])
     top_md = "\n".join(f"{i}. IF {r.conditions} THEN {r.prediction_label} (support {r.support}, "
                        f"confidence {r.confidence:.0%}, lift {r.lift:.2f})"
                        for i, r in enumerate(top.itertuples(index=False), 1))
-    zh = to_frame(rules, lang="zh").loc[top.index]
+    zh = to_frame(rules, lang="zh", labels=lab).loc[top.index]
     top_zh = "\n".join(f"{i}. 如果 {r.conditions} 则 {r.prediction_label}（支持 {r.support} 人，"
                        f"置信度 {r.confidence:.0%}，提升度 {r.lift:.2f}）"
                        for i, r in enumerate(zh.itertuples(index=False), 1))
     return RulesResult(rules, precision, float(fired.mean()), len(frame), top_md,
                        str(files["rules_en.txt"]), str(files["rules_zh.txt"]),
-                       str(files["rules.md"]), top_zh)
+                       str(files["rules.md"]), top_zh, lab)
+
+
+def _rules_titles(cfg: dict, lab) -> dict:
+    """The rule sheets' titles: today's for the WM buyer, the product's name for another."""
+    name = target(cfg)
+    if name == LABEL:
+        return {"zh": "理财产品购买倾向规则", "en": "WM purchase propensity rules"}
+    from ..labels import default_labels
+
+    lab = lab or default_labels()
+    return {"zh": f"{lab.column(name, 'zh')}购买倾向规则",
+            "en": f"{lab.column(name, 'en')}: purchase propensity rules"}
+
+
+def rule_labels(cfg: dict):
+    """bankml's labels with the user's column labels (top-level ``labels:``) on top, so a rule
+    reads ``客户经理评分 > 80``; None (the built-in labels) without a user file."""
+    if cfg.get("labels") is None:
+        return None
+    from .._resources import load_builtin_yaml
+    from ..labels import Labels
+
+    data = copy.deepcopy(load_builtin_yaml("labels.yaml"))
+    data["columns"] = {**(data.get("columns") or {}), **read_user_labels(cfg["labels"])}
+    return Labels(data)
 
 
 def check_rules_fidelity(rules: RulesResult, model, split: Split):

@@ -11,7 +11,7 @@ import pandas as pd
 from ..labels import DEFAULT_LANG, check_lang
 from ._text import text
 
-__all__ = ["StageStatus", "StageRecord", "PipelineResult"]
+__all__ = ["StageStatus", "StageRecord", "PipelineResult", "TargetsResult"]
 
 
 class StageStatus(str, enum.Enum):
@@ -101,6 +101,8 @@ class PipelineResult:
     mlflow_seconds: float = 0.0
     data_source: dict | None = None  # {"en": ..., "zh": ...}: what was read, no customer
     reports_dir: Path | None = None
+    target: str | None = None  # the 0/1 column the model predicts
+    registered_name: str | None = None  # its registered model's name
 
     def summary(self, lang: str = DEFAULT_LANG) -> str:
         """The model-vs-baseline table and the stage table, as printed by ``bankml run``."""
@@ -120,6 +122,8 @@ class PipelineResult:
             t(f"stage_{k}")))
         st.index.name = t("stage")
         lines = []
+        if self.target:
+            lines += [t("target", target=self.target)]
         if self.data_source:
             lines += [t("data", source=self.data_source[lang]), ""]
         # Chinese characters are two columns wide on a terminal
@@ -164,3 +168,37 @@ class PipelineResult:
         if self.model_path is None and self.registered:
             lines += [t("not_published")]
         return lines
+
+
+@dataclass(frozen=True, eq=False)
+class TargetsResult:
+    """What :func:`run` produced for ``targets:``: one :class:`PipelineResult` per product and
+    the next-best-product table (``next_best``; its files, with customer ids, only under
+    ``next_best_paths`` when every product's model was published)."""
+
+    config: dict
+    results: dict
+    next_best: object = None
+    next_best_paths: dict | None = None
+    not_published: tuple = ()
+    products: dict = field(default_factory=dict)  # their labels name them in the summary
+
+    def __getitem__(self, target) -> PipelineResult:
+        return self.results[target]
+
+    def summary(self, lang: str = DEFAULT_LANG) -> str:
+        """Each product's summary under its name, then the next-best-product counts."""
+        from ._next_best import summary_lines
+
+        check_lang(lang)
+        lines = []
+        for target, r in self.results.items():
+            lines += [text("pipeline_targets_header", lang, target=target,
+                           registered=r.registered_name), r.summary(lang), ""]
+        if self.next_best is not None:
+            path = self.next_best_paths[lang].resolve() if self.next_best_paths else "-"
+            lines += summary_lines(self.next_best, path, lang, self.products)
+        if self.not_published:
+            lines += [text("pipeline_next_best_not_written", lang,
+                           targets=", ".join(self.not_published))]
+        return "\n".join(lines)
