@@ -44,19 +44,22 @@ def prune_pessimistic(nodes, confidence, cost=None, class_scale=None):
     Returns a boolean mask of internal nodes turned into leaves.
     """
     value = np.asarray(nodes["value"], dtype=np.float64)
-    # case counts: the class-weighted counts with the class weights divided back out
-    n_rows = value.sum(axis=1) if class_scale is None else (value / np.asarray(class_scale)).sum(axis=1)
+    # case counts per class: the class-weighted counts with the class weights divided back out
+    scale = np.ones(value.shape[1]) if class_scale is None else np.asarray(class_scale, dtype=np.float64)
+    cases = value / scale
+    n_cases = cases.sum(axis=1)
     C = _cost_matrix(cost, value.shape[1])
-    cmax = float(C.max())
-    W = value.sum(axis=1)
     k = node_classes(value, cost)
-    err_w = np.einsum("ni,ni->n", value, C[:, k].T)  # weighted (cost) errors of each node as a leaf
+    Ck = C[:, k].T                                       # (node, true class): cost of the node's class
+    err_w = (value * Ck).sum(axis=1)                     # weighted cost of the node's errors as a leaf
+    e = (cases * (Ck > 0)).sum(axis=1)                   # cases it gets wrong
+    # what one error costs at this node: the mean over its wrong cases, or with none (a pure
+    # leaf) the dearest error it could make -- C4.5's bound counts errors not yet seen
+    dearest = (scale[None, :] * Ck).max(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.clip(np.where(W > 0, err_w / (W * cmax), 0.0), 0.0, 1.0)
-        # one row's worth of weighted cost at this node: converts row errors back to weight units
-        unit = np.where(n_rows > 0, W * cmax / n_rows, 0.0)
-    e = n_rows * rate
-    leaf_err = (e + _added_errors(n_rows, e, confidence)) * unit
+        per_error = np.where(e > 0, err_w / e, dearest)
+    leaf_err = (e + _added_errors(n_cases, e, confidence)) * per_error
+    unit = per_error
     internal = nodes["feature"] >= 0
     subtree = np.where(internal, 0.0, leaf_err)
     pruned = np.zeros(internal.size, dtype=bool)

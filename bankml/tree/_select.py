@@ -17,14 +17,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, InvalidParamet
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ..errors import check_is_fitted
-from ..metrics import lift_at
+from ..metrics import LIFT_SCORER_TOP, lift_at
 from ._classes import InfoGainTreeClassifier
 from ._prune import collapsed_nodes, cost_complexity_path, path_steps
 
 __all__ = ["InfoGainTreeCV"]
-
-# share of customers whose lift the "lift" scoring reads (a campaign's top decile)
-_LIFT_TOP = 0.1
 
 
 def _candidate_alphas(path, max_rules):
@@ -230,7 +227,7 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
         if present.size < 2:
             return np.nan  # a custom splitter's fold with one class has no ranking to judge
         if self.scoring == "lift":
-            return lift_at((y_true == classes[1]).astype(int), proba[:, 1], _LIFT_TOP)
+            return lift_at((y_true == classes[1]).astype(int), proba[:, 1], LIFT_SCORER_TOP)
         if classes.size == 2:
             return roc_auc_score(y_true == classes[1], proba[:, 1])
         p = proba / proba.sum(axis=1, keepdims=True)
