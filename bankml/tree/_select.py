@@ -80,11 +80,11 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
         ``"roc_auc"`` (one-vs-rest macro average for more than two classes), ``"lift"``
         (lift in the top 10% by the probability of ``classes_[1]``, binary targets only) or
         ``"neg_log_loss"`` of ``predict_proba``.
-    cv : int or cross-validation splitter, default 5
+    cv : int >= 2, cross-validation splitter or iterable of (train, test) indices, default 5
         An int means ``StratifiedKFold(cv, shuffle=True, random_state=random_state)``. When a
         class has fewer rows than folds, the folds are reduced to that count; with fewer than
         two rows in a class no cross-validation is possible and the largest subtree within
-        the budget is kept (``cv_results_`` then holds no scores).
+        the budget is kept (``cv_results_`` then holds no scores); likewise with one class.
     random_state : int, RandomState or None
         Shuffles the rows into folds.
 
@@ -114,7 +114,7 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "cost_complexity_pruning_path"]), None],
         "max_rules": [Interval(Integral, 1, None, closed="left")],
         "scoring": [StrOptions({"roc_auc", "lift", "neg_log_loss"})],
-        "cv": [Interval(Integral, 2, None, closed="left"), HasMethods(["split", "get_n_splits"])],
+        "cv": ["cv_object"],  # an int below 2 is refused in fit (no constraint says "int >= 2 or iterable")
         "random_state": ["random_state"],
     }
 
@@ -146,6 +146,9 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        if isinstance(self.cv, Integral) and self.cv < 2:
+            raise InvalidParameterError(f"The 'cv' parameter of {type(self).__name__} must be an int >= 2 "
+                                        f"(folds), a splitter or (train, test) pairs; got {self.cv!r}")
         base = InfoGainTreeClassifier() if self.estimator is None else self.estimator
         full = clone(base).set_params(ccp_alpha=0.0).fit(X, y, sample_weight)
         classes = full.classes_
@@ -189,16 +192,17 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
         return self
 
     def _folds(self, y):
-        if isinstance(self.cv, Integral):
+        cv = 5 if self.cv is None else self.cv
+        if isinstance(cv, Integral):
             smallest = int(np.unique(y, return_counts=True)[1].min())
-            k = min(int(self.cv), smallest)
+            k = min(int(cv), smallest)
             if k < 2:
                 return None  # a class with a single row cannot be in a training and a test fold
             return StratifiedKFold(k, shuffle=True, random_state=self.random_state)
-        return self.cv
+        return self.cv if hasattr(self.cv, "split") else _Given(self.cv)
 
     def _cv_scores(self, base, X, y, sample_weight, classes, alphas):
-        splitter = self._folds(y)
+        splitter = None if classes.size < 2 else self._folds(y)  # one class: nothing to rank
         if splitter is None:
             return None
         rows = []
@@ -276,6 +280,16 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
     def feature_importances_(self):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.feature_importances_
+
+
+class _Given:
+    """An iterable of (train, test) index pairs as a splitter."""
+
+    def __init__(self, splits):
+        self.splits = list(splits)
+
+    def split(self, X, y):
+        return iter(self.splits)
 
 
 def _take(X, idx):

@@ -14,6 +14,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bankml.datasets import make_customers
 from bankml.rules import check_fidelity, rules_from_tree
@@ -273,3 +274,9 @@ def test_rare_target_balanced_pessimistic_pruning_neither_collapses_nor_keeps_ev
     as_cases = InfoGainTreeClassifier(**kw).fit(X, y, sample_weight=compute_sample_weight("balanced", y))
     np.testing.assert_array_equal(as_cases.tree_.value[0], grown.tree_.value[0])
     assert balanced.get_n_leaves() < as_cases.get_n_leaves()
+
+
+@parametrize_with_checks([InfoGainTreeClassifier(ccp_alpha=0.01),
+                          InfoGainTreeClassifier(pruning="pessimistic", class_weight="balanced", ccp_alpha=0.001)])
+def test_sklearn_estimator_checks_with_pruning(estimator, check):
+    check(estimator)
