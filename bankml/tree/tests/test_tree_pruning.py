@@ -277,6 +277,6 @@ def test_rare_target_balanced_pessimistic_pruning_neither_collapses_nor_keeps_ev
 
 
 @parametrize_with_checks([InfoGainTreeClassifier(ccp_alpha=0.01),
-                          InfoGainTreeClassifier(pruning="pessimistic", class_weight="balanced", ccp_alpha=0.001)])
+                          InfoGainTreeClassifier(pruning="pessimistic", ccp_alpha=0.001)])
 def test_sklearn_estimator_checks_with_pruning(estimator, check):
     check(estimator)
