@@ -98,14 +98,20 @@ def capture_rate_at(y_true, y_score, fraction=0.1) -> float:
     return float(found / y.sum())
 
 
-def lift_at(y_true, y_score, fraction=0.1) -> float:
+def lift_at(y_true, y_score, fraction=0.1, *, top=None) -> float:
     """Buyer rate in the top ``fraction`` divided by the overall buyer rate.
+
+    ``top`` is another name for ``fraction`` (``lift_at(y, s, top=0.1)``); give one of them.
 
     Examples
     --------
     >>> lift_at([1, 0, 0, 1, 0, 0, 0, 0, 0, 0], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], 0.2)
     2.5
     """
+    if top is not None:
+        if fraction != 0.1:
+            raise DataError(f"give the top share once: fraction={fraction!r} and top={top!r}")
+        fraction = top
     y, found, k = _top_share(y_true, y_score, fraction)
     return float((found / k) / (y.sum() / y.size))
 

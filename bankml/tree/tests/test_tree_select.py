@@ -156,3 +156,18 @@ def test_bad_tree_parameters_surface_from_the_inner_estimator():
     X, y = _data(100)
     with pytest.raises(InvalidParameterError, match="cost"):
         InfoGainTreeCV(InfoGainTreeClassifier(cost=[[0, -1], [1, 0]]), cv=3).fit(X, y)
+
+
+def test_sample_weight_and_customer_id_index_reach_every_fit():
+    X, y = _data(600, seed=8)
+    ids = [f"C{i:05d}" for i in range(len(y))][::-1]
+    X.index = ids
+    ys = pd.Series(y, index=ids)
+    w = np.random.default_rng(0).integers(0, 3, len(y)).astype(float)  # zeros included
+    base = InfoGainTreeClassifier(min_samples_leaf=5)
+    cv = InfoGainTreeCV(base, max_rules=10, cv=3, random_state=0).fit(X, ys, sample_weight=w)
+    ref = InfoGainTreeClassifier(min_samples_leaf=5, ccp_alpha=cv.best_ccp_alpha_).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(cv.predict_proba(X), ref.predict_proba(X))
+    unweighted = InfoGainTreeCV(base, max_rules=10, cv=3, random_state=0).fit(X, ys)
+    assert not np.allclose(cv.cv_results_["split0_test_score"][:1], unweighted.cv_results_["split0_test_score"][:1]) \
+        or not np.array_equal(cv.cv_results_["n_leaves"], unweighted.cv_results_["n_leaves"])
