@@ -67,9 +67,12 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         holds.
         With a rare target (a few % buyers) C4.5's pessimistic pruning on plain counts
         often cuts the tree to one leaf (no leaf has a buyer majority, so no split reduces
-        the errors); the recipe for rare targets is ``class_weight="balanced"`` (errors
-        counted on class-weighted rates) or a ``cost`` matrix, or ``ccp_alpha`` chosen by
-        :class:`InfoGainTreeCV`.
+        the errors; that is C4.5's own rule, kept as published). Rare-target recipes that
+        do not collapse: ``class_weight="balanced"`` with ``pruning="pessimistic"`` (errors
+        on class-weighted rates: a leaf predicts "buyer" above the base rate, so splits
+        that separate above- from below-base-rate customers survive; add
+        ``min_samples_leaf`` for fewer rules), or, for a ranking within a rule budget,
+        :class:`InfoGainTreeCV` (``ccp_alpha`` chosen by cross-validated AUC).
     categorical_features : "auto", None, list of names / indices, or boolean mask
         ``"auto"``: DataFrame columns of category / string / object dtype, and non-numeric
         columns of object arrays.
@@ -95,7 +98,8 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         Leaves predict the class of least expected cost (so ``predict`` is then no longer
         the argmax of ``predict_proba``, which stays the leaf's smoothed frequencies; rules
         follow ``predict``), and pessimistic pruning counts cost-weighted errors.
-        Splits are still chosen by information gain.
+        Splits are still chosen by information gain. With ``class_weight`` too, the
+        expected cost is taken over the class-weighted counts.
 
     Attributes
     ----------
@@ -200,6 +204,7 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         self.n_classes_ = self.classes_.size
+        cost = self._check_cost()  # before growing: a bad matrix must not cost a whole fit
         w = _check_sample_weight(sample_weight, np.empty((cols.n_rows, 0)), dtype=np.float64,
                                  ensure_non_negative=True)
         class_scale = None  # per-class class_weight factors: pruning counts rows without them
@@ -238,7 +243,6 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
                      max_depth=self.max_depth, min_samples_split=self.min_samples_split,
                      min_samples_leaf=self.min_samples_leaf, min_gain=self.min_gain,
                      min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()))
-        cost = self._check_cost()
         pruned = (prune_pessimistic(nodes, self.confidence, cost, class_scale) if self.pruning == "pessimistic"
                   else None)
         if self.ccp_alpha > 0:
