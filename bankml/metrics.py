@@ -13,7 +13,10 @@ from sklearn.metrics import roc_auc_score
 
 from .errors import DataError
 
-__all__ = ["auc", "lift_at", "capture_rate_at", "gains_curve", "ranking_report"]
+__all__ = ["auc", "lift_at", "capture_rate_at", "gains_curve", "ranking_report", "lift_scorer"]
+
+# share of customers a campaign contacts: the top the lift scorer judges
+LIFT_SCORER_TOP = 0.1
 
 
 def _check(y_true, y_score):
@@ -95,14 +98,20 @@ def capture_rate_at(y_true, y_score, fraction=0.1) -> float:
     return float(found / y.sum())
 
 
-def lift_at(y_true, y_score, fraction=0.1) -> float:
+def lift_at(y_true, y_score, fraction=0.1, *, top=None) -> float:
     """Buyer rate in the top ``fraction`` divided by the overall buyer rate.
+
+    ``top`` is another name for ``fraction`` (``lift_at(y, s, top=0.1)``); give one of them.
 
     Examples
     --------
     >>> lift_at([1, 0, 0, 1, 0, 0, 0, 0, 0, 0], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], 0.2)
     2.5
     """
+    if top is not None:
+        if fraction != 0.1:
+            raise DataError(f"give the top share once: fraction={fraction!r} and top={top!r}")
+        fraction = top
     y, found, k = _top_share(y_true, y_score, fraction)
     return float((found / k) / (y.sum() / y.size))
 
@@ -148,3 +157,28 @@ def ranking_report(y_true, y_score, fractions=(0.1, 0.2)) -> dict:
         out[f"lift_top{pct}"] = lift_at(y_true, y_score, f)
         out[f"capture_top{pct}"] = capture_rate_at(y_true, y_score, f)
     return out
+
+
+def lift_scorer(estimator, X, y_true) -> float:
+    """Lift in the top 10% of ``X`` by the fitted ``estimator``'s probability of ``classes_[1]``.
+
+    A scikit-learn scorer (callable ``(estimator, X, y)``, greater is better), so
+    ``GridSearchCV(..., scoring=lift_scorer)`` selects the model that concentrates buyers
+    best in the share of customers a campaign contacts (``LIFT_SCORER_TOP``). Binary
+    targets only; rows whose label is ``classes_[1]`` are the buyers.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = [[0], [1], [2], [3], [4], [5], [6], [7], [8], [9]]
+    >>> y = ["no", "no", "no", "no", "no", "no", "no", "no", "yes", "yes"]
+    >>> lift_scorer(LogisticRegression().fit(X, y), X, y)
+    5.0
+    """
+    classes = getattr(estimator, "classes_", None)
+    if classes is None or len(classes) != 2:
+        raise DataError("lift_scorer needs a fitted binary classifier (two classes_), got "
+                        f"classes_ = {None if classes is None else list(classes)}")
+    score = np.asarray(estimator.predict_proba(X))[:, 1]
+    y = np.asarray(y_true.to_numpy() if isinstance(y_true, pd.Series) else y_true)
+    return lift_at((y == classes[1]).astype(int), score, LIFT_SCORER_TOP)

@@ -88,3 +88,18 @@ def test_auc_needs_both_classes_and_fraction_range():
         auc([1, 1], [0.1, 0.2])
     with pytest.raises(DataError, match="fraction"):
         lift_at([0, 1], [0.1, 0.2], 0)
+
+
+def test_lift_at_top_is_fraction_and_lift_scorer_matches():
+    from sklearn.linear_model import LogisticRegression
+
+    from bankml.metrics import lift_scorer
+    rng = np.random.default_rng(0)
+    y = (rng.random(500) < 0.1).astype(int)
+    s = y + rng.normal(size=500)
+    assert lift_at(y, s, top=0.2) == lift_at(y, s, 0.2) != lift_at(y, s)
+    with pytest.raises(DataError, match="once"):
+        lift_at(y, s, 0.2, top=0.3)
+    X = s.reshape(-1, 1)
+    m = LogisticRegression().fit(X, y)
+    assert lift_scorer(m, X, y) == pytest.approx(lift_at(y, m.predict_proba(X)[:, 1], 0.1))

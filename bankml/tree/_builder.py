@@ -1,4 +1,4 @@
-"""Level-wise growth and C4.5 pessimistic pruning of an information-gain tree on binned codes.
+"""Level-wise growth of an information-gain tree on binned codes (pruning: ``_prune.py``).
 
 Every level costs one weighted ``np.bincount`` per feature over the rows still active: it
 yields the class histogram of every (node, bin) at once, from which all threshold and
@@ -457,30 +457,3 @@ def _added_errors(N, e, cf):
     one = general(np.ones_like(N))
     out = np.where(e < 1e-6, base, np.where(e < 0.9999, base + e * (one - base), general(e)))
     return np.where(N > 0, out, 0.0)
-
-
-def prune_pessimistic(nodes, confidence):
-    """C4.5 pessimistic (error-based) pruning, bottom-up: replace a subtree by a leaf when the
-    leaf's upper-bound error is no more than the subtree's plus 0.1 (C4.5's margin).
-
-    Returns a boolean mask of internal nodes turned into leaves.
-    """
-    value = nodes["value"]
-    N = value.sum(axis=1)
-    e = N - value.max(axis=1)
-    leaf_err = e + _added_errors(N, e, confidence)
-    internal = nodes["feature"] >= 0
-    subtree = np.where(internal, 0.0, leaf_err)
-    pruned = np.zeros(internal.size, dtype=bool)
-    depth = nodes["depth"]
-    parent = nodes["parent"]
-    for d in range(int(depth.max()), -1, -1):
-        at = np.flatnonzero(depth == d)
-        # subtrees below depth d are final (accumulated in the previous pass)
-        inner = at[internal[at]]
-        cut = leaf_err[inner] <= subtree[inner] + 0.1
-        pruned[inner[cut]] = True
-        subtree[inner[cut]] = leaf_err[inner[cut]]
-        if d > 0:
-            np.add.at(subtree, parent[at], subtree[at])
-    return pruned

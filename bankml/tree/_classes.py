@@ -10,17 +10,18 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
 
 from ..errors import DataError, InvalidParameterError, check_is_fitted
-from ._builder import grow, prune_pessimistic
 from . import _fractional
+from ._builder import grow
 from ._constraints import resolve_monotonic
+from ._prune import cost_complexity_path, prune_cost_complexity, prune_pessimistic
 from ._encode import CategoricalCoder, NumericCoder, _Columns, count_below, resolve_categorical
 from ._fractional import FractionalTree
 from ._structure import Tree
@@ -63,6 +64,18 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         (plus C4.5's 0.1 margin). Subtree raising is not done.
     confidence : float in (0, 0.5], default 0.25
         C4.5's confidence factor CF for pessimistic pruning; smaller prunes more.
+        The binomial bound is taken on a node's row count (``sample_weight`` counts as
+        case weights, as in C4.5) at its error rate weighted by ``class_weight`` and
+        ``cost``: class weights change which errors matter, not how much evidence a node
+        holds.
+        With a rare target (a few % buyers) C4.5's pessimistic pruning on plain counts
+        often cuts the tree to one leaf (no leaf has a buyer majority, so no split reduces
+        the errors; that is C4.5's own rule, kept as published). Rare-target recipes that
+        do not collapse: ``class_weight="balanced"`` with ``pruning="pessimistic"`` (errors
+        on class-weighted rates: a leaf predicts "buyer" above the base rate, so splits
+        that separate above- from below-base-rate customers survive; add
+        ``min_samples_leaf`` for fewer rules), or, for a ranking within a rule budget,
+        :class:`InfoGainTreeCV` (``ccp_alpha`` chosen by cross-validated AUC).
     categorical_features : "auto", None, list of names / indices, or boolean mask
         ``"auto"``: DataFrame columns of category / string / object dtype, and non-numeric
         columns of object arrays.
@@ -113,6 +126,21 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         probability is the mixture's), so a rule's support is not a count of customers
         meeting its conditions: re-measure with ``bankml.rules.with_evidence``.
         ``min_samples_leaf`` is checked on each child's rows with a known value.
+    ccp_alpha : float >= 0, default 0.0
+        Minimal cost-complexity pruning after growth (and after pessimistic pruning, if
+        any), as scikit-learn's on the entropy criterion: the weakest links are cut while
+        their effective alpha is <= ``ccp_alpha``; node cost is its share of the training
+        weight times its entropy in bits, multiway nodes count all their leaves. See
+        :meth:`cost_complexity_pruning_path` for the candidate alphas and
+        :class:`InfoGainTreeCV` to choose one by cross-validation.
+    cost : array-like of shape (n_classes, n_classes), optional
+        Misclassification costs as C5.0 has them: ``cost[i, j]`` is the cost of predicting
+        ``classes_[j]`` when the truth is ``classes_[i]`` (non-negative, zero diagonal).
+        Leaves predict the class of least expected cost (so ``predict`` is then no longer
+        the argmax of ``predict_proba``, which stays the leaf's smoothed frequencies; rules
+        follow ``predict``), and pessimistic pruning counts cost-weighted errors.
+        Splits are still chosen by information gain. With ``class_weight`` too, the
+        expected cost is taken over the class-weighted counts.
 
     Attributes
     ----------
@@ -179,12 +207,14 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         "monotonic_cst": ["array-like", dict, None],
         "round_thresholds": [Interval(Integral, 1, 6, closed="both"), None],
         "missing": [StrOptions({"majority", "fractional"})],
+        "ccp_alpha": [Interval(Real, 0.0, None, closed="left")],
+        "cost": ["array-like", None],
     }
 
     def __init__(self, criterion="gain", max_depth=None, min_samples_split=2, min_samples_leaf=1,
                  min_weight_fraction_leaf=0.0, min_gain=0.0, pruning=None, confidence=0.25, categorical_features="auto",
                  max_bins=255, class_weight=None, random_state=None, max_leaf_nodes=None, monotonic_cst=None,
-                 round_thresholds=None, missing="majority"):
+                 round_thresholds=None, missing="majority", ccp_alpha=0.0, cost=None):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -201,6 +231,8 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         self.monotonic_cst = monotonic_cst
         self.round_thresholds = round_thresholds
         self.missing = missing
+        self.ccp_alpha = ccp_alpha
+        self.cost = cost
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -229,10 +261,14 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         self.n_classes_ = self.classes_.size
+        cost = self._check_cost()  # before growing: a bad matrix must not cost a whole fit
         w = _check_sample_weight(sample_weight, np.empty((cols.n_rows, 0)), dtype=np.float64,
                                  ensure_non_negative=True)
+        class_scale = None  # per-class class_weight factors: pruning counts rows without them
         if self.class_weight is not None:
-            w = w * compute_sample_weight(self.class_weight, y)
+            cw = compute_sample_weight(self.class_weight, y)
+            w = w * cw
+            class_scale = cw[np.unique(y_idx, return_index=True)[1]]
         if not w.sum() > 0:
             raise DataError("sample_weight (times class_weight) sums to zero: nothing to learn from")
         names_given = isinstance(X, pd.DataFrame)
@@ -245,6 +281,10 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
             raise InvalidParameterError(
                 "missing='fractional' cannot be combined with max_leaf_nodes or monotonic_cst "
                 "(best-first growth); use missing='majority', or max_depth as the budget")
+        if self.missing == "fractional" and self.cost is not None:
+            # fractional rows mix several leaves: a per-leaf least-cost class would not be predict
+            raise InvalidParameterError(
+                "missing='fractional' cannot be combined with cost; use missing='majority'")
         rng = check_random_state(self.random_state)
         # zero-weight rows carry no information: drop them so they cannot shape bins or splits
         keep = np.flatnonzero(w > 0) if (w == 0).any() else None
@@ -274,12 +314,78 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
                      min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()),
                      max_leaf_nodes=self.max_leaf_nodes, monotonic_cst=mono,
                      missing=self.missing)
-        pruned = prune_pessimistic(nodes, self.confidence) if self.pruning == "pessimistic" else None
+        pruned = (prune_pessimistic(nodes, self.confidence, cost, class_scale) if self.pruning == "pessimistic"
+                  else None)
+        if self.ccp_alpha > 0:
+            pruned = prune_cost_complexity(nodes, self.ccp_alpha, pruned)
         self._coders = coders
-        self.tree_ = Tree(nodes, pruned, coders)
+        self.tree_ = Tree(nodes, pruned, coders, cost)
         if self.missing == "fractional":
             self.tree_ = FractionalTree(self.tree_, coders)
         return self
+
+    def _check_cost(self):
+        """The ``cost`` matrix as floats, checked against ``classes_`` (None stays None)."""
+        if self.cost is None:
+            return None
+        k = self.n_classes_
+
+        def bad(why):
+            return InvalidParameterError(
+                f"The 'cost' parameter of {type(self).__name__} must be a {k} x {k} matrix of "
+                f"non-negative finite costs with a zero diagonal (cost[i, j] = cost of predicting "
+                f"classes_[j] when the truth is classes_[i]; classes_ = {list(self.classes_)}); {why}")
+
+        try:
+            c = np.asarray(self.cost, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise bad(f"got non-numeric entries: {self.cost!r}") from None
+        if c.shape != (k, k):
+            raise bad(f"got shape {c.shape}")
+        if not np.isfinite(c).all():
+            raise bad("got NaN or infinite entries")
+        if (c < 0).any():
+            raise bad(f"got negative entries at {np.argwhere(c < 0).tolist()}")
+        if np.diag(c).any():
+            raise bad(f"got a nonzero diagonal {np.diag(c).tolist()}")
+        if not c.any():
+            raise bad("got all zeros (every prediction would be free)")
+        return c
+
+    def cost_complexity_pruning_path(self, X, y, sample_weight=None):
+        """Minimal cost-complexity pruning path of the tree these parameters grow on (X, y).
+
+        As scikit-learn's: the tree is grown (and pessimistically pruned if ``pruning`` says
+        so) with ``ccp_alpha=0``; at each step the internal node of least effective alpha
+        ``(R(t) - R(T_t)) / (leaves(T_t) - 1)`` becomes a leaf, where ``R`` is the node's share
+        of the training weight times its entropy in bits. Multiway nodes count all their
+        leaves. ``fit`` with ``ccp_alpha=a`` keeps every step whose effective alpha is <= a.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        sklearn.utils.Bunch
+            ``ccp_alphas`` (increasing, first 0.0) and ``impurities`` (total leaf impurity of
+            the subtree at each alpha; the last is the root's entropy).
+
+        Examples
+        --------
+        >>> from bankml.datasets import load_seed_example
+        >>> df = load_seed_example()
+        >>> path = InfoGainTreeClassifier().cost_complexity_pruning_path(
+        ...     df.drop(columns="wm_buyer"), df["wm_buyer"])
+        >>> float(path.ccp_alphas[0]), bool(path.impurities[-1] >= path.impurities[0])
+        (0.0, True)
+        """
+        full = clone(self).set_params(ccp_alpha=0.0).fit(X, y, sample_weight)
+        t = full.tree_
+        path = cost_complexity_path(t.value, t.feature, t.first_child, t.n_children, t.parent)
+        return Bunch(ccp_alphas=path.ccp_alphas, impurities=path.impurities)
 
     def _check_y(self, y, n_rows):
         if y is None:
@@ -337,13 +443,16 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         return (v + 1.0) / (v.sum(axis=1, keepdims=True) + self.n_classes_)
 
     def predict(self, X):
-        """Majority class (by weighted training count) of the leaf each row reaches."""
+        """Majority class (by weighted training count) of the leaf each row reaches, or its
+        least-expected-cost class when ``cost`` is given."""
         if self.missing == "fractional":
             proba = self.predict_proba(X)
             return self.classes_.take(np.argmax(proba, axis=1))
         leaf = self.apply(X)
-        # the class of every node first (a few hundred), then one gather over the rows
-        return self.classes_[np.argmax(self.tree_.value, axis=1)].take(leaf)
+        # the class of every node first (a few hundred), then one gather over the rows;
+        # Tree.leaf_class_index is the one place that says which class a leaf predicts
+        t = self.tree_
+        return self.classes_[t.leaf_class_index(np.arange(t.node_count))].take(leaf)
 
     # ---- inspection ----------------------------------------------------------------------------
     @property

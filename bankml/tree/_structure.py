@@ -11,7 +11,21 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import sparse
 
-__all__ = ["Branch", "Tree"]
+__all__ = ["Branch", "Tree", "node_classes"]
+
+
+def node_classes(value, cost=None):
+    """Index of the class each node predicts, from its weighted class counts ``value``.
+
+    Without ``cost``: the heaviest class (first of tied maxima). With a cost matrix
+    (``cost[i, j]`` = cost of predicting class j when the truth is class i): the class of
+    least expected cost ``value @ cost`` (first of ties), as C5.0 does. Pruning and
+    :meth:`Tree.leaf_class_index` both call this, so they cannot disagree.
+    """
+    value = np.asarray(value, dtype=np.float64)
+    if cost is None:
+        return np.argmax(value, axis=-1)
+    return np.argmin(value @ np.asarray(cost, dtype=np.float64), axis=-1)
 
 
 class Branch(NamedTuple):
@@ -71,7 +85,9 @@ class Tree:
     takes missing values (``missing_child``).
     """
 
-    def __init__(self, nodes, pruned, coders):
+    def __init__(self, nodes, pruned, coders, cost=None):
+        # the misclassification cost matrix (None = 0/1): decides which class a leaf predicts
+        self.cost = None if cost is None else np.asarray(cost, dtype=np.float64)
         n = nodes["feature"].size
         pruned = np.zeros(n, dtype=bool) if pruned is None else pruned
         alive = np.zeros(n, dtype=bool)
@@ -130,9 +146,15 @@ class Tree:
         """True when ``node`` has no children."""
         return bool(self.feature[node] < 0)
 
-    def leaf_class_index(self, node) -> int:
-        """Index into ``classes_`` of the class the node predicts (first of tied maxima)."""
-        return int(np.argmax(self.value[node]))
+    def leaf_class_index(self, node):
+        """Index into ``classes_`` of the class the node predicts.
+
+        The heaviest class (first of tied maxima), or with a ``cost`` matrix the class of
+        least expected cost (see :func:`node_classes`). ``node`` may be an array of node
+        ids, then an array of class indices is returned.
+        """
+        k = node_classes(self.value[node], getattr(self, "cost", None))
+        return int(k) if np.ndim(k) == 0 else k
 
     def children(self, node) -> list[int]:
         """Child node ids of ``node`` (empty for a leaf)."""

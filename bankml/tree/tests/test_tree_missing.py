@@ -361,3 +361,22 @@ def test_fractional_refuses_best_first_growth(params):
     y = np.array([0, 1, 1, 0] * 10)
     with pytest.raises(InvalidParameterError, match="missing='fractional' cannot be combined"):
         InfoGainTreeClassifier(missing="fractional", **params).fit(X, y)
+
+
+def test_fractional_refuses_a_cost_matrix():
+    X = pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0] * 10})
+    y = np.array([0, 1, 1, 0] * 10)
+    with pytest.raises(InvalidParameterError, match="cannot be combined with cost"):
+        InfoGainTreeClassifier(missing="fractional", cost=[[0, 1], [5, 0]]).fit(X, y)
+
+
+def test_fractional_with_cost_complexity_pruning_keeps_rules_exact():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600)})
+    y = ((X.a + X.b + rng.normal(scale=0.7, size=600)) > 0).astype(int).to_numpy()
+    X.loc[rng.random(600) < 0.2, "a"] = np.nan
+    full = InfoGainTreeClassifier(missing="fractional", max_depth=3).fit(X, y)
+    pruned = InfoGainTreeClassifier(missing="fractional", max_depth=3, ccp_alpha=0.01).fit(X, y)
+    assert pruned.tree_.source.n_leaves < full.tree_.source.n_leaves
+    report = check_fidelity(rules_from_tree(pruned), pruned, X, engines=("predict", "python", "sqlite"))
+    assert report.ok, report
