@@ -189,6 +189,9 @@ def _outliers_default_contamination():
     return outliers_config()["contamination"]
 
 
+#: The models the main job can train (config key model.kind).
+MODEL_KINDS = ("infogain_tree", "rule_scorecard")
+
 #: The configuration schema: section -> key -> leaf (or a nested section).
 SCHEMA = {
     # the 0/1 column the model predicts, or several (one model per product, see target_list)
@@ -220,6 +223,18 @@ SCHEMA = {
     },
     # keys and limits: InfoGainTreeClassifier's parameters and _parameter_constraints
     "tree": _tree_section(),
+    # which model the job trains, publishes and turns into rules, and how its complexity is
+    # chosen; the comparison table adds gradient boosting as a reference (never published)
+    "model": {
+        "kind": _Leaf(str, "infogain_tree", choices=MODEL_KINDS),
+        # true: InfoGainTreeCV picks the pruned subtree of the tree: section's tree by
+        # cross-validated `scoring` among subtrees with at most `max_rules` leaves
+        "select": _Leaf(bool, False),
+        "max_rules": _Leaf(int, 30, check=_positive),
+        "scoring": _Leaf(str, "roc_auc", choices=("roc_auc", "lift", "neg_log_loss")),
+        "cv": _Leaf(int, 5, check=lambda v: None if v >= 2 else "must be >= 2"),
+        "boosting_reference": _Leaf(bool, True),
+    },
     "rules": {
         "target": _Leaf(int, 1, choices=(0, 1)),
         "sql_table": _Leaf(str, "customers", check=_name),

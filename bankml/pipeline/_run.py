@@ -70,7 +70,7 @@ class _Runner:
         self._bar.close()
 
 
-STAGE_NAMES = ("data", "stars", "split", "tree", "sklearn_tree", "star_baseline", "evaluate",
+STAGE_NAMES = ("data", "stars", "split", "tree", "sklearn_tree", "star_baseline", "boosting", "evaluate",
                "rules", "fidelity", "association", "segments", "outliers", "plots", "report",
                "save", "champion", "mlflow_log", "register", "publish")
 
@@ -251,7 +251,9 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
     models = S.FittedModels(
         st("tree", S.fit_tree, split.X_train, split.y_train, cfg, optional=False),
         st("sklearn_tree", S.fit_sklearn_tree, split.X_train, split.y_train, cfg),
-        st("star_baseline", S.fit_star_baseline, df.iloc[split.train], split.y_train, cfg))
+        st("star_baseline", S.fit_star_baseline, df.iloc[split.train], split.y_train, cfg),
+        st("boosting", S.fit_boosting, split.X_train, split.y_train, cfg,
+           enabled=cfg["model"]["boosting_reference"]))
     ev = st("evaluate", S.evaluate, models, df, split, optional=False)
     rules = st("rules", S.extract_rules, models.tree, split, cfg, staging.reports / "rules",
                model_version=f"{out['model_name']}, MLflow run {rt.run_id}", optional=False)

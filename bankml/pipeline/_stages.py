@@ -27,6 +27,7 @@ from ._data import DataResult, DataSource
 from ..rules import check_fidelity, rules_from_pipeline
 
 TREE, SKLEARN, STARS = "infogain_tree", "sklearn_entropy_tree", "star_baseline"
+BOOSTING = "boosting_reference"
 _FRACTIONS = (0.1, 0.2)
 # the cross-sell and segment reports are read by people: 0.720547, not 0.720547272746418
 # (rules.csv keeps full precision: it is the rule set's own export)
@@ -369,8 +370,39 @@ def fit_tree(X: pd.DataFrame, y, cfg: dict):
     from sklearn.pipeline import Pipeline
 
     InfoGainTreeClassifier = _require("bankml.tree", "InfoGainTreeClassifier")
-    return Pipeline([("bands", _binner(cfg)),
-                     ("tree", InfoGainTreeClassifier(**cfg["tree"]))]).fit(X, y)
+    model = InfoGainTreeClassifier(**cfg["tree"])
+    m = cfg["model"]
+    if m["select"]:
+        # the subtree is chosen by cross-validation within the rule budget, then refitted
+        InfoGainTreeCV = _require("bankml.tree", "InfoGainTreeCV")
+        model = InfoGainTreeCV(estimator=model, max_rules=m["max_rules"], scoring=m["scoring"],
+                               cv=m["cv"], random_state=cfg["split"]["seed"])
+    return Pipeline([("bands", _binner(cfg)), ("tree", model)]).fit(X, y)
+
+
+def _coded_columns(cfg):
+    """The model's banded and categorical columns (the encoder puts them first, in order)."""
+    feats = set(features(cfg))
+    return ([b for b in cfg["features"]["bands"] if b in feats],
+            [c for c in cfg["features"]["categorical"] if c in feats])
+
+
+def _ordinal_encoder(cfg):
+    """Categories (and bands, in band order) as ordinal codes, for scikit-learn's models."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from ..tree import band_labels
+
+    bands, cats = _coded_columns(cfg)
+    parts = []
+    if bands:
+        parts.append(("bands", OrdinalEncoder(categories=[band_labels(cfg["features"]["bands"][b])
+                                                          for b in bands]), bands))
+    if cats:
+        parts.append(("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                      cats))
+    return ColumnTransformer(parts, remainder="passthrough", verbose_feature_names_out=False)
 
 
 def fit_sklearn_tree(X: pd.DataFrame, y, cfg: dict):
@@ -378,29 +410,32 @@ def fit_sklearn_tree(X: pd.DataFrame, y, cfg: dict):
 
     Categories (and bands, in band order) are ordinal-encoded, since CART splits binary.
     """
-    from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OrdinalEncoder
     from sklearn.tree import DecisionTreeClassifier
 
-    from ..tree import band_labels
-
     t = cfg["tree"]
-    bands = cfg["features"]["bands"]
-    parts = []
-    if bands:
-        parts.append(("bands", OrdinalEncoder(categories=[band_labels(c) for c in bands.values()]),
-                      list(bands)))
-    if cfg["features"]["categorical"]:
-        parts.append(("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
-                      list(cfg["features"]["categorical"])))
-    encode = ColumnTransformer(parts, remainder="passthrough", verbose_feature_names_out=False)
+    encode = _ordinal_encoder(cfg)
     # the CART analogues of the information-gain tree's limits (its own names differ)
     tree = DecisionTreeClassifier(
         criterion="entropy", max_depth=t["max_depth"], min_samples_split=t["min_samples_split"],
         min_samples_leaf=t["min_samples_leaf"], class_weight=t["class_weight"],
         random_state=t["random_state"])
     return Pipeline([("bands", _binner(cfg)), ("encode", encode), ("tree", tree)]).fit(X, y)
+
+
+def fit_boosting(X: pd.DataFrame, y, cfg: dict):
+    """Gradient boosting (scikit-learn's HistGradientBoostingClassifier, its defaults) on the
+    same features: the reference row of the comparison -- how much ranking the readable model
+    gives up -- never published or turned into rules."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+
+    n_cat, n = sum(map(len, _coded_columns(cfg))), len(features(cfg))
+    gbm = HistGradientBoostingClassifier(
+        categorical_features=[i < n_cat for i in range(n)] if n_cat else None,
+        random_state=cfg["split"]["seed"])
+    return Pipeline([("bands", _binner(cfg)), ("encode", _ordinal_encoder(cfg)),
+                     ("boosting", gbm)]).fit(X, y)
 
 
 def fit_star_baseline(df_train: pd.DataFrame, y, cfg: dict):
@@ -416,6 +451,7 @@ class FittedModels:
     tree: object
     sklearn: object = None
     stars: object = None
+    boosting: object = None
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -467,6 +503,8 @@ def evaluate(models: FittedModels, df: pd.DataFrame, split: Split) -> Evaluation
         fitted[SKLEARN] = (models.sklearn, split.X_test)
     if models.stars is not None:
         fitted[STARS] = (models.stars, df.iloc[split.test][list(STAR_INPUTS)])
+    if models.boosting is not None:
+        fitted[BOOSTING] = (models.boosting, split.X_test)
     scores = {k: m.predict_proba(X)[:, 1] for k, (m, X) in fitted.items()}
     preds = {k: m.predict(X) for k, (m, X) in fitted.items()}
     return Evaluation(*evaluate_models(scores, split.y_test, preds))
