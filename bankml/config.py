@@ -116,11 +116,47 @@ def _name(v):
 
 
 def _encoding(v):
+    if v.lower() == "auto":  # UTF-8, else GBK/GB18030, detected by the reader
+        return None
     try:
         codecs.lookup(v)
     except LookupError:
         return "must be a text encoding Python knows, such as 'utf-8', 'gbk' or 'gb18030'"
     return None
+
+
+def _check_data_sql(v) -> None:
+    """``data.sql``: {url, table} or {url, query}, all non-empty text (data sources, slice E2)."""
+    if v is None:
+        return
+    problem = _data_sql(v)
+    if problem:
+        raise ConfigError(f"config key 'data.sql': {problem}")
+
+
+def _data_sql(v):
+    unknown = [k for k in v if k not in ("url", "table", "query")]
+    if unknown:
+        return f"unknown key {short_repr(unknown[0])} (allowed: url, table, query)"
+    if not isinstance(v.get("url"), str) or not v["url"].strip():
+        return "needs url: a SQLAlchemy URL such as sqlite:///bank.db or postgresql://host/db"
+    if ("table" in v) == ("query" in v):
+        return "needs exactly one of table (a table name) or query (a SELECT statement)"
+    which = "table" if "table" in v else "query"
+    if not isinstance(v[which], str) or not v[which].strip():
+        return f"{which} must be non-empty text"
+    return None
+
+
+def _check_data_columns(columns) -> None:
+    """``data.columns`` is a mapping of column names (text) to column names (slice E2's
+    minimal check; which bankml names are allowed is the schema's business)."""
+    if columns is None:
+        return
+    for theirs, ours in columns.items():
+        if not isinstance(theirs, str) or not theirs or not isinstance(ours, str) or not ours:
+            raise ConfigError(f"config key 'data.columns': maps column names to column names "
+                              f"(text), got {short_repr(theirs)}: {short_repr(ours)}")
 
 
 def _association_engine(v):
@@ -165,6 +201,11 @@ SCHEMA = {
         "path": _Leaf(str, None, check=_name),
         # of a CSV file (bank exports are often GBK); Parquet carries its own
         "encoding": _Leaf(str, "utf-8", check=_encoding),
+        # {their column name: bankml name}, applied right after reading (pipeline/_data.py)
+        "columns": _Leaf(dict, None),
+        # a database table or query through SQLAlchemy: {url, table | query}
+        # (checked by _check_data_sql: a message must never quote the URL's password)
+        "sql": _Leaf(dict, None),
     },
     "stars": {"policy": _Leaf(str, "default", check=_name)},
     "split": {"test_size": _Leaf(float, 0.3, check=_fraction), "seed": _Leaf(int, 0)},
@@ -333,10 +374,13 @@ def validate_config(data) -> dict:
         raise ConfigError("missing config key 'data' (give data.synthetic: {n, seed} or data.path)")
     cfg = _validate(SCHEMA, data, "")
     _check_estimator_sections(cfg)
-    has_syn, has_path = cfg["data"]["synthetic"] is not None, cfg["data"]["path"] is not None
-    if has_syn == has_path:
-        raise ConfigError("config key 'data': give exactly one of data.synthetic: {n, seed} "
-                          "or data.path (a CSV or Parquet file)")
+    sources = [cfg["data"][k] is not None for k in ("synthetic", "path", "sql")]
+    if sum(sources) != 1:
+        raise ConfigError("config key 'data': give exactly one of data.synthetic: {n, seed}, "
+                          "data.path (a CSV or Parquet file, or a folder of Parquet files) "
+                          "or data.sql: {url, table | query}")
+    _check_data_columns(cfg["data"]["columns"])
+    _check_data_sql(cfg["data"]["sql"])
     feats = cfg["features"]
     both = set(feats["categorical"]) & set(feats["numeric"])
     if both:
@@ -418,6 +462,15 @@ def load_config(source) -> dict:
     raise ConfigError(f"a config is a YAML path or a mapping, got {type(source).__name__}")
 
 
+def _url_without_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: keep its scheme only
+        return url.split(":", 1)[0] + ":..."
+
+
 def flatten_config(cfg: dict, prefix: str = "") -> dict:
     """Dotted keys to values, e.g. ``{"tree.max_depth": 4}`` (for MLflow params).
 
@@ -430,6 +483,8 @@ def flatten_config(cfg: dict, prefix: str = "") -> dict:
     for key, value in cfg.items():
         if isinstance(value, dict) and not (prefix + key).endswith("bands"):
             out.update(flatten_config(value, f"{prefix}{key}."))
+        elif prefix + key == "data.sql.url" and isinstance(value, str):
+            out[prefix + key] = _url_without_password(value)  # params reach MLflow
         else:
             out[prefix + key] = value
     return out

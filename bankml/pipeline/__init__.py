@@ -23,3 +23,8 @@ __all__ = ["run", "main", "PipelineResult", "StageStatus", "StageRecord", "Stage
            "fit_sklearn_tree", "fit_star_baseline", "evaluate", "evaluate_models",
            "extract_rules", "check_rules_fidelity", "mine_cross_sell", "segment_customers",
            "flag_outliers", "make_plots", "features", "TREE", "SKLEARN", "STARS"]
+
+# issue 14: encoding detection for CSV sources
+from ._data import detect_encoding  # noqa: E402
+
+__all__ += ["detect_encoding"]
