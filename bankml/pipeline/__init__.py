@@ -28,3 +28,8 @@ __all__ = ["run", "main", "PipelineResult", "StageStatus", "StageRecord", "Stage
 from ._data import detect_encoding  # noqa: E402
 
 __all__ += ["detect_encoding"]
+
+# issue 14: the monthly scoring job (`bankml score`)
+from ._score import BATCH_ROWS, ScoreResult, score  # noqa: E402
+
+__all__ += ["score", "ScoreResult", "BATCH_ROWS"]
