@@ -236,3 +236,46 @@ def test_deciles_follow_the_rule_with_ties(seed):
     got = deciles[np.searchsorted(values, score)]
     np.testing.assert_array_equal(got, _expected_deciles(score))
     assert got.min() == 1 and got.max() <= 10
+
+
+def test_header_only_file_writes_nothing(quickstart_run, tmp_path, capsys):
+    _, _, uri = quickstart_run
+    make_customers(5, seed=1).head(0).to_csv(tmp_path / "h.csv", index=False)
+    out = tmp_path / "s.parquet"
+    assert _score(tmp_path, uri, "--data", str(tmp_path / "h.csv"), "--out", str(out)) == 2
+    _one_error(capsys, "h.csv has no customer rows")
+    _nothing_written(tmp_path, out)
+
+
+def test_sql_source_from_the_config_scores_like_parquet(quickstart_run, month, tmp_path):
+    import sqlalchemy as sa
+    import yaml
+
+    result, _, uri = quickstart_run
+    df, path = month
+    db = "sqlite:///" + str(tmp_path / "dw.db")
+    df.rename(columns={v: k for k, v in THEIRS.items()}).to_sql("月度客户", sa.create_engine(db),
+                                                                 index=False)
+    cfg = yaml.safe_load(open(QUICK, encoding="utf-8"))
+    cfg["data"] = {"sql": {"url": db, "table": "月度客户"}, "columns": THEIRS}
+    (tmp_path / "sql.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "sql.parquet"
+    assert cli.main(["score", str(tmp_path / "sql.yaml"), "--model", MODEL, "--tracking-uri",
+                     uri, "--out", str(out), "--batch-rows", "1000"]) == 0
+    got = pd.read_parquet(out)
+    assert got["customer_id"].tolist() == df["customer_id"].tolist()
+    np.testing.assert_array_equal(got["score"].to_numpy(),
+                                  result.model.predict_proba(df[result.model.feature_names_in_])[:, 1])
+
+
+def test_unseen_category_is_scored_as_the_model_scores_it(quickstart_run, tmp_path):
+    result, _, uri = quickstart_run
+    df = make_customers(30, seed=4)
+    df["education"] = df["education"].astype(object)
+    df.loc[7, "education"] = 3  # a number among the words: read from CSV, the text '3'
+    df.to_csv(tmp_path / "x.csv", index=False)
+    out = tmp_path / "s.parquet"
+    assert _score(tmp_path, uri, "--data", str(tmp_path / "x.csv"), "--out", str(out)) == 0
+    back = pd.read_csv(tmp_path / "x.csv", dtype={"customer_id": "string"})
+    np.testing.assert_array_equal(pd.read_parquet(out)["score"].to_numpy(),
+                                  result.model.predict_proba(back[result.model.feature_names_in_])[:, 1])
