@@ -279,3 +279,15 @@ def test_unseen_category_is_scored_as_the_model_scores_it(quickstart_run, tmp_pa
     back = pd.read_csv(tmp_path / "x.csv", dtype={"customer_id": "string"})
     np.testing.assert_array_equal(pd.read_parquet(out)["score"].to_numpy(),
                                   result.model.predict_proba(back[result.model.feature_names_in_])[:, 1])
+
+
+def test_bad_star_input_names_its_position_in_the_whole_table(quickstart_run, tmp_path, capsys):
+    _, _, uri = quickstart_run
+    df = make_customers(500, seed=6)
+    df.loc[321, "card_overdraft"] = -10.0  # negative balance: no star level can be given
+    df.to_parquet(tmp_path / "d.parquet")
+    out = tmp_path / "s.parquet"
+    assert _score(tmp_path, uri, "--data", str(tmp_path / "d.parquet"), "--out", str(out),
+                  "--batch-rows", "100") == 2
+    _one_error(capsys, "star inputs cannot be rated", "'card_overdraft'", "positions [321]")
+    _nothing_written(tmp_path, out)

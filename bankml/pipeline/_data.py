@@ -41,6 +41,8 @@ AUTO_ENCODINGS = ("utf-8", "gb18030")
 _DECODE_BLOCK = 1 << 20
 #: Rows per batch when scoring, unless the caller says otherwise
 BATCH_ROWS = 100_000
+#: Parquet batches pyarrow may decode ahead of the one being scored
+PARQUET_READAHEAD = 1
 
 
 def _decode_error(path: Path, encoding: str):
@@ -361,7 +363,12 @@ class DataSource:
             raise self._bad_parquet(exc) from None
 
     def _parquet_batches(self, their, batch_rows):
-        for batch in self._dataset().to_batches(columns=their, batch_size=batch_rows):
+        # pyarrow reads 16 batches and 4 files ahead by default: with 100k-row batches that is
+        # over a million rows in memory, which is what batches are meant to avoid
+        batches = self._dataset().to_batches(columns=their, batch_size=batch_rows,
+                                             batch_readahead=PARQUET_READAHEAD,
+                                             fragment_readahead=1)
+        for batch in batches:
             yield batch.to_pandas()
 
     # -- SQL

@@ -300,17 +300,22 @@ def _temporary(out: Path):
                 t.unlink()
 
 
-def _stars(batch, cfg) -> np.ndarray:
+def _stars(batch, cfg, source: DataSource) -> np.ndarray:
+    import dataclasses
+
     from ..errors import SchemaError
     from ._stages import score_stars
 
     try:
         return score_stars(batch, cfg)["contribution_star"].to_numpy(np.int8)
     except SchemaError as exc:
-        # the scorer counts rows within the batch; say where the batch starts in the table
-        start = batch.index[0]
-        raise DataError(f"star inputs: {exc} (rows counted from row position {start:,} of the "
-                        "table: add it for the position in the whole table)") from None
+        # the scorer counts rows within the batch: shift them to positions in the whole table
+        start = int(batch.index[0])
+        shifted = [dataclasses.replace(p, rows=[start + r for r in p.rows]) for p in exc.problems]
+        if not shifted:
+            raise
+        raise DataError(f"{source._name()}: the star inputs cannot be rated: "
+                        + "; ".join(str(p) for p in shifted)) from None
 
 
 def _pass1(source, model, features, numeric, rules, has_stars, cfg, batch_rows, path):
@@ -338,7 +343,7 @@ def _pass1(source, model, features, numeric, rules, has_stars, cfg, batch_rows, 
             disagree += int((np.asarray(rules.predict(X), dtype=object)
                              != np.asarray(model.predict(X), dtype=object)).sum())
             if has_stars:
-                star = _stars(batch, cfg)
+                star = _stars(batch, cfg, source)
                 for k, v in zip(*np.unique(star, return_counts=True)):
                     star_counts[int(k)] = star_counts.get(int(k), 0) + int(v)
                 star_arr = pa.array(star, pa.int8())
