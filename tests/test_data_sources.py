@@ -105,6 +105,14 @@ def test_mapped_and_original_name_both_present_is_refused(tmp_path):
         _source(tmp_path / "both.csv", columns=THEIRS).read()
 
 
+def test_two_columns_mapped_to_one_name_is_refused(tmp_path):
+    bank = _bank_table(10)
+    bank["年纪"] = bank["年龄"]
+    bank.to_csv(tmp_path / "two.csv", index=False)
+    with pytest.raises(DataError, match=r"maps both '年龄' and '年纪' to 'age'"):
+        _source(tmp_path / "two.csv", columns={**THEIRS, "年纪": "age"}).read()
+
+
 def test_missing_needed_column_names_it_with_its_mapping(tmp_path):
     _bank_table(10).drop(columns=["年龄"]).to_csv(tmp_path / "m.csv", index=False)
     src = _source(tmp_path / "m.csv", columns=THEIRS)

@@ -190,6 +190,12 @@ class DataSource:
         ren = {t: o for t, o in self.mapping if t in df.columns and t != o}
         if not ren:
             return df
+        seen = {}
+        for theirs, ours in ren.items():
+            if ours in seen:  # two columns under one name: which one a model read is a guess
+                raise DataError(f"{self._name()}: data.columns maps both {seen[ours]!r} and "
+                                f"{theirs!r} to {ours!r}")
+            seen[ours] = theirs
         clash = [o for t, o in ren.items() if o in df.columns and o not in ren]
         if clash:
             theirs = next(t for t, o in ren.items() if o == clash[0])
