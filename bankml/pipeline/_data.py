@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import _url_without_password
 from ..errors import ConfigError, DataError
 from ..labels import DEFAULT_LANG
 from ..schema import ID
@@ -387,7 +388,7 @@ class DataSource:
         try:
             return sa.create_engine(self.sql_url)
         except Exception as exc:  # a bad URL, or a driver that is not installed
-            raise ConfigError(f"config key 'data.sql.url': cannot open {_hide_password(self.sql_url)}"
+            raise ConfigError(f"config key 'data.sql.url': cannot open {_url_without_password(self.sql_url)}"
                               f": {_reason(exc)}") from None
 
     def _from(self):
@@ -425,7 +426,7 @@ class DataSource:
                 raise
             except Exception as exc:  # SQLAlchemy's and every driver's own errors
                 what = source._name()
-                raise DataError(f"{what} in {_hide_password(source.sql_url)} cannot be read: "
+                raise DataError(f"{what} in {_url_without_password(source.sql_url)} cannot be read: "
                                 f"{_reason(getattr(exc, 'orig', None) or exc)}") from None
         return guard()
 
@@ -478,16 +479,6 @@ def _ids_as_text(df: pd.DataFrame, id_column: str) -> pd.DataFrame:
     if id_column in df.columns:
         df[id_column] = df[id_column].astype("string")
     return df
-
-
-def _hide_password(url: str) -> str:
-    """``url`` for a message: never with its password."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not even a URL: show its scheme only
-        return str(url).split(":", 1)[0] + ":..."
 
 
 def _positional(df: pd.DataFrame) -> pd.DataFrame:
