@@ -325,6 +325,10 @@ def _pass1(source, model, features, numeric, rules, has_stars, cfg, batch_rows, 
 
     classes = list(getattr(model, "classes_", [0, 1]))
     positive = len(classes) - 1  # scikit-learn's positive label: the larger class
+    # per rule position, plus a last entry for the "otherwise" line: apply's -1 (no rule
+    # holds) then indexes it directly
+    rule_ids = np.asarray([r.rule_id for r in rules.rules] + [OTHERWISE_ID], dtype=np.int32)
+    rule_says = np.asarray([r.prediction for r in rules.rules] + [rules.default], dtype=object)
     columns = [ID] + features + ([c for c in STAR_INPUTS if c not in features] if has_stars else [])
     counts = pd.Series(dtype=np.int64)
     n = disagree = 0
@@ -337,11 +341,10 @@ def _pass1(source, model, features, numeric, rules, has_stars, cfg, batch_rows, 
             X = batch[features]
             score = np.asarray(model.predict_proba(X), dtype=float)[:, positive]
             fired = rules.apply(X)
-            rule_id = np.where(fired >= 0, np.asarray([r.rule_id for r in rules.rules] + [0],
-                                                      dtype=np.int32)[fired], OTHERWISE_ID)
+            rule_id = rule_ids[fired]
             # the rule's class must be the model's, or its text would misstate why
-            disagree += int((np.asarray(rules.predict(X), dtype=object)
-                             != np.asarray(model.predict(X), dtype=object)).sum())
+            said = rule_says[fired]
+            disagree += int((said != np.asarray(model.predict(X), dtype=object)).sum())
             if has_stars:
                 star = _stars(batch, cfg, source)
                 for k, v in zip(*np.unique(star, return_counts=True)):
