@@ -1,4 +1,5 @@
-"""The `bankml` command line: run the main job, open the MLflow UI, describe the schema.
+"""The `bankml` command line: run the main job, score a table, open the MLflow UI, describe
+the schema.
 
 Every failure ends the same way: one ``bankml: error: <message>`` line on stderr and exit
 status 2; ``--debug`` adds the traceback.
@@ -52,6 +53,27 @@ def _cmd_run(args) -> int:
     uri = prepare_store(args.tracking_uri)
     pipeline.main(args.config, data=args.data, tracking_uri=uri, lang=args.lang)
     return 0
+
+
+def _cmd_score(args) -> int:
+    from .pipeline import score
+    from .tracking import prepare_store
+
+    # before any work: a wrong URI or a dead server fails now, not after reading the data
+    uri = prepare_store(args.tracking_uri)
+    score(args.config, args.model, data=args.data, out=args.out, lang=args.lang,
+          tracking_uri=uri, batch_rows=args.batch_rows, verbose=True)
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _ui_command(args) -> list[str]:
@@ -116,6 +138,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", choices=("zh", "en"), default="en",
                      help="language of the printed summary (default en)")
     run.set_defaults(func=_cmd_run)
+
+    score = sub.add_parser("score", parents=[common],
+                           help="score every customer of a table with a registered model")
+    score.add_argument("config", help="the pipeline config the model was trained with (its "
+                                      "data.columns, data.encoding, stars.policy)")
+    score.add_argument("--model", required=True,
+                       help="models:/NAME@champion, models:/NAME/VERSION, runs:/RUN_ID/model "
+                            "or a .joblib file saved by bankml (checksum verified)")
+    score.add_argument("--data", help="CSV, Parquet file or folder of Parquet files (default: "
+                                      "the config's data source)")
+    score.add_argument("--out", default="scores.parquet",
+                       help="Parquet file to write (default scores.parquet); written whole or "
+                            "not at all")
+    score.add_argument("--lang", choices=("zh", "en"), default="en",
+                       help="language of the rule text (default en)")
+    score.add_argument("--tracking-uri", help="MLflow store of the registry and of this run "
+                                              "(default: as for `bankml run`)")
+    score.add_argument("--batch-rows", type=_positive_int, default=None,
+                       help="rows read and scored at a time (default: bankml.pipeline's "
+                            "BATCH_ROWS); memory follows it")
+    score.set_defaults(func=_cmd_score)
 
     ui = sub.add_parser("ui", parents=[common],
                         help="open the MLflow UI on the runs' store (localhost only)")

@@ -27,7 +27,7 @@ from ._yaml import short_repr
 from .errors import ConfigError, InvalidParameterError
 from .schema import COLUMNS, ID, LABEL, SNAPSHOT
 
-__all__ = ["SCHEMA", "config_file", "load_config", "validate_config", "flatten_config",
+__all__ = ["SCHEMA", "config_columns", "config_file", "load_config", "validate_config", "flatten_config",
            "target_list", "split_month", "read_user_labels"]
 
 _REQUIRED = object()
@@ -118,6 +118,8 @@ def _name(v):
 
 
 def _encoding(v):
+    if v.lower() == "auto":  # UTF-8, else GBK/GB18030, detected by the reader
+        return None
     try:
         codecs.lookup(v)
     except LookupError:
@@ -153,6 +155,29 @@ def split_month(value) -> str | None:
 
 def _month(v):
     return None if split_month(v) else "must be a month such as '2024-06'"
+
+
+def _check_data_sql(v) -> None:
+    """``data.sql``: {url, table} or {url, query}, all non-empty text (data sources, slice E2)."""
+    if v is None:
+        return
+    problem = _data_sql(v)
+    if problem:
+        raise ConfigError(f"config key 'data.sql': {problem}")
+
+
+def _data_sql(v):
+    unknown = [k for k in v if k not in ("url", "table", "query")]
+    if unknown:
+        return f"unknown key {short_repr(unknown[0])} (allowed: url, table, query)"
+    if not isinstance(v.get("url"), str) or not v["url"].strip():
+        return "needs url: a SQLAlchemy URL such as sqlite:///bank.db or postgresql://host/db"
+    if ("table" in v) == ("query" in v):
+        return "needs exactly one of table (a table name) or query (a SELECT statement)"
+    which = "table" if "table" in v else "query"
+    if not isinstance(v[which], str) or not v[which].strip():
+        return f"{which} must be non-empty text"
+    return None
 
 
 def _association_engine(v):
@@ -207,6 +232,9 @@ SCHEMA = {
         "encoding": _Leaf(str, "utf-8", check=_encoding),
         # {their column name: bankml schema name or feature name}, applied right after reading
         "columns": _Leaf(dict, {}, check=_column_map),
+        # a database table or query through SQLAlchemy: {url, table | query}
+        # (checked by _check_data_sql: a message must never quote the URL's password)
+        "sql": _Leaf(dict, None),
     },
     "stars": {"policy": _Leaf(str, "default", check=_name)},
     "split": {"test_size": _Leaf(float, 0.3, check=_fraction), "seed": _Leaf(int, 0),
@@ -393,10 +421,12 @@ def validate_config(data) -> dict:
         raise ConfigError("missing config key 'data' (give data.synthetic: {n, seed} or data.path)")
     cfg = _validate(SCHEMA, data, "")
     _check_estimator_sections(cfg)
-    has_syn, has_path = cfg["data"]["synthetic"] is not None, cfg["data"]["path"] is not None
-    if has_syn == has_path:
-        raise ConfigError("config key 'data': give exactly one of data.synthetic: {n, seed} "
-                          "or data.path (a CSV or Parquet file)")
+    sources = [cfg["data"][k] is not None for k in ("synthetic", "path", "sql")]
+    if sum(sources) != 1:
+        raise ConfigError("config key 'data': give exactly one of data.synthetic: {n, seed}, "
+                          "data.path (a CSV or Parquet file, or a folder of Parquet files) "
+                          "or data.sql: {url, table | query}")
+    _check_data_sql(cfg["data"]["sql"])
     feats = cfg["features"]
     both = set(feats["categorical"]) & set(feats["numeric"])
     if both:
@@ -469,8 +499,14 @@ def _check_targets(cfg: dict, data: dict) -> None:
         cfg["split"]["test"] = split_month(cfg["split"]["test"])
 
 
-def _config_columns(cfg: dict) -> set:
-    """Every column name the config itself uses (features, targets, split, segments...)."""
+def config_columns(cfg: dict) -> set:
+    """Every column name the config itself uses (features, targets, split, segments...).
+
+    Examples
+    --------
+    >>> sorted(config_columns(validate_config({"data": {"synthetic": {"n": 10}}})))[:3]
+    ['age', 'card_spend', 'digital_logins_6m']
+    """
     names = set(cfg["features"]["categorical"]) | set(cfg["features"]["numeric"])
     names |= set(target_list(cfg)) | set(cfg["segments"]["features"])
     names |= set(cfg["outliers"]["features"]) | {cfg["association"]["target"]}
@@ -482,7 +518,7 @@ def _config_columns(cfg: dict) -> set:
 def _check_column_map(cfg: dict) -> None:
     """``data.columns`` maps onto known names only, and never two columns onto one."""
     mapping = cfg["data"]["columns"]
-    known = set(COLUMNS) | {SNAPSHOT} | _config_columns(cfg)
+    known = set(COLUMNS) | {SNAPSHOT} | config_columns(cfg)
     for theirs, ours in mapping.items():
         if ours not in known:
             raise ConfigError(
@@ -581,6 +617,15 @@ def load_config(source) -> dict:
     raise ConfigError(f"a config is a YAML path or a mapping, got {type(source).__name__}")
 
 
+def _url_without_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: keep its scheme only
+        return url.split(":", 1)[0] + ":..."
+
+
 def flatten_config(cfg: dict, prefix: str = "") -> dict:
     """Dotted keys to values, e.g. ``{"tree.max_depth": 4}`` (for MLflow params).
 
@@ -596,6 +641,8 @@ def flatten_config(cfg: dict, prefix: str = "") -> dict:
             out[prefix + key] = ", ".join(f"{a} -> {b}" for a, b in value.items())
         elif isinstance(value, dict) and not (prefix + key).endswith("bands"):
             out.update(flatten_config(value, f"{prefix}{key}."))
+        elif prefix + key == "data.sql.url" and isinstance(value, str):
+            out[prefix + key] = _url_without_password(value)  # params reach MLflow
         else:
             out[prefix + key] = value
     return out

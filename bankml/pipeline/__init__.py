@@ -26,3 +26,13 @@ __all__ = ["run", "main", "PipelineResult", "StageStatus", "StageRecord", "Stage
            "extract_rules", "check_rules_fidelity", "mine_cross_sell", "segment_customers",
            "flag_outliers", "make_plots", "features", "TREE", "SKLEARN", "STARS"]
 __all__ += ["TargetsResult", "NextBest", "next_best_product"]
+
+# issue 14: encoding detection for CSV sources
+from ._data import detect_encoding  # noqa: E402
+
+__all__ += ["detect_encoding"]
+
+# issue 14: the monthly scoring job (`bankml score`)
+from ._score import BATCH_ROWS, ScoreResult, score  # noqa: E402
+
+__all__ += ["score", "ScoreResult", "BATCH_ROWS"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import read_user_labels, split_month, target_list
+from ..config import config_columns, read_user_labels, split_month, target_list
 from ..errors import ConfigError, DataError, EngineNotAvailableError
 from ..metrics import gains_curve, ranking_report
 from ..rules import (evaluate as evaluate_rules, simplify, to_csv, to_frame, to_html,
@@ -127,7 +127,9 @@ def load_data(cfg: dict, data=None) -> DataResult:
     if isinstance(data, DataResult):
         return data  # read and checked once for every target (a run of several products)
     source = data if isinstance(data, DataSource) else DataSource.from_config(cfg, data)
-    got = source.read()
+    # only what the job uses: the schema's columns and those the config names (a bank's
+    # table may have hundreds more)
+    got = source.read(columns=sorted(set(COLUMNS) | {SNAPSHOT} | config_columns(cfg)))
     # the reader may have renamed already (idempotent); the checks read bankml's names
     frame = apply_column_mapping(got.frame, cfg["data"]["columns"])
     check_table(frame, cfg)
