@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import BankmlError, DataError, FidelityError
 from ._model import RuleSet
+from ._scorecard_model import Scorecard
 from ._export import from_json, to_json, to_python, to_sql
 from ._rate import rule_scores
 
@@ -350,6 +351,10 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES, on=None) -> FidelityRe
         row no rule covers scores strictly below every rule's score and gets the other
         customers' rate: sorting by the exported score ranks customers as the model does.
 
+        A :class:`Scorecard` is always checked on its integer total points (each engine's
+        total equals ``model.total_points`` on every row; for a model without them, the
+        scorecard's probability equals ``predict_proba`` to a relative 1e-9).
+
     Returns
     -------
     FidelityReport
@@ -397,6 +402,9 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES, on=None) -> FidelityRe
         raise DataError(f"check_fidelity: X has duplicated columns {dup}")
     if not hasattr(model, "predict"):
         raise TypeError(f"model must be a fitted estimator with predict, got {type(model).__name__}")
+    if isinstance(ruleset, Scorecard):
+        from ._scorecard_fidelity import check_scorecard_fidelity
+        return check_scorecard_fidelity(ruleset, model, X, engines)
     if on == "score":
         return _check_scores(ruleset, model, X, engines)
     try:

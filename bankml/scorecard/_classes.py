@@ -143,6 +143,8 @@ class RuleScorecardClassifier(ClassifierMixin, BaseEstimator):
         ``predict_proba = expit(a * total_points + c)``.
     coef_ : ndarray
         Refitted logistic weights of the rules (before rounding).
+    coverage_ : ndarray of float
+        Share of the training rows each rule holds for.
     n_candidates_ : int
         Distinct candidate rules the selection saw.
     feature_names_in_, n_features_in_
@@ -244,6 +246,8 @@ class RuleScorecardClassifier(ClassifierMixin, BaseEstimator):
         self.rules_ = [rules[j] for j, k in zip(chosen, keep) if k]
         self.points_ = points[keep]
         self.coef_ = coef[keep]
+        used = [j for j, k in zip(chosen, keep) if k]
+        self.coverage_ = Z[:, used].mean(axis=0) if used else np.zeros(0)
         self.base_points_ = int(np.rint(self.base_score + intercept * factor))
         total = self.base_points_ + (Z[:, [j for j, k in zip(chosen, keep) if k]]
                                      @ self.points_ if self.points_.size else 0.0)
@@ -300,8 +304,15 @@ class RuleScorecardClassifier(ClassifierMixin, BaseEstimator):
                 x = x[~np.isnan(x)]
                 if x.size == 0:
                     continue
-                qs = np.unique([_round_sig(q, _THRESHOLD_DIGITS)
-                                for q in np.quantile(x, _QUANTILES)])
+                uniq = np.unique(x)
+                if len(uniq) <= len(_QUANTILES) + 1:
+                    # few values (a 0/1 flag, a count): cut half-way between neighbours, so
+                    # a flag reads "holds funds = yes", not "> 0"
+                    qs = np.unique([_round_sig(t, _THRESHOLD_DIGITS)
+                                    for t in (uniq[:-1] + uniq[1:]) / 2])
+                else:
+                    qs = np.unique([_round_sig(q, _THRESHOLD_DIGITS)
+                                    for q in np.quantile(x, _QUANTILES)])
                 out.extend((Condition(name, ">", float(t)),) for t in qs)
         free = [c for c in frame.columns if c not in cst]
         if self.n_estimators == 0 or not free:
@@ -363,7 +374,8 @@ class RuleScorecardClassifier(ClassifierMixin, BaseEstimator):
                 if not m.any() or m.all():
                     continue
                 key = np.packbits(m).tobytes()
-                if key in seen:
+                # a rule's complement is the same information once there is an intercept
+                if key in seen or np.packbits(~m).tobytes() in seen:
                     continue
                 seen.add(key)
                 masks.append(m)
