@@ -373,6 +373,8 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES, on=None) -> FidelityRe
     (True, {'predict': 0, 'sqlite': 0})
     """
     rated = rule_scores(ruleset) if isinstance(ruleset, RuleSet) else None
+    if isinstance(ruleset, Scorecard) and on in (None, "score"):
+        on = "class"  # a scorecard is always checked on its points (below)
     if on is None:
         on = "class" if rated is None else "score"
     if on not in ("class", "score"):

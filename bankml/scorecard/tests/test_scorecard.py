@@ -166,6 +166,10 @@ def test_every_engine_adds_the_same_points(fitted):
     report = check_fidelity(sc, est, Xte)
     assert report.ok, str(report)
     assert set(report.mismatches) == {"predict", "json", "python", "sqlite", "duckdb"}
+    assert check_fidelity(sc, est, Xte, engines="predict", on="score").ok
+    # a model without total_points: the scorecard's probability against predict_proba
+    proba_only = type("P", (), {"predict": est.predict, "predict_proba": est.predict_proba})()
+    assert check_fidelity(sc, proba_only, Xte, engines=("predict", "sqlite")).ok
 
 
 def test_a_changed_point_is_caught(fitted):
