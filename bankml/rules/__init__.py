@@ -20,10 +20,11 @@ free function here, one spelling per operation:
 """
 
 from ._evaluate import evaluate, with_evidence
-from ._export import (format_number, from_json, to_csv, to_frame, to_html, to_json, to_markdown,
-                      to_python, to_sql, to_text)
+from ._export import format_number
 from ._extract import rules_from_association
-from ._fidelity import FidelityReport, check_fidelity
+from ._fidelity import FidelityReport
+from ._public import (check_fidelity, from_json, to_csv, to_frame, to_html, to_json, to_markdown,
+                      to_python, to_sql, to_text)
 from ._model import Condition, Rule, RuleSet
 from ._pipeline import rules_from_pipeline, rules_from_tree
 from ._scorecard_model import Scorecard, ScoreRule, scorecard_from_model

@@ -28,13 +28,6 @@ from ..labels import DEFAULT_LANG, Labels, check_lang, default_labels
 from ._model import (EQ_OPS, NUMERIC_OPS, OPS, SET_OPS, Condition, Rule, RuleSet, _sort_key,
                      check_depth, check_ruleset)
 from ._rate import rule_scores
-from ._scorecard_model import Scorecard
-
-
-def _sx():
-    # the scorecard exporters build on this module's helpers: imported when first needed
-    from . import _scorecard_export
-    return _scorecard_export
 
 __all__ = ["to_text", "to_markdown", "to_frame", "to_csv", "to_json", "from_json", "to_sql",
            "to_python", "to_html", "format_number", "SQL_DIALECTS"]
@@ -280,8 +273,6 @@ def to_text(ruleset: RuleSet, lang=DEFAULT_LANG, labels=None) -> str:
     1. IF deposit balance > 2,500 AND age > 55 THEN WM buyer (support 12 customers, confidence 83%)
     OTHERWISE not a WM buyer
     """
-    if isinstance(ruleset, Scorecard):
-        return _sx().sc_text(ruleset, lang, labels)
     r = _Renderer(check_ruleset(ruleset, "to_text"), lang, labels)
     lines = [f"{rule.rule_id}. {r.rule(rule)}" for rule in ruleset.rules]
     lines.append(r.otherwise())
@@ -297,8 +288,6 @@ def to_frame(ruleset: RuleSet, lang=DEFAULT_LANG, labels=None) -> pd.DataFrame:
     >>> to_frame(rs, lang="en")[["rule_id", "conditions", "support"]].values.tolist()
     [[1, 'age > 55', 12]]
     """
-    if isinstance(ruleset, Scorecard):
-        return _sx().sc_frame(ruleset, lang, labels)
     r = _Renderer(check_ruleset(ruleset, "to_frame"), lang, labels)
     rows = [{"rule_id": rule.rule_id, "conditions": r.conditions(rule),
              "prediction": rule.prediction,
@@ -364,8 +353,6 @@ def to_markdown(ruleset: RuleSet, lang=DEFAULT_LANG, labels=None) -> str:
     <BLANKLINE>
     OTHERWISE 0
     """
-    if isinstance(ruleset, Scorecard):
-        return _sx().sc_markdown(ruleset, lang, labels)
     r = _Renderer(check_ruleset(ruleset, "to_markdown"), lang, labels)
     head = ["#", r.term("if"), r.term("then"), r.term("support"), r.confidence_term(),
             r.term("lift"), r.term("coverage")]
@@ -414,8 +401,6 @@ def to_json(ruleset: RuleSet, indent=2) -> str:
     >>> from_json(to_json(rs)) == rs
     True
     """
-    if isinstance(ruleset, Scorecard):
-        return _sx().sc_json(ruleset, indent)
     check_ruleset(ruleset, "to_json")
     doc = {"format": JSON_FORMAT, "default": ruleset.default,
            "classes": None if ruleset.classes is None else list(ruleset.classes),
@@ -549,8 +534,6 @@ def from_json(text) -> RuleSet:
     if not isinstance(doc, dict):
         raise _bad("the document", "an object", doc)
     fmt = doc.get("format")
-    if fmt == _sx().JSON_FORMAT:
-        return _sx().sc_from_doc(doc)
     if fmt not in _JSON_FORMATS:
         raise DataError(f"not a bankml rule set: format is {fmt!r}, expected {JSON_FORMAT!r}")
     if fmt == "bankml.rules/1":
@@ -782,8 +765,6 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
     >>> con.execute(to_sql(rs, "t", "id")).fetchall()
     [(1, 1, 1), (2, 1, 1), (3, 0, None)]
     """
-    if isinstance(ruleset, Scorecard):
-        return _sx().sc_sql(ruleset, table, id_column, dialect)
     check_ruleset(ruleset, "to_sql")
     s = _Sql(dialect)
     _check_sql_types(ruleset)
@@ -860,8 +841,6 @@ def to_python(ruleset: RuleSet, function_name="predict") -> str:
     >>> ns["predict"]({"age": 60}), ns["predict"]({"age": None}, return_rule=True)
     (1, (0, None))
     """
-    if isinstance(ruleset, Scorecard):
-        return _sx().sc_python(ruleset, "score" if function_name == "predict" else function_name)
     check_ruleset(ruleset, "to_python")
     if not isinstance(function_name, str) or not function_name.isidentifier() or \
             keyword.iskeyword(function_name):
@@ -937,8 +916,6 @@ def to_html(ruleset: RuleSet, title=None, lang=DEFAULT_LANG, labels=None, model_
     >>> "v3" in page and "2026-01-31" in page and "age &gt; 55" in page
     True
     """
-    if isinstance(ruleset, Scorecard):
-        return _sx().sc_html(ruleset, title, lang, labels, model_version, date)
     r = _Renderer(check_ruleset(ruleset, "to_html"), lang, labels)
     t = r.term
     if evidence_rows is not None and (isinstance(evidence_rows, bool) or not isinstance(

@@ -16,7 +16,6 @@ import pandas as pd
 
 from ..errors import BankmlError, DataError, FidelityError
 from ._model import RuleSet
-from ._scorecard_model import Scorecard
 from ._export import from_json, to_json, to_python, to_sql
 from ._rate import rule_scores
 
@@ -351,9 +350,6 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES, on=None) -> FidelityRe
         row no rule covers scores strictly below every rule's score and gets the other
         customers' rate: sorting by the exported score ranks customers as the model does.
 
-        A :class:`Scorecard` is always checked on its integer total points (each engine's
-        total equals ``model.total_points`` on every row; for a model without them, the
-        scorecard's probability equals ``predict_proba`` to a relative 1e-9).
 
     Returns
     -------
@@ -373,8 +369,6 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES, on=None) -> FidelityRe
     (True, {'predict': 0, 'sqlite': 0})
     """
     rated = rule_scores(ruleset) if isinstance(ruleset, RuleSet) else None
-    if isinstance(ruleset, Scorecard) and on in (None, "score"):
-        on = "class"  # a scorecard is always checked on its points (below)
     if on is None:
         on = "class" if rated is None else "score"
     if on not in ("class", "score"):
@@ -404,9 +398,6 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES, on=None) -> FidelityRe
         raise DataError(f"check_fidelity: X has duplicated columns {dup}")
     if not hasattr(model, "predict"):
         raise TypeError(f"model must be a fitted estimator with predict, got {type(model).__name__}")
-    if isinstance(ruleset, Scorecard):
-        from ._scorecard_fidelity import check_scorecard_fidelity
-        return check_scorecard_fidelity(ruleset, model, X, engines)
     if on == "score":
         return _check_scores(ruleset, model, X, engines)
     try:

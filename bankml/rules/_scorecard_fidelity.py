@@ -7,11 +7,12 @@ import sqlite3
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from ..errors import BankmlError, DataError
-from ._export import from_json, to_json, to_python, to_sql
 from ._fidelity import (_TABLE, FidelityReport, _available, _duckdb_frame, _id_column, _records,
                         _sqlite_value)
+from ._scorecard_export import sc_from_json, sc_json, sc_python, sc_sql
 from ._scorecard_model import Scorecard
 
 __all__ = ["check_scorecard_fidelity"]
@@ -22,12 +23,12 @@ def _engine_predict(sc, X):
 
 
 def _engine_json(sc, X):
-    return from_json(to_json(sc)).total_points(X).tolist()
+    return sc_from_json(sc_json(sc, 2)).total_points(X).tolist()
 
 
 def _engine_python(sc, X):
     ns = {}
-    exec(compile(to_python(sc, function_name="score"), "<bankml scorecard>", "exec"), ns)
+    exec(compile(sc_python(sc, "score"), "<bankml scorecard>", "exec"), ns)
     return [ns["score"](row) for row in _records(X)]
 
 
@@ -52,7 +53,7 @@ def _engine_sqlite(sc, X):
         cols = list(X.columns)
         con.executemany(f"INSERT INTO {_TABLE} VALUES ({', '.join('?' * len(names))})",
                         ([i, *(_sqlite_value(r[c]) for c in cols)] for i, r in enumerate(records)))
-        rows = con.execute(to_sql(sc, _TABLE, idc, dialect="sqlite")).fetchall()
+        rows = con.execute(sc_sql(sc, _TABLE, idc, "sqlite")).fetchall()
     finally:
         con.close()
     return _sql_points(rows, len(X))
@@ -65,7 +66,7 @@ def _engine_duckdb(sc, X):
     try:
         con.register("bankml_source", _duckdb_frame(X, idc))
         con.execute(f"CREATE TABLE {_TABLE} AS SELECT * FROM bankml_source")
-        rows = con.execute(to_sql(sc, _TABLE, idc, dialect="duckdb")).fetchall()
+        rows = con.execute(sc_sql(sc, _TABLE, idc, "duckdb")).fetchall()
     finally:
         con.close()
     return _sql_points(rows, len(X))
@@ -93,6 +94,23 @@ def check_scorecard_fidelity(sc: Scorecard, model, X, engines) -> FidelityReport
     """See :func:`bankml.rules.check_fidelity`: totals compared exactly (integers); for a
     model without ``total_points`` the scorecard's probability is compared with the model's
     ``predict_proba`` to a relative 1e-9."""
+    if isinstance(engines, str):
+        engines = (engines,)
+    engines = tuple(engines)
+    if not engines or any(e not in _RUN for e in engines):
+        from ..errors import InvalidParameterError   # a setting (errors.py's rule)
+        raise InvalidParameterError(f"engines must be a non-empty selection of {list(_RUN)}, "
+                                    f"got {list(engines)}")
+    if not isinstance(sc, Scorecard):
+        raise DataError(f"expected a bankml.rules.Scorecard, got {type(sc).__name__}")
+    if not isinstance(X, pd.DataFrame):
+        raise DataError(f"check_fidelity needs the raw columns as a pandas DataFrame, got "
+                        f"{type(X).__name__}")
+    if len(X) == 0:
+        raise DataError("check_fidelity got 0 rows: an empty check proves nothing")
+    if X.columns.has_duplicates:
+        dup = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+        raise DataError(f"check_fidelity: X has duplicated columns {dup}")
     expected, exact = _model_points(sc, model, X)
     if len(expected) != len(X):
         raise DataError(f"the model returned {len(expected)} scores for {len(X)} rows")
