@@ -70,6 +70,24 @@ def _is_numeric(s: pd.Series) -> bool:
         not isinstance(s.dtype, pd.CategoricalDtype)
 
 
+def _tighten(conds) -> tuple:
+    """The same test with one bound per column and direction: a tree path that splits a
+    column twice the same way (``a <= 48 AND a <= 23``) reads as ``a <= 23``. A missing
+    value passes the merged bound only if it passed both."""
+    out, where = [], {}
+    for c in conds:
+        key = (c.feature, c.op)
+        if c.op not in ("<=", "<", ">", ">=") or key not in where:
+            where.setdefault(key, len(out))
+            out.append(c)
+            continue
+        k = where[key]
+        old = out[k]
+        value = min(old.value, c.value) if c.op in ("<=", "<") else max(old.value, c.value)
+        out[k] = Condition(c.feature, c.op, value, old.includes_missing and c.includes_missing)
+    return tuple(out)
+
+
 class RuleScorecardClassifier(ClassifierMixin, BaseEstimator):
     """A points scorecard over at most ``max_rules`` IF-THEN rules (binary targets).
 
@@ -355,7 +373,7 @@ class RuleScorecardClassifier(ClassifierMixin, BaseEstimator):
         while stack:
             node, conds = stack.pop()
             if conds:
-                paths.append(conds)
+                paths.append(_tighten(conds))
             if t.is_leaf(node):
                 continue
             name = names[int(t.feature[node])]

@@ -248,3 +248,15 @@ def test_plain_data_checks():
         Scorecard(["x"], base_points=0, calibration=(0.1, 0))
     with pytest.raises(DataError, match="calibration"):
         Scorecard([], base_points=0, calibration=(1.0,))
+
+
+def test_a_column_split_twice_one_way_reads_as_one_bound():
+    from bankml.rules import Condition
+    from bankml.scorecard._classes import _tighten
+    conds = (Condition("a", "<=", 48, True), Condition("b", ">", 0.5),
+             Condition("a", "<=", 23, True), Condition("a", ">", 5), Condition("a", "<=", 30))
+    assert _tighten(conds) == (Condition("a", "<=", 23, False), Condition("b", ">", 0.5),
+                               Condition("a", ">", 5))
+    X = pd.DataFrame({"a": [np.nan, 4, 6, 23, 24, 50], "b": [1, 1, 1, 1, 1, 1]})
+    masks = [RuleSet([Rule(c, 1)]).apply(X) >= 0 for c in (conds, _tighten(conds))]
+    np.testing.assert_array_equal(*masks)
