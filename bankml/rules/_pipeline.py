@@ -305,8 +305,8 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
         first; the default reads "other customers (rate x%)" with the pooled rate of the
         leaves left out. Each rule's ``confidence`` is its rate, ``lift`` rate / base rate;
         the scores are kept in ``provenance["rate_rules"]`` and every export carries them
-        (a ``score`` column in SQL, ``<function_name>_score(row)`` in the generated Python, JSON). Check
-        such rules with ``check_fidelity(..., on="score")`` (the default for them): the rules
+        (a ``score`` column in SQL, ``<function_name>_score(row)`` in the generated Python,
+        JSON). Check such rules with ``check_fidelity(..., on="score")`` (the default for them): the rules
         rank exactly as the model does. Not with ``top_fraction``.
     top_fraction : float in (0, 1], optional
         Rules by rate as for ``min_lift``, choosing the best leaves until they hold this
