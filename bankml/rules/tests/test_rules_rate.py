@@ -228,3 +228,16 @@ def test_multiclass_needs_a_target_and_check_on_is_validated(data):
         check_fidelity(plain, model, _X("sklearn", X), on="score")
     assert isinstance(plain, RuleSet) and check_fidelity(plain, model, _X("sklearn", X),
                                                          engines="predict").ok
+
+
+def test_a_single_leaf_tree(data):
+    X, y = data
+    stump = InfoGainTreeClassifier(min_samples_split=10**6).fit(X, y)
+    assert stump.get_n_leaves() == 1
+    assert len(rules_from_tree(stump, target=1, min_lift=1.5)) == 0
+    rs = rules_from_tree(stump, target=1, top_fraction=0.1)
+    # the one leaf holds everyone: one rule that always holds, nobody left for the default
+    assert len(rs) == 1 and rs.rules[0].conditions == ()
+    assert rs.provenance["rate_rules"]["default_rate"] is None
+    assert to_text(rs, "en").splitlines()[-1] == "OTHERWISE other customers"
+    assert check_fidelity(rs, stump, X).ok
