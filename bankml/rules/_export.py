@@ -27,6 +27,7 @@ from ..errors import DataError, RuleExportError
 from ..labels import DEFAULT_LANG, Labels, check_lang, default_labels
 from ._model import (EQ_OPS, NUMERIC_OPS, OPS, SET_OPS, Condition, Rule, RuleSet, _sort_key,
                      check_depth, check_ruleset)
+from ._rate import rule_scores
 
 __all__ = ["to_text", "to_markdown", "to_frame", "to_csv", "to_json", "from_json", "to_sql",
            "to_python", "to_html", "format_number", "SQL_DIALECTS"]
@@ -214,7 +215,10 @@ class _Renderer:
 
     def confidence_term(self) -> str:
         # class_weight / sample_weight confidences are not shares of customers: say so
-        return self.term("rule_weighted_confidence" if self.rs.weighted else "confidence")
+        if self.rs.weighted:
+            return self.term("rule_weighted_confidence")
+        # rules by rate: the share of buyers in the segment is its rate (issue 13, item 6)
+        return self.term("rule_rate" if rule_scores(self.rs) is not None else "confidence")
 
     def evidence(self, rule) -> str:
         parts = []
@@ -222,6 +226,8 @@ class _Renderer:
             parts.append(f"{self.term('support')} {rule.support:,} {self.term('persons')}")
         if rule.confidence is not None:
             parts.append(f"{self.confidence_term()} {rule.confidence:.0%}")
+        if rule.lift is not None and rule_scores(self.rs) is not None:
+            parts.append(f"{self.term('lift')} {rule.lift:.1f}")
         if not parts:
             return ""
         if self.lang == "zh":
@@ -237,6 +243,15 @@ class _Renderer:
         # "no rule fired", which is weaker than a prediction that they will not buy.
         if self.rs.provenance.get("model") == "association rules" and self.rs.default == 0:
             return f"{self.term('otherwise')} {self.term('rule_none_fired')}"
+        rated = rule_scores(self.rs)
+        if rated is not None:
+            # rules by rate: the rest are not "non-buyers", they are customers at a lower rate
+            rate = rated[1]
+            what = self.term("rule_other_customers")
+            if rate is not None:
+                tail = f"{self.term('rule_rate')} {rate:.1%}"
+                what += f"（{tail}）" if self.lang == "zh" else f" ({tail})"
+            return f"{self.term('otherwise')} {what}"
         return f"{self.term('otherwise')} {self.prediction(self.rs.default)}"
 
 
@@ -285,6 +300,10 @@ def to_frame(ruleset: RuleSet, lang=DEFAULT_LANG, labels=None) -> pd.DataFrame:
             "support", "n_correct", "confidence", "lift", "coverage"]
     out = pd.DataFrame(rows, columns=cols)
     out["support"] = out["support"].astype("Int64")
+    rated = rule_scores(ruleset)
+    if rated is not None:
+        # the model's score of each rule's customers: what a branch sorts the list by
+        out["score"] = [rated[0].get(rule.rule_id) for rule in ruleset.rules]
     return out
 
 
@@ -758,19 +777,33 @@ def to_sql(ruleset: RuleSet, table, id_column, dialect="ansi") -> str:
     default = s.literal(ruleset.default)
     if not ruleset.rules:
         return (f"SELECT {idc}, {default} AS {s.ident('prediction')}, "
-                f"CAST(NULL AS INTEGER) AS {rid}\nFROM {tbl}")
+                f"CAST(NULL AS INTEGER) AS {rid}{_sql_score(ruleset, s, rid)}\nFROM {tbl}")
     whens = "\n".join(
         f"      WHEN {' AND '.join(s.condition(c) for c in r.conditions) or '1 = 1'} "
         f"THEN {int(r.rule_id)}" for r in ruleset.rules)
     preds = " ".join(f"WHEN {int(r.rule_id)} THEN {s.literal(r.prediction)}" for r in ruleset.rules)
     return (f"SELECT {idc},\n"
             f"  CASE {rid} {preds} ELSE {default} END AS {s.ident('prediction')},\n"
-            f"  {rid}\n"
+            f"  {rid}{_sql_score(ruleset, s, rid)}\n"
             f"FROM (\n"
             f"  SELECT {idc},\n"
             f"    CASE\n{whens}\n    END AS {rid}\n"
             f"  FROM {tbl}\n"
             f") AS bankml_rules")
+
+
+def _sql_score(ruleset, s, rid) -> str:
+    """``, CASE rule_id WHEN .. THEN score .. END AS score`` for rules by rate, else ""."""
+    rated = rule_scores(ruleset)
+    if rated is None:
+        return ""
+    scores, default_rate = rated
+    whens = " ".join(f"WHEN {int(r.rule_id)} THEN {s.literal(float(scores[r.rule_id]))}"
+                     for r in ruleset.rules if r.rule_id in scores)
+    other = "NULL" if default_rate is None else s.literal(float(default_rate))
+    if not whens:
+        return f",\n  CAST({other} AS DOUBLE) AS {s.ident('score')}"
+    return f",\n  CASE {rid} {whens} ELSE {other} END AS {s.ident('score')}"
 
 
 # -- Python ----------------------------------------------------------------------------------
@@ -854,6 +887,18 @@ def to_python(ruleset: RuleSet, function_name="predict") -> str:
         lines.append(f"        return ({pred}, {int(r.rule_id)}) if return_rule else {pred}")
     d = _py_literal(ruleset.default)
     lines.append(f"    return ({d}, None) if return_rule else {d}")
+    rated = rule_scores(ruleset)
+    if rated is not None:
+        # rules by rate: a second function gives the score a branch sorts customers by
+        scores, default_rate = rated
+        table = ", ".join(f"{int(r.rule_id)}: {_py_literal(float(scores[r.rule_id]))}"
+                          for r in ruleset.rules if r.rule_id in scores)
+        other = "None" if default_rate is None else _py_literal(float(default_rate))
+        lines += ["", "", f"def {function_name}_score(row):",
+                  "    '''The model's score of the rule that holds, or the rate of the other",
+                  "    customers when none does: sort customers by it, highest first.'''",
+                  f"    _, rule = {function_name}(row, return_rule=True)",
+                  f"    return {{{table}}}.get(rule, {other})"]
     return "\n".join(lines) + "\n"
 
 
@@ -887,6 +932,8 @@ def to_html(ruleset: RuleSet, title=None, lang=DEFAULT_LANG, labels=None, model_
     version = model_version or "—"
     order = sorted(ruleset.rules, key=lambda x: (-(x.confidence if x.confidence is not None
                                                   else -1.0), -(x.support or 0)))
+    if rule_scores(ruleset) is not None:
+        order = list(ruleset.rules)  # rules by rate are in the model's order already
     rows = []
     for rule in order:
         rows.append(

@@ -16,6 +16,7 @@ import pandas as pd
 from ..errors import DataError, NotFittedError
 from ..labels import default_labels
 from ._model import Condition, Rule, RuleSet
+from ._rate import RATE_KEY, check_rate_params, rate_record, select_leaves
 
 __all__ = ["tree_rules", "rules_from_association"]
 
@@ -94,6 +95,12 @@ class _SklearnView:
     def leaf_class_index(self, node):
         return int(np.argmax(self.t.value[node, 0]))
 
+    def score(self, node, k):
+        # DecisionTreeClassifier.predict_proba: the leaf's value normalised to sum 1
+        v = self.t.value[node, 0]
+        s = float(v.sum())
+        return float(v[k] / s) if s > 0 else 0.0
+
     def n_samples(self, node):
         return int(self.t.n_node_samples[node])
 
@@ -120,6 +127,12 @@ class _ContractView:
     def leaf_class_index(self, node):
         return int(self.t.leaf_class_index(node))
 
+    def score(self, node, k):
+        # InfoGainTreeClassifier.predict_proba: Laplace-smoothed (w_k + 1) / (w + n_classes);
+        # check_fidelity(on="score") compares this with the model's own predict_proba
+        v = self.counts[node]
+        return float((v[k] + 1.0) / (v.sum() + len(v)))
+
     def n_samples(self, node):
         return int(self.t.n_node_samples[node])
 
@@ -131,8 +144,10 @@ class _ContractView:
         return out
 
 
-def tree_rules(model, target=None, *, label_column=None, model_version=None) -> RuleSet:
+def tree_rules(model, target=None, *, label_column=None, model_version=None, min_lift=None,
+               top_fraction=None) -> RuleSet:
     """The rules of a fitted tree on the columns it reads; see :func:`bankml.rules.rules_from_tree`."""
+    check_rate_params(min_lift, top_fraction)
     if label_column is not None and not isinstance(label_column, str):
         raise DataError(f"label_column must be a column name (text), got {label_column!r}")
     if not hasattr(model, "classes_") and not hasattr(model, "tree_"):
@@ -155,6 +170,10 @@ def tree_rules(model, target=None, *, label_column=None, model_version=None) -> 
     total = float(root.sum())
     prior = root / total if total > 0 else np.full(len(root), np.nan)
     n_root = view.n_samples(0)
+
+    if min_lift is not None or top_fraction is not None:
+        return _rate_rules(model, view, t, classes, target_cls, label_column, model_version,
+                           min_lift, top_fraction)
 
     rules = []
     stack = [(0, ())]
@@ -185,6 +204,66 @@ def tree_rules(model, target=None, *, label_column=None, model_version=None) -> 
     provenance = {"model": type(model).__name__, "model_version": model_version,
                   "created": _created(), "n_samples": n_root, "target": target_cls,
                   "exact": target_cls is None or len(classes) <= 2}
+    return RuleSet(rules, default=default, classes=tuple(classes), label_column=label_column,
+                   feature_names=tuple(view.names), weighted=_weighted(model, view),
+                   provenance=provenance, categories=_categories(t, view.names))
+
+
+def _leaves(view):
+    """``(node, conditions)`` of every leaf, left-most first."""
+    out, stack = [], [(0, ())]
+    while stack:
+        node, conds = stack.pop()
+        if view.is_leaf(node):
+            out.append((node, conds))
+            continue
+        for child, cond in reversed(view.branches(node)):
+            stack.append((child, conds + (cond,)))
+    return out
+
+
+def _rate_rules(model, view, t, classes, target_cls, label_column, model_version, min_lift,
+                top_fraction) -> RuleSet:
+    """Leaves chosen by the model's score for ``target_cls``, best first (issue 13, item 6)."""
+    if target_cls is None:
+        if len(classes) != 2:
+            raise DataError(f"rules by rate need target= (one of {list(classes)}) for a model "
+                            f"with {len(classes)} classes")
+        target_cls = classes[1]
+    k = classes.index(target_cls)
+    root = view.counts[0]
+    total = float(root.sum())
+    prior = float(root[k] / total) if total > 0 else 0.0
+    n_root = view.n_samples(0)
+    leaves = _leaves(view)
+    scores = [view.score(node, k) for node, _ in leaves]
+    sizes = [view.n_samples(node) for node, _ in leaves]
+    chosen = select_leaves(scores, sizes, prior, min_lift=min_lift, top_fraction=top_fraction)
+    rules, pairs = [], []
+    for rid, i in enumerate(chosen, start=1):
+        node, conds = leaves[i]
+        counts = view.counts[node]
+        s = float(counts.sum())
+        rate = counts[k] / s if s > 0 else None
+        n = sizes[i]
+        rules.append(Rule(conditions=conds, prediction=target_cls, support=n,
+                          n_correct=rate * n if rate is not None else None, confidence=rate,
+                          lift=rate / prior if rate is not None and prior > 0 else None,
+                          coverage=n / n_root if n_root else None, rule_id=rid))
+        pairs.append((rid, scores[i]))
+    taken = set(chosen)
+    rest = [node for j, (node, _) in enumerate(leaves) if j not in taken]
+    rest_w = sum(float(view.counts[node].sum()) for node in rest)
+    default_rate = (sum(float(view.counts[node][k]) for node in rest) / rest_w) if rest_w > 0 \
+        else None
+    others = [i for i, c in enumerate(classes) if c != target_cls]
+    default = classes[max(others, key=lambda i: root[i])] if others else target_cls
+    provenance = {"model": type(model).__name__, "model_version": model_version,
+                  "created": _created(), "n_samples": n_root, "target": target_cls,
+                  # the rules carry the model's ranking, not its classes: check on="score"
+                  "exact": False,
+                  RATE_KEY: rate_record(target_cls, pairs, default_rate, prior, min_lift,
+                                        top_fraction)}
     return RuleSet(rules, default=default, classes=tuple(classes), label_column=label_column,
                    feature_names=tuple(view.names), weighted=_weighted(model, view),
                    provenance=provenance, categories=_categories(t, view.names))

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BankmlError, DataError, FidelityError
+from ._model import RuleSet
 from ._export import from_json, to_json, to_python, to_sql
+from ._rate import rule_scores
 
 __all__ = ["check_fidelity", "FidelityReport", "ENGINES"]
 
@@ -130,14 +132,25 @@ def _rule_ids(ruleset, X):
     return [None if i < 0 else ids[i] for i in idx]
 
 
+def _carried_scores(ruleset, rule_ids):
+    """The score each row gets from the rule set's own record (rules by rate only)."""
+    rated = rule_scores(ruleset)
+    if rated is None:
+        return None
+    scores, default_rate = rated
+    return [default_rate if r is None else scores.get(r) for r in rule_ids]
+
+
 def _engine_predict(ruleset, X):
-    return list(map(_scalar, ruleset.predict(X))), _rule_ids(ruleset, X)
+    ids = _rule_ids(ruleset, X)
+    return list(map(_scalar, ruleset.predict(X))), ids, _carried_scores(ruleset, ids)
 
 
 def _engine_json(ruleset, X):
     # a real round trip: the text a branch would receive, parsed again
     twin = from_json(to_json(ruleset))
-    return list(map(_scalar, twin.predict(X))), _rule_ids(twin, X)
+    ids = _rule_ids(twin, X)
+    return list(map(_scalar, twin.predict(X))), ids, _carried_scores(twin, ids)
 
 
 def _records(X):
@@ -157,8 +170,11 @@ def _engine_python(ruleset, X):
     namespace = {}
     exec(compile(to_python(ruleset, function_name="predict"), "<bankml rules>", "exec"), namespace)
     fn = namespace["predict"]
-    out = [fn(row, return_rule=True) for row in _records(X)]
-    return [p for p, _ in out], [r for _, r in out]
+    records = _records(X)
+    out = [fn(row, return_rule=True) for row in records]
+    score = namespace.get("predict_score")
+    scores = None if score is None else [score(row) for row in records]
+    return [p for p, _ in out], [r for _, r in out], scores
 
 
 def _id_column(X):
@@ -169,11 +185,15 @@ def _id_column(X):
 
 
 def _sql_rows(rows, n):
-    preds, ids = [None] * n, [None] * n
-    for pos, pred, rid in rows:
+    preds, ids, scores = [None] * n, [None] * n, [None] * n
+    rated = False
+    for pos, pred, rid, *score in rows:
         preds[int(pos)] = pred
         ids[int(pos)] = rid
-    return preds, ids
+        if score:  # rules by rate carry a fourth column, the score
+            scores[int(pos)] = score[0]
+            rated = True
+    return preds, ids, (scores if rated else None)
 
 
 def _engine_sqlite(ruleset, X):
@@ -252,7 +272,61 @@ def _available(engine):
     return None
 
 
-def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
+#: Relative tolerance of the score check: the rules carry the leaf's score as a float64
+#: literal, the model recomputes it from the same counts.
+SCORE_RTOL = 1e-9
+
+
+def _close(a, b) -> bool:
+    return a is not None and b is not None and abs(float(a) - float(b)) <= SCORE_RTOL * max(
+        1.0, abs(float(b)))
+
+
+def _model_scores(ruleset, model, X):
+    """The model's probability of the rule set's target for every row."""
+    target = ruleset.provenance["rate_rules"].get("target")
+    if not hasattr(model, "predict_proba"):
+        raise TypeError(f"check_fidelity(on='score') needs a model with predict_proba, got "
+                        f"{type(model).__name__}")
+    classes = [_scalar(c) for c in getattr(model, "classes_", [])]
+    if target not in classes:
+        raise DataError(f"check_fidelity(on='score'): the rules' target {target!r} is not one "
+                        f"of the model's classes {classes}")
+    try:
+        proba = np.asarray(model.predict_proba(X), dtype=float)
+    except BankmlError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- the model's own complaint, worded for the gate
+        raise DataError(f"check_fidelity: the model cannot score these rows "
+                        f"({type(exc).__name__}: {exc}); pass the raw columns it was fitted "
+                        "on") from exc
+    return proba[:, classes.index(target)]
+
+
+def _count_scores(ruleset, expected, got, rule_ids):
+    """Rows whose rule carries a score other than the model's, or that no rule covers
+    although the model scores them as high as a rule's customers (the ranking broke)."""
+    scores, default_rate = rule_scores(ruleset)
+    floor = min(scores.values()) if scores else np.inf
+    bad = []
+    for i, (e, rid) in enumerate(zip(expected, rule_ids)):
+        g = None if got is None else got[i]
+        if rid is None:
+            ok = e < floor * (1 - SCORE_RTOL) and (
+                default_rate is None and g is None or _close(g, default_rate))
+        else:
+            ok = _close(g, e)
+        if not ok:
+            bad.append(i)
+    first = None
+    if bad:
+        i = bad[0]
+        first = {"row": i, "rule_id": _scalar(rule_ids[i]), "expected": float(expected[i]),
+                 "got": None if got is None else _scalar(got[i])}
+    return len(bad), first
+
+
+def check_fidelity(ruleset, model, X, *, engines=ENGINES, on=None) -> FidelityReport:
     """Run the rules in every engine on ``X`` and count rows that differ from ``model.predict``.
 
     Parameters
@@ -268,6 +342,14 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
         predict), ``"python"`` (to_python, executed in a fresh namespace), ``"sqlite"`` and
         ``"duckdb"`` (to_sql in an in-memory database). DuckDB is optional: without it the
         engine is listed in ``skipped`` and a warning is issued, never counted as passed.
+    on : {"class", "score"}, optional
+        What must be equal. ``"class"``: each engine's prediction equals ``model.predict``.
+        ``"score"`` (rules BY RATE, ``rules_from_tree(..., min_lift=...)``; the default for
+        them): on every row covered by a rule, the score that engine carries for the rule
+        equals the model's ``predict_proba`` for the target (to a relative 1e-9), and every
+        row no rule covers scores strictly below every rule's score and gets the other
+        customers' rate: sorting by the exported score ranks customers as the model does.
+
 
     Returns
     -------
@@ -286,6 +368,18 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
     >>> report.ok, report.mismatches
     (True, {'predict': 0, 'sqlite': 0})
     """
+    rated = rule_scores(ruleset) if isinstance(ruleset, RuleSet) else None
+    if on is None:
+        on = "class" if rated is None else "score"
+    if on not in ("class", "score"):
+        from ..errors import InvalidParameterError
+        raise InvalidParameterError(f"The 'on' parameter of check_fidelity must be 'class' or "
+                                    f"'score', got {on!r}")
+    if on == "score" and rated is None:
+        from ..errors import InvalidParameterError
+        raise InvalidParameterError("check_fidelity(on='score') needs rules by rate "
+                                    "(rules_from_tree(..., min_lift=... or top_fraction=...)); "
+                                    "these rules carry no scores")
     if isinstance(engines, str):
         engines = (engines,)
     engines = tuple(engines)
@@ -304,6 +398,8 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
         raise DataError(f"check_fidelity: X has duplicated columns {dup}")
     if not hasattr(model, "predict"):
         raise TypeError(f"model must be a fitted estimator with predict, got {type(model).__name__}")
+    if on == "score":
+        return _check_scores(ruleset, model, X, engines)
     try:
         predicted = model.predict(X)
     except BankmlError:
@@ -326,7 +422,7 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
                           RuntimeWarning, stacklevel=2)
             continue
         try:
-            got, rule_ids = _RUN[engine](ruleset, frame)
+            got, rule_ids, _ = _RUN[engine](ruleset, frame)
         except Exception as exc:  # noqa: BLE001 -- any failure is a fidelity failure, reported
             errors[engine] = f"{type(exc).__name__}: {exc}"
             mismatches[engine] = len(frame)
@@ -335,6 +431,37 @@ def check_fidelity(ruleset, model, X, *, engines=ENGINES) -> FidelityReport:
                          "expected": expected[0], "got": None, "error": errors[engine]}
             continue
         n_bad, diff = _count(expected, got, rule_ids)
+        mismatches[engine] = n_bad
+        if diff is not None and first is None:
+            first = {"engine": engine, **diff}
+    return FidelityReport(n_rows=len(frame), mismatches=mismatches, first_difference=first,
+                          skipped=skipped, errors=errors)
+
+
+def _check_scores(ruleset, model, X, engines) -> FidelityReport:
+    """check_fidelity(on="score"): the same engines, compared on the ranking."""
+    expected = _model_scores(ruleset, model, X)
+    if len(expected) != len(X):
+        raise DataError(f"model.predict_proba returned {len(expected)} rows for {len(X)} rows")
+    frame = X.reset_index(drop=True)
+    mismatches, skipped, errors, first = {}, {}, {}, None
+    for engine in engines:
+        reason = _available(engine)
+        if reason:
+            skipped[engine] = reason
+            warnings.warn(f"check_fidelity: engine {engine!r} not checked: {reason}",
+                          RuntimeWarning, stacklevel=3)
+            continue
+        try:
+            _, rule_ids, got = _RUN[engine](ruleset, frame)
+        except Exception as exc:  # noqa: BLE001 -- any failure is a fidelity failure, reported
+            errors[engine] = f"{type(exc).__name__}: {exc}"
+            mismatches[engine] = len(frame)
+            if first is None:
+                first = {"engine": engine, "row": 0, "rule_id": None,
+                         "expected": float(expected[0]), "got": None, "error": errors[engine]}
+            continue
+        n_bad, diff = _count_scores(ruleset, expected, got, rule_ids)
         mismatches[engine] = n_bad
         if diff is not None and first is None:
             first = {"engine": engine, **diff}

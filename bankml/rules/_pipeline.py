@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import NotFittedError, RuleExportError
 from ._extract import tree_rules
+from ._rate import renumber_scores
 from ._model import NUMERIC_OPS, Condition, Rule
 
 __all__ = ["rules_from_tree", "rules_from_pipeline"]
@@ -276,7 +277,8 @@ def _describe(steps) -> str:
     return f"Pipeline({', '.join(parts)})"
 
 
-def rules_from_tree(model, target=None, *, label_column=None, model_version=None) -> RuleSet:
+def rules_from_tree(model, target=None, *, label_column=None, model_version=None,
+                    min_lift=None, top_fraction=None) -> RuleSet:
     """One rule per root-to-leaf path of a fitted tree, with its training evidence.
 
     Parameters
@@ -295,6 +297,20 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
         The predicted column's name (e.g. ``"wm_buyer"``) for labelling predictions.
     model_version : str, optional
         Recorded in ``provenance`` and printed on the HTML sheet.
+    min_lift : float > 0, optional
+        Rules BY RATE for a rare target (``target``, default the second class of a binary
+        model): every leaf whose score for the target (the model's ``predict_proba``, which
+        is what it ranks customers by) is at least ``min_lift`` x the target's base rate
+        becomes a rule, whatever its majority class. Rules are sorted by that score, best
+        first; the default reads "other customers (rate x%)" with the pooled rate of the
+        leaves left out. Each rule's ``confidence`` is its rate, ``lift`` rate / base rate;
+        the scores are kept in ``provenance["rate_rules"]`` and every export carries them
+        (a ``score`` column in SQL, ``<function_name>_score(row)`` in the generated Python,
+        JSON). Check such rules with ``check_fidelity(..., on="score")`` (the default for them): the rules
+        rank exactly as the model does. Not with ``top_fraction``.
+    top_fraction : float in (0, 1], optional
+        Rules by rate as for ``min_lift``, choosing the best leaves until they hold this
+        share of the training rows (leaves tied with the last one are taken too).
 
     Returns
     -------
@@ -327,10 +343,12 @@ def rules_from_tree(model, target=None, *, label_column=None, model_version=None
             "rules_from_tree takes a fitted tree; for a fitted Pipeline use "
             "bankml.rules.rules_from_pipeline(pipeline, ...), which writes the rules on the "
             "pipeline's raw input columns")
-    return tree_rules(model, target, label_column=label_column, model_version=model_version)
+    return tree_rules(model, target, label_column=label_column, model_version=model_version,
+                      min_lift=min_lift, top_fraction=top_fraction)
 
 
-def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_version=None):
+def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_version=None,
+                        min_lift=None, top_fraction=None):
     """One rule per leaf of a pipeline's tree, written on the pipeline's RAW input columns.
 
     Parameters
@@ -339,8 +357,9 @@ def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_versi
         Fitted; its last step a bankml ``InfoGainTreeClassifier`` or a scikit-learn tree,
         the steps before it ``ConceptHierarchyBinner``, a ``ColumnTransformer`` of
         ``OrdinalEncoder``/"passthrough"/"drop" parts, or "passthrough"/None.
-    target, label_column, model_version
-        As in :func:`bankml.rules.rules_from_tree`.
+    target, label_column, model_version, min_lift, top_fraction
+        As in :func:`bankml.rules.rules_from_tree` (a piece of a rate rule keeps its leaf's
+        score: the model scores every row of the leaf alike).
 
     Returns
     -------
@@ -390,7 +409,8 @@ def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_versi
         raise RuleExportError(f"the pipeline's last step {tree_name!r} ({type(tree).__name__}) "
                               "is not a tree classifier")
     layers = [obj for obj in (_step_object(n, s) for n, s in steps[:-1]) if obj is not None]
-    rs = tree_rules(tree, target, label_column=label_column, model_version=model_version)
+    rs = tree_rules(tree, target, label_column=label_column, model_version=model_version,
+                    min_lift=min_lift, top_fraction=top_fraction)
     if not layers:
         return rs
 
@@ -405,13 +425,14 @@ def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_versi
                               f"tree {tree_name!r} reads {n_tree}")
     rename = dict(zip(tree_names, last_out))
 
-    rules = []
+    rules, sources = [], []
     for rule in rs.rules:
         alternatives = [[dataclasses.replace(c, feature=rename[c.feature]) for c in rule.conditions]]
         for layer in reversed(layers):
             alternatives = [alt for conds in alternatives for alt in layer.invert(conds)]
         pieces = [_tighten(conds) for conds in alternatives]
         for conds in pieces:
+            sources.append(rule.rule_id)
             if len(pieces) == 1:
                 rules.append(dataclasses.replace(rule, conditions=tuple(conds), rule_id=None))
             else:
@@ -420,7 +441,9 @@ def rules_from_pipeline(pipeline, target=None, *, label_column=None, model_versi
     # pass-through column); an encoder's codes or a renamed column would mislabel the text.
     categories = {f: v for f, v in rs.categories.items() if rename.get(f) == f and
                   all(isinstance(la, _BinnerStep) and f not in la.bands for la in layers)}
-    return _replace_rules(rs, rules, layers[0].input_names, _describe(steps), categories)
+    out = _replace_rules(rs, rules, layers[0].input_names, _describe(steps), categories)
+    renumber_scores(out, sources)
+    return out
 
 
 def _replace_rules(rs, rules, feature_names, model, categories=None):
