@@ -197,8 +197,8 @@ def _rule_stats(model) -> tuple[float, float]:
         tree = getattr(final, "best_estimator_", final)
         rs = rules_from_tree(tree)
         return len(rs), float(np.mean([len(r.conditions) for r in rs]))
-    if hasattr(final, "rule_conditions_"):  # bankml rule scorecard
-        conds = final.rule_conditions_
+    if hasattr(final, "points_") and hasattr(final, "rules_"):  # bankml rule scorecard
+        conds = final.rules_  # one tuple of conditions per scored rule
         return len(conds), float(np.mean([len(c) for c in conds])) if conds else 0.0
     if isinstance(final, DecisionTreeClassifier):
         t = final.tree_
