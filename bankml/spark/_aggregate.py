@@ -161,21 +161,26 @@ class _Raw:
         self.frame = self.wide.select(ident.alias(ID), day.alias("_day"), F.col("_cat"),
                                       F.col("_value"))
 
-    def check(self, window_cond, window_text):
-        """One aggregation pass counting every failed check; a second, only on failure,
-        counting the customers concerned. Returns (problems, row count, largest value)."""
+    def counts(self, window_cond, window_text):
+        """A one-row frame counting every failed check (read by :meth:`problems`)."""
         F = self.F
         checks = list(self.checks)
         checks.append(("date", "dates outside the rating window", window_text,
                        F.col("date").isNotNull() & window_cond))
         if self.unknown_codes == "raise":
             checks.append((self.code_col, "unknown codes", "", self.unknown))
-        exprs = [F.sum(c.cast("long")).alias(f"c{i}") for i, (*_, c) in enumerate(checks)]
-        exprs += [F.count(F.lit(1)).alias("n"), F.max(F.col(self.value_col)).alias("mx")]
-        if self.unknown_codes == "warn":
-            exprs.append(F.sum(self.unknown.cast("long")).alias("unknown"))
-        row = self.wide.agg(*exprs).first()
-        bad = [(i, int(row[f"c{i}"] or 0)) for i in range(len(checks))]
+        self._all = checks
+        p = self.what[0]
+        exprs = [F.sum(c.cast("long")).alias(f"{p}c{i}") for i, (*_, c) in enumerate(checks)]
+        exprs += [F.count(F.lit(1)).alias(f"{p}n"), F.max(F.col("_value")).alias(f"{p}mx"),
+                  F.sum(self.unknown.cast("long")).alias(f"{p}unknown")]
+        return self.wide.agg(*exprs)
+
+    def problems(self, row):
+        """Problems from the counts; on failure one more pass counts the customers concerned.
+        Returns (problems, row count, largest value)."""
+        F, p, checks = self.F, self.what[0], self._all
+        bad = [(i, int(row[f"{p}c{i}"] or 0)) for i in range(len(checks))]
         bad = [(i, n) for i, n in bad if n]
         problems = []
         if bad:
@@ -185,21 +190,19 @@ class _Raw:
             for i, n in bad:
                 col, check, expected, cond = checks[i]
                 if check == "unknown codes":
-                    shown = self._unknown_codes()
-                    check = f"unknown codes {shown}"
+                    check = f"unknown codes {self._unknown_codes()}"
                     expected = (f"codes of the star policy ({len(self.code_map)}, e.g. "
                                 f"{sorted(self.code_map)[:3]}); add them to "
                                 "configs/star_policy.yaml or pass unknown_codes='warn' to drop "
                                 "these rows")
                 problems.append(_CountedProblem(col, check, expected, [], n,
                                                 int(distinct[f"d{i}"] or 0)))
-        n_unknown = int(row["unknown"] or 0) if self.unknown_codes == "warn" else 0
-        if n_unknown:
-            shown = self._unknown_codes()
+        n_unknown = int(row[f"{p}unknown"] or 0)
+        if n_unknown and self.unknown_codes == "warn":
             warnings.warn(f"{self.what}: dropped {n_unknown} row(s) with unknown {self.code_col} "
-                          f"code(s) {shown}", UserWarning, stacklevel=4)
-        mx = row["mx"]
-        return problems, int(row["n"]), float(mx) if mx is not None else 0.0
+                          f"code(s) {self._unknown_codes()}", UserWarning, stacklevel=5)
+        mx = row[f"{p}mx"]
+        return problems, int(row[f"{p}n"]), float(mx) if mx is not None else 0.0
 
     def _unknown_codes(self):
         codes = (self.wide.where(self.unknown).select("_code").distinct().orderBy("_code")
@@ -235,16 +238,12 @@ def _check_ids(bal, tx, T):
     return []
 
 
-def _check_repeated_days(bal):
-    """A customer's product has at most one balance row per day: a repeat would count twice."""
+def _repeated_days(bal):
+    """A one-row frame counting balance rows that repeat a customer, product and day (a
+    repeat would count twice), and the customers concerned."""
     F = bal.F
-    dup = (bal.wide.groupBy(ID, "_code", "_day").count().where(F.col("count") > 1)
-           .agg(F.sum("count").alias("rows"), F.countDistinct(ID).alias("customers")).first())
-    if dup["rows"]:
-        _raise("balances table has bad values", [_CountedProblem(
-            f"{ID}, product, date", "more than one balance row for a customer, product and day",
-            "one row per customer, product and day", [], int(dup["rows"]),
-            int(dup["customers"] or 0))])
+    return (bal.wide.groupBy(ID, "_code", "_day").count().where(F.col("count") > 1)
+            .agg(F.sum("count").alias("dup_rows"), F.countDistinct(ID).alias("dup_customers")))
 
 
 class _Prepared:
@@ -269,14 +268,22 @@ class _Prepared:
         outside = (day < F.lit(lo)) | (day > F.lit(hi))
         for g_lo, g_hi in gaps:
             outside = outside | ((day >= F.lit(g_lo)) & (day <= F.lit(g_hi)))
-        bal_problems, n_bal, max_bal = bal.check(outside, window_text)
-        tx_problems, n_tx, max_tx = tx.check(outside, window_text)
-        tx_problems += _check_ids(bal, tx, T)
+        # Every check of both tables in one Spark job; only a failure costs more passes.
+        id_problems = _check_ids(bal, tx, T)
+        row = (bal.counts(outside, window_text).crossJoin(tx.counts(outside, window_text))
+               .crossJoin(_repeated_days(bal)).first())
+        bal_problems, n_bal, max_bal = bal.problems(row)
+        tx_problems, n_tx, max_tx = tx.problems(row)
         if bal_problems:
             _raise("balances table has bad values", bal_problems)
-        if tx_problems:
-            _raise("transactions table has bad values", tx_problems)
-        _check_repeated_days(bal)
+        if tx_problems or id_problems:
+            _raise("transactions table has bad values", tx_problems + id_problems)
+        if row["dup_rows"]:
+            _raise("balances table has bad values", [_CountedProblem(
+                f"{ID}, product, date",
+                "more than one balance row for a customer, product and day",
+                "one row per customer, product and day", [], int(row["dup_rows"]),
+                int(row["dup_customers"] or 0))])
         # Only when n * max could pass the largest double can a sum overflow; then the
         # result is checked (one more pass) instead of rating anyone infinite.
         self.may_overflow = max(n_bal * max_bal, n_tx * max_tx) >= _SAFE_TOTAL
