@@ -1,5 +1,8 @@
 """One local Spark session for every Spark test: starting a JVM costs seconds, once is enough."""
 
+import os
+import sys
+
 import pytest
 
 
@@ -7,6 +10,10 @@ import pytest
 def spark():
     pytest.importorskip("pyspark", reason="pyspark not installed: run `make test-spark`")
     from pyspark.sql import SparkSession
+
+    # Python UDFs (segments' scaling) run in worker processes: the test interpreter, whose
+    # environment has bankml's dependencies, not whatever `python3` is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     session = (SparkSession.builder.master("local[2]").appName("bankml-tests")
                .config("spark.ui.enabled", "false")
