@@ -7,7 +7,7 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
     pytest.importorskip("pyspark", reason="pyspark not installed: run `make test-spark`")
     from pyspark.sql import SparkSession
 
@@ -19,6 +19,8 @@ def spark():
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "2")
                .config("spark.sql.session.timeZone", "UTC")
+               # a table lookup creates the warehouse folder: not in the repository
+               .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("warehouse")))
                .getOrCreate())
     yield session
     session.stop()
