@@ -330,9 +330,10 @@ def _check_overflow(out, F):
         bad = cond if bad is None else bad | cond
     n = out.where(bad).agg(F.countDistinct(ID).alias("n")).first()["n"]
     if n:
-        _raise("star inputs would be infinite", [_CountedProblem(
-            "balance, amount", "sums beyond 1.8e308 (overflow)",
-            "amounts in yuan; check the unit of these rows", [], int(n), int(n))])
+        # counted per customer: the overflow is in a customer's sum, not in one row
+        _raise("star inputs would be infinite", [Problem(
+            "balance, amount", f"sums beyond 1.8e308 (overflow) for {int(n)} customer(s)",
+            "amounts in yuan; check the unit of these rows")])
 
 
 def aggregate_half_year(balances, transactions, as_of, policy=None, *, unknown_codes="raise"):

@@ -145,6 +145,10 @@ def mine_spark(src, min_count, max_len, min_support=None, max_itemsets=None):
 
     Returns ``(items, n, sets, counts)``: the item labels, the number of baskets, and each
     frequent itemset as a tuple of positions into ``items`` with its basket count.
+
+    MLlib's FPGrowth has no length limit: with ``max_len`` the longer itemsets are still
+    mined in Spark and dropped before they reach the driver, so the memory guard bounds
+    what is collected, not the executors' work.
     """
     check_available()
     from pyspark.ml.fpm import FPGrowth

@@ -196,6 +196,11 @@ def test_tables_by_name_repeated_days_and_id_types(spark):
     finally:
         spark.catalog.dropTempView("f1_balances")
         spark.catalog.dropTempView("f1_transactions")
+    # Finite balances whose sum passes the largest double: refused, not rated infinite.
+    huge = pd.DataFrame([("a", "2024-03-01", "fund", 1.7e308), ("a", "2024-03-02", "fund", 1.7e308)],
+                        columns=bal.columns)
+    with pytest.raises(DataError, match=r"(?s)star inputs would be infinite.*overflow\) for 1 customer"):
+        aggregate_half_year(_sdf(spark, huge), _sdf(spark, tx), AS_OF)
     numeric = _sdf(spark, tx.assign(customer_id=7))
     with pytest.raises(DataError, match="ids are number here but string in the balances"):
         aggregate_half_year(_sdf(spark, bal.iloc[1:]), numeric, AS_OF)
