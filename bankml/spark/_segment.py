@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, InvalidParameterError
-from ..schema import ID
 from ._score import _functions
 
 __all__ = ["fit_segments", "assign_segments"]
@@ -78,7 +77,7 @@ def _scaled_batches(seg, features, value):
 
 
 def fit_segments(sdf, features=None, *, max_iter=20, **params):
-    """Segment the customers of a Spark DataFrame: a fitted :class:`~bankml.segment.CustomerSegmenter`.
+    """Segment the customers of a Spark DataFrame into a fitted ``CustomerSegmenter``.
 
     The segmenter's rank (or log1p) scaling, its choice of k by silhouette and its first
     centres come from a local fit on ``sample_size`` rows drawn on the driver (all rows when
@@ -93,6 +92,10 @@ def fit_segments(sdf, features=None, *, max_iter=20, **params):
     converged, since its centres are then a fixed point of MLlib's iterations; the
     standardised mean differences up to the order of float additions. On larger tables the
     scaling is fitted on the sample (the pandas segmenter ranks every row).
+
+    The scaling runs in Python workers (pandas UDFs), so the executors need bankml and
+    its dependencies: the driver's environment (locally, ``PYSPARK_PYTHON`` set to this
+    interpreter).
 
     Parameters
     ----------
