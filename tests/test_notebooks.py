@@ -6,28 +6,15 @@ import nbformat
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+# Notebooks that need Spark run in the Spark leg (bankml/spark/tests/test_spark_notebook.py);
+# the checks of their stored form below apply to them too.
+LOCAL_NOTEBOOKS = [p for p in NOTEBOOKS if "spark" not in p.stem]
 
 
 def test_the_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_wealth_propensity.ipynb",
                                            "03_cross_sell_rules.ipynb", "04_segments_outliers.ipynb",
-                                           "05_your_own_data.ipynb"]
-
-
-def _missing_config_keys(path) -> str | None:
-    """Why ``path`` cannot run yet: 05 needs issue 14's `targets:` and `labels:` keys, which
-    slice E1 adds to bankml.config; asked of the validator itself, so the skip ends by
-    itself once they are accepted."""
-    if not path.name.startswith("05"):
-        return None
-    from bankml.config import validate_config
-    from bankml.errors import ConfigError
-
-    try:
-        validate_config({"data": {"path": "x.csv"}, "targets": ["wm_buyer", "has_fund"]})
-    except ConfigError as exc:
-        return f"{path.name} needs the config key 'targets' ({exc})"
-    return None
+                                           "05_your_own_data.ipynb", "06_spark.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -49,13 +36,9 @@ def test_uses_only_public_modules(path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LOCAL_NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     from nbclient import NotebookClient
-
-    why = _missing_config_keys(path)
-    if why:
-        pytest.skip(why)
 
     # the kernel inherits this environment: its own MLflow store and a headless backend
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///" + str(tmp_path / "mlflow.db"))
