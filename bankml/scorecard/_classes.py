@@ -341,6 +341,10 @@ class RuleScorecardClassifier(ClassifierMixin, BaseEstimator):
         n = len(frame)
         F = np.full(n, math.log((y.mean() + 1e-12) / (1 - y.mean() + 1e-12)))
         take = max(2, int(round(_SUBSAMPLE * n)))
+        # the trees' bins also bound a category count: a column of 40 customer types must
+        # not be refused for the numeric columns' coarse binning
+        cats = [Xt[c].nunique() for c in free if not _is_numeric(Xt[c])]
+        bins = int(min(max([_TREE_BINS, *cats]), 65535))
         for _ in range(self.n_estimators):
             p = expit(F)
             r = y - p
@@ -350,7 +354,7 @@ class RuleScorecardClassifier(ClassifierMixin, BaseEstimator):
                 break
             tree = InfoGainTreeClassifier(max_depth=self.max_conditions,
                                           min_samples_leaf=self.min_samples_leaf,
-                                          max_bins=_TREE_BINS,
+                                          max_bins=bins,
                                           random_state=rng.randint(2**31 - 1))
             tree.fit(Xt.iloc[rows], y[rows], sample_weight=w[rows])
             paths, leaf_of = self._tree_paths(tree)

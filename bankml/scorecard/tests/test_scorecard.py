@@ -260,3 +260,16 @@ def test_a_column_split_twice_one_way_reads_as_one_bound():
     X = pd.DataFrame({"a": [np.nan, 4, 6, 23, 24, 50], "b": [1, 1, 1, 1, 1, 1]})
     masks = [RuleSet([Rule(c, 1)]).apply(X) >= 0 for c in (conds, _tighten(conds))]
     np.testing.assert_array_equal(*masks)
+
+
+def test_a_column_with_many_categories_is_not_refused():
+    # 40 customer types: more than the trees' 32 numeric bins (ISLP Caravan's MOSTYPE)
+    rng = np.random.default_rng(0)
+    n = 2000
+    kind = rng.integers(0, 40, n)
+    X = pd.DataFrame({"kind": pd.Categorical([f"t{k}" for k in kind]),
+                      "assets": rng.lognormal(10, 1, n)})
+    y = ((kind < 8) ^ (rng.random(n) < 0.1)).astype(int)  # only the type matters
+    sc = RuleScorecardClassifier(max_rules=10, random_state=0).fit(X, y)
+    assert len(sc.rules_) <= 10
+    assert sc.predict_proba(X).shape == (n, 2)
