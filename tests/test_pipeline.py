@@ -15,13 +15,13 @@ from bankml.datasets import make_customers
 from bankml.config import load_config
 from bankml.errors import ConfigError, DataError, SchemaError
 from bankml.persistence import load_model
-from bankml.pipeline import SKLEARN, STARS, TREE, StageStatus, run
+from bankml.pipeline import BOOSTING, SKLEARN, STARS, TREE, StageStatus, run
 
 
 def test_models_evaluated_on_the_same_test_set(quickstart_run):
     result, _, _ = quickstart_run
     m = result.metrics
-    assert set(m.index) == {TREE, SKLEARN, STARS}
+    assert set(m.index) == {TREE, SKLEARN, STARS, BOOSTING}
     for col in ["auc", "lift_top10", "capture_top10", "lift_top20", "capture_top20"]:
         assert m[col].notna().all()
     # the synthetic label depends on the features: a real model ranks far above random

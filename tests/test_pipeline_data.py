@@ -41,10 +41,14 @@ def test_gbk_csv_is_named_not_a_unicode_traceback(cfg, tmp_path):
     df = make_customers(40, seed=2)
     df["branch"] = "北京分行"  # any Chinese text: GBK bytes are not UTF-8
     df.to_csv(tmp_path / "gbk.csv", index=False, encoding="gbk")
+    # the job reads only the columns it uses: the branch must be one of them
+    feats = {"categorical": ["gender", "education", "branch"]}
+    cfg = validate_config({"data": {"path": "unused.csv"}, "features": feats})
     with pytest.raises(DataError, match=r"gbk\.csv is not utf-8 text.*re-save it as UTF-8"):
         _load(cfg, tmp_path / "gbk.csv")
     # with the encoding named in the config, the same file reads
-    named = validate_config({"data": {"path": str(tmp_path / "gbk.csv"), "encoding": "gb18030"}})
+    named = validate_config({"data": {"path": str(tmp_path / "gbk.csv"), "encoding": "gb18030"},
+                             "features": feats})
     got = pipeline.load_data(named).frame
     assert (got["branch"] == "北京分行").all() and len(got) == 40
 

@@ -222,7 +222,7 @@ def _table_with(mutate):
     (lambda t: t.drop(columns=["年龄"], inplace=True), DataError,
      r"maps column '年龄' to 'age', but the table has no column '年龄'"),
     (lambda t: t.__setitem__("age", 30), DataError,
-     r"maps column '年龄' to 'age', but the table already has a column 'age'"),
+     r"data.columns maps '年龄' to 'age', but the source already has a column 'age'"),
 ])
 def test_bad_table_is_one_clear_error_and_nothing_written(workdir, mutate, error, match):
     table = _table_with(mutate)

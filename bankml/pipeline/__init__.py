@@ -9,9 +9,10 @@ from ._data import DataResult, DataSource
 from ._plots import Plots, make_plots
 from ._publish import Published, Staging, remove_stale_staging
 from ._run import STAGE_NAMES, main, run
-from ._stages import (SKLEARN, STARS, TREE, CrossSell, Evaluation, FittedModels, Outliers,
+from ._stages import (BOOSTING, SKLEARN, STARS, TREE, CrossSell, Evaluation, FittedModels, Outliers,
                       RulesResult, Segments, Split, StageUnavailable, check_rules_fidelity,
-                      evaluate, evaluate_models, extract_rules, features, fit_sklearn_tree,
+                      evaluate, evaluate_models, extract_rules, features, fit_boosting,
+                      fit_sklearn_tree,
                       fit_star_baseline, fit_tree, flag_outliers, load_data, mine_cross_sell,
                       score_stars, segment_customers, split_customers)
 from ._summary import PipelineResult, StageRecord, StageStatus
@@ -24,7 +25,8 @@ __all__ = ["run", "main", "PipelineResult", "StageStatus", "StageRecord", "Stage
            "remove_stale_staging", "load_data", "score_stars", "split_customers", "fit_tree",
            "fit_sklearn_tree", "fit_star_baseline", "evaluate", "evaluate_models",
            "extract_rules", "check_rules_fidelity", "mine_cross_sell", "segment_customers",
-           "flag_outliers", "make_plots", "features", "TREE", "SKLEARN", "STARS"]
+           "flag_outliers", "make_plots", "features", "TREE", "SKLEARN", "STARS", "BOOSTING",
+           "fit_boosting"]
 __all__ += ["TargetsResult", "NextBest", "next_best_product"]
 
 # issue 14: encoding detection for CSV sources

@@ -222,19 +222,15 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
 
     ``y`` holds class indices, ``w`` positive weights (None means all ones). Returns flat
     node arrays (see :class:`_Levels`); ``cat_lut[node]`` maps value code -> child id.
-    With a leaf budget ``max_leaf_nodes`` or any nonzero ``monotonic_cst`` (per feature
-    -1/0/1, binary targets) the tree grows best-first instead (see :mod:`._best_first`).
+    A leaf budget ``max_leaf_nodes`` or any nonzero ``monotonic_cst`` (per feature -1/0/1,
+    binary targets) needs best-first growth instead: :func:`._best_first.grow_best_first`.
     ``missing="fractional"``: C4.5's fractional rule (see :mod:`._fractional`); the result
     then also has ``missing_share`` per node.
     """
     if max_leaf_nodes is not None or (monotonic_cst is not None and np.any(monotonic_cst)):
-        # imported here: _best_first builds on this module's split evaluation
-        from ._best_first import grow_best_first
-        return grow_best_first(codes, n_bins, is_cat, y, w, n_classes, criterion=criterion,
-                               max_depth=max_depth, min_samples_split=min_samples_split,
-                               min_samples_leaf=min_samples_leaf, min_gain=min_gain,
-                               min_weight_leaf=min_weight_leaf, max_leaf_nodes=max_leaf_nodes,
-                               monotonic_cst=monotonic_cst)
+        # _best_first builds on this module's split evaluation, so the caller dispatches
+        raise ValueError("grow() is level-wise: call _best_first.grow_best_first for a leaf "
+                         "budget or monotonic constraints")
     C = n_classes
     n = y.size
     F = len(codes)

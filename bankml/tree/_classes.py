@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d, validat
 
 from ..errors import DataError, InvalidParameterError, check_is_fitted
 from . import _fractional
+from ._best_first import grow_best_first
 from ._builder import grow
 from ._constraints import resolve_monotonic
 from ._prune import cost_complexity_path, prune_cost_complexity, prune_pessimistic
@@ -307,13 +308,17 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         y_fit = y_idx if keep is None else y_idx[keep]
         w_fit = w if keep is None else w[keep]
         unit = bool(np.all(w_fit == 1.0))
-        nodes = grow(codes, [c.n_bins for c in coders], self.categorical_features_, y_fit.astype(np.intp),
-                     None if unit else w_fit, self.n_classes_, criterion=self.criterion,
-                     max_depth=self.max_depth, min_samples_split=self.min_samples_split,
-                     min_samples_leaf=self.min_samples_leaf, min_gain=self.min_gain,
-                     min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()),
-                     max_leaf_nodes=self.max_leaf_nodes, monotonic_cst=mono,
-                     missing=self.missing)
+        limits = dict(criterion=self.criterion, max_depth=self.max_depth,
+                      min_samples_split=self.min_samples_split,
+                      min_samples_leaf=self.min_samples_leaf, min_gain=self.min_gain,
+                      min_weight_leaf=self.min_weight_fraction_leaf * float(w_fit.sum()))
+        args = (codes, [c.n_bins for c in coders], self.categorical_features_,
+                y_fit.astype(np.intp), None if unit else w_fit, self.n_classes_)
+        if self.max_leaf_nodes is not None or (mono is not None and np.any(mono)):
+            nodes = grow_best_first(*args, **limits, max_leaf_nodes=self.max_leaf_nodes,
+                                    monotonic_cst=mono)
+        else:
+            nodes = grow(*args, **limits, missing=self.missing)
         pruned = (prune_pessimistic(nodes, self.confidence, cost, class_scale) if self.pruning == "pessimistic"
                   else None)
         if self.ccp_alpha > 0:
