@@ -1,8 +1,10 @@
-"""InfoGainTreeCV: the pruned subtree (its ``ccp_alpha``) chosen by cross-validated AUC, lift or
-log-loss within a rule budget, then refitted on all the data.
+"""InfoGainTreeCV: the tree's complexity (a pruned subtree's ``ccp_alpha`` or a best-first leaf
+budget ``max_leaf_nodes``) chosen by cross-validated AUC, lift or log-loss within a rule
+budget, then refitted on all the data.
 
 Each fold grows ONE full tree; every candidate subtree is scored by routing the validation rows
-through it once and re-reading them at the node that stands for their leaf after pruning.
+through it once and re-reading them at the node that stands for their leaf after pruning. Each
+fold also grows one best-first tree per leaf budget.
 """
 
 from __future__ import annotations
@@ -50,6 +52,17 @@ def _candidate_alphas(path, max_rules):
     return np.array(out, dtype=np.float64), np.array(leaves, dtype=np.int64)
 
 
+#: Leaf budgets tried besides the pruning path (those up to max_rules, and max_rules itself).
+_BUDGETS = (2, 3, 4, 6, 8, 12, 16, 20, 24, 30, 40, 50, 64)
+
+
+def _leaf_budgets(base, max_rules):
+    """The best-first leaf budgets to try: none where the estimator cannot grow best-first."""
+    if getattr(base, "missing", "majority") == "fractional":
+        return []  # best-first growth refuses fractional missing values
+    return sorted({b for b in _BUDGETS if b <= max_rules} | ({max_rules} if max_rules >= 2 else set()))
+
+
 def _subtree_proba(tree, path, alpha, leaf_of_row):
     """Laplace-smoothed probabilities (as ``predict_proba``) of the subtree at ``alpha``."""
     cut = np.zeros(tree.node_count, dtype=bool)
@@ -62,12 +75,15 @@ def _subtree_proba(tree, path, alpha, leaf_of_row):
 class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
     """Information-gain tree whose complexity is chosen by cross-validation within a rule budget.
 
-    Grows the tree of ``estimator`` on all the data, takes the subtrees of its minimal
-    cost-complexity pruning path (``ccp_alpha``) that have at most ``max_rules`` leaves, scores
-    each by ``cv``-fold cross-validation (each fold grows its own tree and is pruned at the same
-    alphas), and refits ``estimator`` with the best ``ccp_alpha`` on all the data. Ties go to the
-    smaller tree. One leaf is one IF-THEN rule, so ``max_rules`` is the rule budget a branch
-    receives.
+    Two families of candidates, all with at most ``max_rules`` leaves: the subtrees of the
+    minimal cost-complexity pruning path (``ccp_alpha``) of the tree ``estimator`` grows on all
+    the data, and best-first trees grown to a leaf budget (``max_leaf_nodes`` in 2, 3, 4, 6,
+    8, ... up to ``max_rules``; weakest-link pruning of an overgrown tree keeps the splits that
+    lower entropy most, which on a rare target are not always those that rank best). Each is
+    scored by ``cv``-fold cross-validation (each fold grows its own trees, pruned at the same
+    alphas), and ``estimator`` is refitted on all the data with the best candidate's setting.
+    Ties go to the smaller tree. One leaf is one IF-THEN rule, so ``max_rules`` is the rule
+    budget a branch receives.
 
     Parameters
     ----------
@@ -90,11 +106,13 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    best_ccp_alpha_ : float
+    best_ccp_alpha_ : float (0.0 when a leaf budget was chosen)
+    best_max_leaf_nodes_ : int or None (None when a pruned subtree was chosen)
     best_estimator_ : InfoGainTreeClassifier, refitted on all the data
     best_score_ : float, mean cross-validated score of the selected subtree (NaN without CV)
     cv_results_ : dict of arrays, one entry per candidate subtree (``pandas.DataFrame(cv_results_)``):
-        ``ccp_alpha``, ``n_leaves`` (on the all-data tree), ``split<k>_test_score``,
+        ``ccp_alpha``, ``max_leaf_nodes`` (0 for a pruned subtree), ``n_leaves`` (on the
+        all-data tree), ``split<k>_test_score``,
         ``mean_test_score``, ``std_test_score``, ``rank_test_score``
     n_rules_ : int, leaves of ``best_estimator_``
     classes_, n_features_in_, feature_names_in_, tree_, categorical_features_ : as the best
@@ -159,12 +177,18 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
         t = full.tree_
         path = cost_complexity_path(t.value, t.feature, t.first_child, t.n_children, t.parent)
         alphas, leaves = _candidate_alphas(path, self.max_rules)
+        budgets = _leaf_budgets(base, self.max_rules)
+        grown = [clone(base).set_params(ccp_alpha=0.0, max_leaf_nodes=b).fit(X, y, sample_weight)
+                 for b in budgets]
+        budget_arr = np.concatenate([np.zeros(alphas.size, np.int64), np.array(budgets, np.int64)])
+        alphas = np.concatenate([alphas, np.zeros(len(budgets))])
+        leaves = np.concatenate([leaves, np.array([m.get_n_leaves() for m in grown], np.int64)])
         y_arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
         if y_arr.ndim == 2 and y_arr.shape[1] == 1:
             y_arr = y_arr.ravel()
         check_classification_targets(y_arr)
-        scores = self._cv_scores(base, X, y_arr, sample_weight, classes, alphas)
-        results = {"ccp_alpha": alphas, "n_leaves": leaves}
+        scores = self._cv_scores(base, X, y_arr, sample_weight, classes, alphas, budget_arr)
+        results = {"ccp_alpha": alphas, "max_leaf_nodes": budget_arr, "n_leaves": leaves}
         if scores is None:
             best = int(np.argmax(leaves == leaves.max()))  # no CV: the largest tree in budget
             mean = std = np.full(alphas.size, np.nan)
@@ -182,8 +206,13 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
         self.cv_results_ = results
         self.best_index_ = best
         self.best_ccp_alpha_ = float(alphas[best])
+        self.best_max_leaf_nodes_ = int(budget_arr[best]) or None
         self.best_score_ = float(mean[best])
-        self.best_estimator_ = clone(base).set_params(ccp_alpha=self.best_ccp_alpha_).fit(X, y, sample_weight)
+        if self.best_max_leaf_nodes_ is None:
+            self.best_estimator_ = clone(base).set_params(ccp_alpha=self.best_ccp_alpha_).fit(
+                X, y, sample_weight)
+        else:
+            self.best_estimator_ = grown[budgets.index(self.best_max_leaf_nodes_)]
         self.n_rules_ = int(self.best_estimator_.get_n_leaves())
         self.classes_ = self.best_estimator_.classes_
         self.n_features_in_ = self.best_estimator_.n_features_in_
@@ -201,7 +230,7 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
             return StratifiedKFold(k, shuffle=True, random_state=self.random_state)
         return self.cv if hasattr(self.cv, "split") else _Given(self.cv)
 
-    def _cv_scores(self, base, X, y, sample_weight, classes, alphas):
+    def _cv_scores(self, base, X, y, sample_weight, classes, alphas, budgets):
         splitter = None if classes.size < 2 else self._folds(y)  # one class: nothing to rank
         if splitter is None:
             return None
@@ -216,10 +245,15 @@ class InfoGainTreeCV(ClassifierMixin, BaseEstimator):
             # a fold may miss a class: align its columns to all classes (absent = 0)
             cols = np.searchsorted(classes, m.classes_)
             row = []
-            for a in alphas:
-                p_fold = _subtree_proba(t, path, a, leaf)
+            for a, b in zip(alphas, budgets):
+                if b:  # a best-first tree to this leaf budget, grown on the fold
+                    mb = clone(base).set_params(ccp_alpha=0.0, max_leaf_nodes=int(b)).fit(
+                        Xtr, y[train], None if sw is None else sw[train])
+                    p_fold, cols_b = mb.predict_proba(Xte), np.searchsorted(classes, mb.classes_)
+                else:
+                    p_fold, cols_b = _subtree_proba(t, path, a, leaf), cols
                 p = np.zeros((test.size, classes.size))
-                p[:, cols] = p_fold
+                p[:, cols_b] = p_fold
                 row.append(self._score(y[test], p, classes))
             rows.append(row)
         return np.array(rows, dtype=np.float64)

@@ -45,14 +45,19 @@ def test_selected_subtree_is_the_best_cv_score_within_the_budget(scoring):
     cv = InfoGainTreeCV(base, max_rules=30, scoring=scoring, cv=4, random_state=1).fit(X, y)
     res = pd.DataFrame(cv.cv_results_)
     assert (res["n_leaves"] <= 30).all() and len(res) > 3
-    assert res["n_leaves"].is_unique  # one candidate per subtree
+    pruned, budget = res[res["max_leaf_nodes"] == 0], res[res["max_leaf_nodes"] > 0]
+    assert pruned["n_leaves"].is_unique  # one candidate per subtree of the path
+    assert budget["max_leaf_nodes"].tolist() == [2, 3, 4, 6, 8, 12, 16, 20, 24, 30]
+    assert (budget["n_leaves"] <= budget["max_leaf_nodes"]).all()
     best = res.iloc[cv.best_index_]
     assert best["mean_test_score"] == res["mean_test_score"].max()
     assert best["rank_test_score"] == 1
     assert cv.best_ccp_alpha_ == best["ccp_alpha"]
+    assert (cv.best_max_leaf_nodes_ or 0) == best["max_leaf_nodes"]
     assert cv.n_rules_ == best["n_leaves"] == cv.best_estimator_.get_n_leaves() <= 30
-    # the refit is the plain tree with the chosen alpha, on all rows
-    ref = InfoGainTreeClassifier(min_samples_leaf=5, ccp_alpha=cv.best_ccp_alpha_).fit(X, y)
+    # the refit is the plain tree with the chosen alpha or leaf budget, on all rows
+    ref = InfoGainTreeClassifier(min_samples_leaf=5, ccp_alpha=cv.best_ccp_alpha_,
+                                 max_leaf_nodes=cv.best_max_leaf_nodes_).fit(X, y)
     np.testing.assert_array_equal(cv.predict(X), ref.predict(X))
     np.testing.assert_allclose(cv.predict_proba(X), ref.predict_proba(X))
     assert cv.get_params()["estimator"] is base and base.ccp_alpha == 0.0  # not touched
@@ -65,9 +70,10 @@ def test_fold_scores_equal_fitting_each_fold_tree_at_that_alpha():
     cv = InfoGainTreeCV(InfoGainTreeClassifier(max_depth=5), max_rules=20, cv=folds).fit(X, y)
     res = cv.cv_results_
     for i in range(0, len(res["ccp_alpha"]), 3):
-        alpha = res["ccp_alpha"][i]
+        alpha, budget = res["ccp_alpha"][i], int(res["max_leaf_nodes"][i]) or None
         for k, (tr, te) in enumerate(folds.split(X, y)):
-            m = InfoGainTreeClassifier(max_depth=5, ccp_alpha=alpha).fit(X.iloc[tr], y[tr])
+            m = InfoGainTreeClassifier(max_depth=5, ccp_alpha=alpha,
+                                       max_leaf_nodes=budget).fit(X.iloc[tr], y[tr])
             want = roc_auc_score(y[te] == "other", m.predict_proba(X.iloc[te])[:, 1])
             assert res[f"split{k}_test_score"][i] == pytest.approx(want, abs=1e-12)
 
@@ -170,7 +176,8 @@ def test_sample_weight_and_customer_id_index_reach_every_fit():
     w = np.random.default_rng(0).integers(0, 3, len(y)).astype(float)  # zeros included
     base = InfoGainTreeClassifier(min_samples_leaf=5)
     cv = InfoGainTreeCV(base, max_rules=10, cv=3, random_state=0).fit(X, ys, sample_weight=w)
-    ref = InfoGainTreeClassifier(min_samples_leaf=5, ccp_alpha=cv.best_ccp_alpha_).fit(X, y, sample_weight=w)
+    ref = InfoGainTreeClassifier(min_samples_leaf=5, ccp_alpha=cv.best_ccp_alpha_,
+                                 max_leaf_nodes=cv.best_max_leaf_nodes_).fit(X, y, sample_weight=w)
     np.testing.assert_allclose(cv.predict_proba(X), ref.predict_proba(X))
     unweighted = InfoGainTreeCV(base, max_rules=10, cv=3, random_state=0).fit(X, ys)
     assert not np.allclose(cv.cv_results_["split0_test_score"][:1], unweighted.cv_results_["split0_test_score"][:1]) \
