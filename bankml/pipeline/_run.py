@@ -279,6 +279,9 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
     """
     check_lang(lang)
     cfg = load_config(config)
+    if cfg["engine"] == "spark":  # the whole job inside Spark: bankml/pipeline/_spark.py
+        from ._spark import run_spark
+        return run_spark(cfg, data=data, tracking_uri=tracking_uri, verbose=verbose, lang=lang)
     out, mc = cfg["output"], cfg["mlflow"]
     dirs, fresh = _output_dirs(out)
     source = data if isinstance(data, S.DataSource) else S.DataSource.from_config(cfg, data)

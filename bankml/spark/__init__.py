@@ -5,7 +5,7 @@ the same answers (``pip install "bankml[spark]"``).
 """
 
 from ._score import predict_rules, score_stars
-from ._tree import fit_tree
+from ._tree import fit_tree, leaf_column, proba_column
 
 __all__ = ["score_stars", "predict_rules"]
-__all__ += ["fit_tree"]
+__all__ += ["fit_tree", "leaf_column", "proba_column"]

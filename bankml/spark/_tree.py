@@ -411,3 +411,60 @@ def _grow_on_spark(F, coded, code_cols, nb, offset, is_cat, C, est, n_rows, n_cl
         act = node_splittable(new_val, new_cnt, depth, max_depth, mss, msl, mwl)
         lvl_ids, lvl_val, lvl_cnt = new_ids[act], new_val[act], new_cnt[act]
     return rec.finish(C)
+
+
+def leaf_column(model):
+    """Spark expression: the ``tree_`` leaf each row reaches, as ``model.apply`` decides it.
+
+    Built from ``tree_.branches`` (the contract the rules are written from): missing values
+    (NULL, NaN) take the branch that includes them, a numeric split compares ``<=`` its
+    threshold, a multiway split lists its values, and anything else (a value not seen at
+    the node) goes with the missing values' branch, the heaviest.
+
+    Examples
+    --------
+    >>> sdf.withColumn("leaf", leaf_column(tree))  # doctest: +SKIP
+    """
+    F = _functions()
+    t = model.tree_
+    names = [str(c) for c in model.feature_names_in_]
+
+    def node_expr(node):
+        if t.is_leaf(node):
+            return F.lit(int(node))
+        f = int(t.feature[node])
+        col = F.col(names[f])
+        missing = col.isNull()
+        if not model.categorical_features_[f]:
+            col = col.cast("double")
+            missing = col.isNull() | F.isnan(col)
+        branches = t.branches(node)
+        heavy = next(b for b in branches if b.includes_missing)
+        expr = F.when(missing, node_expr(heavy.child))
+        for b in branches:
+            if b.op == "<=":
+                cond = col <= F.lit(float(b.value))
+            elif b.op == ">":
+                cond = col > F.lit(float(b.value))
+            elif b.op == "in":
+                cond = col.isin(sorted(b.value, key=str))
+            else:  # "not in"
+                cond = ~col.isin(sorted(b.value, key=str))
+            expr = expr.when(cond, node_expr(b.child))
+        return expr.otherwise(node_expr(heavy.child))
+
+    return node_expr(0)
+
+
+def proba_column(model, class_index=-1):
+    """Spark expression: ``model.predict_proba`` of one class (default the last, e.g. buyers).
+
+    Examples
+    --------
+    >>> sdf.withColumn("score", proba_column(tree))  # doctest: +SKIP
+    """
+    F = _functions()
+    v = model.tree_.value
+    p = (v + 1.0) / (v.sum(axis=1, keepdims=True) + model.n_classes_)
+    probs = F.array(*[F.lit(float(x)) for x in p[:, class_index]])
+    return F.element_at(probs, leaf_column(model) + F.lit(1))
