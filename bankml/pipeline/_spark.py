@@ -261,12 +261,14 @@ def _segments(sdf, cfg):
 
 
 def _write_scores(sdf, model, rules, cfg, F, proba_column, predict_rules):
-    """Every customer's score, predicted class and rule id, as a Parquet directory or table."""
+    """Every customer's score, predicted class, rule id and ``in_test`` (held out from training),
+    as a Parquet directory or a table."""
     sp = cfg["spark"]
     if sp["output_path"] is None and sp["output_table"] is None:
         return None
-    keep = [c for c in (ID, "star_points", "contribution_star") if c in sdf.columns]
-    scored = sdf.select(*keep, *[str(c) for c in model.feature_names_in_]) \
+    keep = [c for c in (ID, "star_points", "contribution_star") if c in sdf.columns] + ["in_test"]
+    scored = sdf.withColumnRenamed("_bankml_test", "in_test") \
+        .select(*keep, *[str(c) for c in model.feature_names_in_]) \
         .withColumn("score", proba_column(model))
     by_rules = predict_rules(scored, rules)
     out = scored.select(*keep, "score").join(by_rules, ID)
