@@ -22,6 +22,9 @@ from ._transactions import _as_tx, _check_some_items, _is_missing_label, _Tx
 __all__ = ["frequent_itemsets", "ENGINES"]
 
 ENGINES = ("apriori", "fpgrowth", "fast")
+# Spark MLlib's FPGrowth (bankml.spark._fpgrowth): accepted by engine=, but not in ENGINES,
+# the in-process engines that tests and the config compare one with another.
+SPARK_ENGINE = "spark"
 # Above this many itemsets (each a frozenset plus its lookup entries, a few hundred bytes)
 # a laptop runs out of memory; the guard refuses before mining starts.
 DEFAULT_MAX_ITEMSETS = 2_000_000
@@ -51,11 +54,21 @@ def _check_max_len(max_len):
 
 
 def _check_engine(engine: str) -> str:
-    if engine not in ENGINES:
-        raise InvalidParameterError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    if engine not in ENGINES and engine != SPARK_ENGINE:
+        raise InvalidParameterError(
+            f"engine must be one of {[*ENGINES, SPARK_ENGINE]}, got {engine!r}")
     if engine == "fast":
         _fim()
+    elif engine == SPARK_ENGINE:
+        _spark_engine().check_available()
     return engine
+
+
+def _spark_engine():
+    # Imported only when asked for: pyspark (and a JVM) is an optional extra.
+    from ..spark import _fpgrowth
+
+    return _fpgrowth
 
 
 def _fim():
@@ -318,6 +331,8 @@ def _prepare(transactions, engine, what):
     than the mining; every other input becomes a checked :class:`_Tx`.
     """
     _check_engine(engine)
+    if engine == SPARK_ENGINE and _spark_engine().is_spark_frame(transactions):
+        return _spark_engine().spark_baskets(transactions, what)
     if (engine == "fast" and type(transactions) is list and transactions
             and set(map(type, transactions)) <= {list, tuple}):
         return transactions
@@ -326,7 +341,7 @@ def _prepare(transactions, engine, what):
 
 def _universe(src) -> list:
     """Every item label of a prepared input."""
-    if isinstance(src, _Tx):
+    if isinstance(src, _Tx) or getattr(src, "is_spark", False):
         return src.items
     return list(set(chain.from_iterable(src)))
 
@@ -370,6 +385,11 @@ def _mine(src, min_support, max_len, engine, max_itemsets, what="frequent_itemse
     if max_itemsets is not None and (isinstance(max_itemsets, bool) or not isinstance(
             max_itemsets, numbers.Integral) or max_itemsets < 1):
         raise InvalidParameterError(f"max_itemsets must be a positive integer or None, got {max_itemsets!r}")
+    if getattr(src, "is_spark", False):  # baskets in Spark: mined there, guarded there
+        items, n, sets, counts = _spark_engine().mine_spark(
+            src, _min_count(min_support, src.n), max_len, min_support, max_itemsets)
+        pos, cnt = _group(sets, counts) if sets else ({}, {})
+        return _Table.build(items, n, pos, cnt)
     if not isinstance(src, _Tx):
         if not any(src):
             raise DataError(f"{what}: every basket is empty (no customer holds any item); "
@@ -385,6 +405,9 @@ def _mine(src, min_support, max_len, engine, max_itemsets, what="frequent_itemse
     if (np.count_nonzero(tx.X, axis=0) >= min_count).any():
         if engine == "fast":
             pos, cnt = _mine_fast(tx, min_count, max_len)
+        elif engine == SPARK_ENGINE:
+            _, _, sets, counts = _spark_engine().mine_spark(tx, min_count, max_len)
+            pos, cnt = _group(sets, counts) if sets else ({}, {})
         else:
             pos, cnt = _mine_mlxtend(tx, min_count, max_len, engine)
     else:
@@ -405,9 +428,12 @@ def frequent_itemsets(transactions, min_support, max_len=None, engine="fpgrowth"
         Minimum share of baskets holding every item of the set (count / n >= min_support).
     max_len : int, optional
         Largest itemset size; default no limit.
-    engine : {"fpgrowth", "apriori", "fast"}
+    engine : {"fpgrowth", "apriori", "fast", "spark"}
         ``"apriori"`` and ``"fpgrowth"`` call mlxtend; ``"fast"`` calls the C library pyfim
-        (``pip install 'bankml[fast]'``). All give exactly the same table.
+        (``pip install 'bankml[fast]'``); ``"spark"`` runs Spark MLlib's FPGrowth
+        (``pip install 'bankml[spark]'``; the running Spark session, or a local one), and
+        also takes a Spark DataFrame of baskets (one array column of item labels), which
+        stays in Spark. All give exactly the same table.
     max_itemsets : int or None, default 2,000,000
         Refuse up front (``ResourceLimitError``) when an upper bound on the number of
         itemsets exceeds this; None disables the guard.
@@ -425,7 +451,8 @@ def frequent_itemsets(transactions, min_support, max_len=None, engine="fpgrowth"
     InvalidParameterError
         ``min_support`` outside (0, 1], a bad ``max_len``, an unknown engine.
     EngineNotAvailableError
-        ``engine="fast"`` without pyfim installed (the message gives the pip command).
+        ``engine="fast"`` without pyfim, ``engine="spark"`` without pyspark installed (the
+        message gives the pip command).
     ResourceLimitError
         Too many itemsets would be found; the message gives the estimate and a remedy.
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import DataError, InvalidParameterError, ResourceLimitError
 from ..schema import ID
-from ._itemsets import DEFAULT_MAX_ITEMSETS, _mine, _prepare, _Table, _universe
+from ._itemsets import DEFAULT_MAX_ITEMSETS, SPARK_ENGINE, _mine, _prepare, _Table, _universe
 from ._transactions import ITEMS_ATTR, _as_tx
 
 __all__ = ["mine_rules", "prune_redundant", "evaluate_rules", "recommend", "METRICS"]
@@ -168,7 +168,7 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
 
     Parameters
     ----------
-    transactions : pandas.DataFrame or list of baskets
+    transactions : pandas.DataFrame or list of baskets (or a Spark DataFrame of baskets)
         As for :func:`frequent_itemsets`.
     min_support : float in (0, 1]
         Minimum support of A and C together.
@@ -182,10 +182,12 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
         An unknown label is an error.
     max_len : int, optional
         Largest itemset size (|A| + |C|).
-    engine : {"fpgrowth", "apriori", "fast"}
+    engine : {"fpgrowth", "apriori", "fast", "spark"}
         Itemset engine. With mlxtend's engines the rules come from
-        ``mlxtend.frequent_patterns.association_rules``; ``"fast"`` derives the same rules
-        and values from the pyfim itemsets with the same formulas, vectorised.
+        ``mlxtend.frequent_patterns.association_rules``; ``"fast"`` and ``"spark"`` derive
+        the same rules and values from the pyfim / Spark FPGrowth itemsets with the same
+        formulas, vectorised on the driver. ``"spark"`` also takes a Spark DataFrame of
+        baskets (see :func:`frequent_itemsets`).
     max_itemsets : int or None
         Memory guard, see :func:`frequent_itemsets`.
 
@@ -224,7 +226,7 @@ def mine_rules(transactions, min_support, min_confidence, min_lift=None, anteced
     table = _mine(src, min_support, max_len, engine, max_itemsets, "mine_rules")
     _guard_rules(table, max_itemsets)
     ante_ok, cons_ok = _mask(table, ante_names), _mask(table, cons_names)
-    if engine == "fast":
+    if engine in ("fast", SPARK_ENGINE):
         (ai, ci, _), values = _rules_fast(table, min_confidence, ante_ok, cons_ok)
     else:
         frame = pd.DataFrame({"support": table.counts / table.n, "itemsets": table.frozensets()})

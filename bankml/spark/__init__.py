@@ -4,8 +4,10 @@ The same policy, rules and models as the pandas path, run inside Spark so that t
 the same answers (``pip install "bankml[spark]"``).
 """
 
+from ._aggregate import aggregate_half_year, rate_months
 from ._score import predict_rules, score_stars
 from ._tree import fit_tree, leaf_column, proba_column
 
 __all__ = ["score_stars", "predict_rules"]
+__all__ += ["aggregate_half_year", "rate_months"]
 __all__ += ["fit_tree", "leaf_column", "proba_column"]
