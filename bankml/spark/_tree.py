@@ -131,7 +131,14 @@ def _code_expr(F, name, coder, dtype):
         return F.when(x.isNull() | F.isnan(x), F.lit(missing)) \
             .otherwise(_count_below(F, x, coder.edges, 0, coder.edges.size))
     lut = F.create_map(*[v for i, c in enumerate(coder.categories) for v in (F.lit(c).cast(dtype), F.lit(i))])
-    return F.when(col.isNull(), F.lit(missing)).otherwise(F.element_at(lut, col))
+    return F.when(_is_missing(F, col, dtype), F.lit(missing)).otherwise(F.element_at(lut, col))
+
+
+def _is_missing(F, col, dtype):
+    """NULL, and NaN in a float column (a value to Spark, missing to pandas and the tree)."""
+    if type(dtype).__name__ in ("FloatType", "DoubleType"):
+        return col.isNull() | F.isnan(col)
+    return col.isNull()
 
 
 def _route(F, node, splits, active, code_cols):
@@ -290,7 +297,8 @@ def fit_tree(sdf, features, label="wm_buyer", *, sample_fraction=None, **tree_pa
                             f"than max_bins={est.max_bins}; group rare values or treat it as numeric")
     coders = {}
     if cat:
-        sets = sdf.agg(*[F.collect_set(F.col(f)).alias(f"s{i}") for i, f in enumerate(cat)]).first()
+        sets = sdf.agg(*[F.collect_set(F.when(~_is_missing(F, F.col(f), sdf.schema[f].dataType), F.col(f)))
+                         .alias(f"s{i}") for i, f in enumerate(cat)]).first()
         for i, f in enumerate(cat):
             coders[f] = CategoricalCoder(pd.Series(list(sets[f"s{i}"]), dtype=object), f, est.max_bins)
             coders[f]._train_codes = None
@@ -435,6 +443,9 @@ def leaf_column(model):
         f = int(t.feature[node])
         col = F.col(names[f])
         missing = col.isNull()
+        cats = t.categories[f]
+        if cats is not None and cats and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cats):
+            missing = missing | F.isnan(col.cast("double"))  # NaN in a numeric category column
         if not model.categorical_features_[f]:
             col = col.cast("double")
             missing = col.isNull() | F.isnan(col)

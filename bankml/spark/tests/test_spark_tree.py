@@ -15,12 +15,12 @@ if shutil.which("java") is None:  # pragma: no cover - environment dependent
 from bankml.errors import DataError, EngineNotAvailableError, InvalidParameterError, SchemaError  # noqa: E402
 from bankml.rules import rules_from_tree  # noqa: E402
 from bankml.spark import _tree as spark_tree  # noqa: E402
-from bankml.spark import fit_tree  # noqa: E402
+from bankml.spark import fit_tree, proba_column  # noqa: E402
 from bankml.tree import InfoGainTreeClassifier  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
-FEATURES = ["aum", "资产等级", "age", "flag", "branch"]
+FEATURES = ["aum", "资产等级", "age", "flag", "branch", "band"]
 
 
 def _data(n=2500, seed=0):
@@ -31,10 +31,12 @@ def _data(n=2500, seed=0):
         "age": rng.integers(18, 80, n).astype(float),
         "flag": rng.integers(0, 2, n).astype(bool),
         "branch": rng.integers(1, 6, n),            # integers, split multiway when named
+        "band": rng.choice([1.0, 2.0, 3.0, np.nan], n),  # NaN: a value to Spark, missing here
     })
     df.loc[rng.random(n) < 0.1, "aum"] = np.nan     # missing numbers and categories
     df.loc[rng.random(n) < 0.1, "资产等级"] = None
-    signal = (df["aum"].fillna(0) > 30_000) & (df["资产等级"] != "低") | (df["branch"] == 3) & (df["age"] > 50)
+    signal = ((df["aum"].fillna(0) > 30_000) & (df["资产等级"] != "低") | (df["branch"] == 3) & (df["age"] > 50)
+              | (df["band"] == 2) & (df["age"] < 30))
     df["wm_buyer"] = (signal | (rng.random(n) < 0.08)).astype(int)
     return df
 
@@ -65,10 +67,10 @@ def assert_same_tree(a, b, exact=True):
 
 
 @pytest.mark.parametrize("params", [
-    {"max_depth": 4, "max_bins": 6},
+    {"max_depth": 4, "max_bins": 6, "min_samples_split": 40, "min_weight_fraction_leaf": 0.02},
     {"max_depth": 5, "max_bins": 12, "criterion": "gain_ratio", "class_weight": {0: 1, 1: 3},
-     "min_samples_leaf": 8, "pruning": "pessimistic", "categorical_features": ["资产等级", "branch"]},
-    {"max_bins": 4, "min_gain": 0.01, "min_samples_split": 40, "min_weight_fraction_leaf": 0.02},
+     "min_samples_leaf": 8, "pruning": "pessimistic", "categorical_features": ["资产等级", "branch", "band"],
+     "min_gain": 0.001},
 ])
 def test_identical_to_the_local_fit(data, params):
     df, sdf = data
@@ -88,9 +90,16 @@ def test_balanced_weights_agree_to_rounding(data):
                      InfoGainTreeClassifier(**params).fit(df[FEATURES], df["wm_buyer"]), exact=False)
 
 
-def test_the_result_is_an_ordinary_fitted_tree(data, tmp_path):
+def test_the_result_is_an_ordinary_fitted_tree(spark, data, tmp_path):
     df, sdf = data
     tree = fit_tree(sdf, FEATURES, max_depth=3, max_bins=8)
+    # scoring inside Spark equals predict_proba, also on values unseen in training and NULLs
+    probe = df.copy()
+    probe.loc[:30, "资产等级"] = "新"
+    probe.loc[30:60, "branch"] = 99
+    probe.loc[60:90, ["aum", "资产等级"]] = [np.nan, None]
+    got = spark.createDataFrame(probe).select(proba_column(tree).alias("p")).toPandas()["p"]
+    np.testing.assert_array_equal(got.to_numpy(), tree.predict_proba(probe[FEATURES])[:, 1])
     rules = rules_from_tree(tree)
     assert len(rules.rules) >= 2
     joblib.dump(tree, tmp_path / "t.joblib")
@@ -141,7 +150,7 @@ def test_missing_column(data):
 
 
 @pytest.mark.parametrize("label, match", [
-    ([0, 1, 2, 1] * 25, r"0/1.*1 row.*\[2\]"),
+    ([0, 1, 2, 1] * 25, r"0/1; 25 row.*\[2\]"),
     ([0, 1, None, 1] * 25, "NULL/NaN in 25 row"),
     ([0.0, 1.0, float("nan"), 1.0] * 25, "NULL/NaN in 25 row"),
 ])
