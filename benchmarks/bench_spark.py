@@ -153,21 +153,48 @@ def run_size(spark, n, workdir, rows):
         tree.predict_proba(df[feats])
     add("tree scoring", "pandas predict_proba", p)
 
-    # slice F1's engines, where this build has them
-    try:
-        from bankml.association import frequent_itemsets
-        baskets = df[list(HOLDING_FLAGS)].astype(bool)
-        with Peak() as p:
-            local_items = frequent_itemsets(baskets, min_support=0.02, max_len=3)
-        add("frequent itemsets", "pandas (fpgrowth)", p, itemsets=len(local_items))
-        with Peak() as p:
-            spark_items = frequent_itemsets(sdf.select(*HOLDING_FLAGS), min_support=0.02, max_len=3,
-                                            engine="spark")
-        add("frequent itemsets", "spark FPGrowth", p, itemsets=len(spark_items))
-    except (ImportError, TypeError, ValueError) as exc:
-        print(f"frequent itemsets on Spark not benchmarked: {type(exc).__name__}: {str(exc)[:120]}")
+    for extra in (_bench_itemsets, _bench_aggregate):
+        try:
+            extra(spark, n, df, sdf, workdir, add, F)
+        except Exception as exc:  # noqa: BLE001 -- report and go on: the other stages stand
+            print(f"{extra.__name__} not measured: {type(exc).__name__}: {str(exc)[:200]}", flush=True)
     for t in (sdf, train, test):
         t.unpersist()
+
+
+def _bench_itemsets(spark, n, df, sdf, workdir, add, F):
+    # cross-sell baskets: the holdings flags (slice F1's engine="spark")
+    from bankml.association import frequent_itemsets
+    flags = list(HOLDING_FLAGS)
+    with Peak() as p:
+        local_items = frequent_itemsets(df[flags].astype(bool), min_support=0.02, max_len=3)
+    add("frequent itemsets", "pandas (fpgrowth)", p, itemsets=len(local_items))
+    baskets = sdf.select(F.filter(F.array(*[F.when(F.col(c) == 1, F.lit(c)) for c in flags]),
+                                  lambda x: x.isNotNull()).alias("items"))
+    with Peak() as p:
+        spark_items = frequent_itemsets(baskets, min_support=0.02, max_len=3, engine="spark")
+    add("frequent itemsets", "spark FPGrowth", p, itemsets=len(spark_items))
+
+
+
+def _bench_aggregate(spark, n, df, sdf, workdir, add, F):
+    # raw balances and transactions to the eight star inputs (slice F1's Spark aggregation)
+    from bankml.datasets._raw import make_raw_activity
+    from bankml.spark import aggregate_half_year as spark_aggregate
+    from bankml.stars import aggregate_half_year
+    bal, tx = make_raw_activity(n, 10 * n, seed=0)
+    bal.to_parquet(Path(workdir) / "bal.parquet", index=False)
+    tx.to_parquet(Path(workdir) / "tx.parquet", index=False)
+    with Peak() as p:
+        aggregate_half_year(bal, tx, "2024-06-30")
+    add("aggregate half-year", "pandas", p, balance_rows=len(bal), transactions=len(tx))
+    del bal, tx
+    sbal = spark.read.parquet(str(Path(workdir) / "bal.parquet"))
+    stx = spark.read.parquet(str(Path(workdir) / "tx.parquet"))
+    with Peak() as p:
+        out = spark_aggregate(sbal, stx, "2024-06-30")
+        out.agg(*[F.sum(c) for c in STAR_INPUTS]).first()
+    add("aggregate half-year", "spark", p)
 
 
 def project(rows, cores_local, cluster_cores, efficiency):

@@ -7,6 +7,7 @@ MLflow as the pandas job is, with no customer id in MLflow.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -54,7 +55,7 @@ def spark_session(cfg: dict):
     except ImportError:
         raise EngineNotAvailableError("engine: spark needs pyspark: pip install 'bankml[spark]'") from None
     import shutil
-    if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"):
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise EngineNotAvailableError("engine: spark needs a Java runtime (java on PATH or JAVA_HOME)")
     builder = SparkSession.builder.master(cfg["spark"]["master"]).appName("bankml")
     for k, v in cfg["spark"]["conf"].items():
@@ -65,6 +66,9 @@ def spark_session(cfg: dict):
 def _source(spark, cfg, data):
     """The customer table as a Spark DataFrame: ``data``, data.table, data.path or synthetic."""
     d = cfg["data"]
+    if isinstance(data, (str, os.PathLike)):  # `bankml run --data PATH` replaces data.*
+        d = {**d, "synthetic": None, "table": None, "path": os.fspath(data)}
+        data = None
     if data is not None:
         if hasattr(data, "sparkSession"):
             return data, "Spark DataFrame"
@@ -78,7 +82,6 @@ def _source(spark, cfg, data):
         return spark.table(d["table"]), f"table {d['table']}"
     if d["path"] is not None:
         path = d["path"]
-        import os
         if not os.path.exists(path) and "://" not in path:
             raise DataError(f"data.path {path!r} does not exist")
         if path.lower().endswith(".csv"):
@@ -170,7 +173,8 @@ def run_spark(cfg, data=None, tracking_uri=None, verbose=True, lang="en") -> Spa
         test = sdf.filter(F.col("_bankml_test"))
         tree_params = {k: v for k, v in cfg["tree"].items()}
         tree_params["categorical_features"] = list(cfg["features"]["categorical"])
-        tree_params.setdefault("random_state", seed)
+        if tree_params.get("random_state") is None:  # the sample and the bin edges: reproducible
+            tree_params["random_state"] = seed
         model = stage("tree", fit_tree, train, feats, LABEL,
                       sample_fraction=cfg["spark"]["sample_fraction"], **tree_params)
         rules = stage("rules", rules_from_tree, model, model_version=f"{cfg['output']['model_name']}, "
@@ -231,19 +235,25 @@ def _evaluate(F, scored, test, rules, predict_rules):
 
 
 def _cross_sell(train, cfg):
-    """Cross-sell rules on Spark (slice F1's engine="spark"), when this build has it."""
+    """Cross-sell rules among the holdings flags, on Spark MLlib's FPGrowth (engine="spark")."""
+    from pyspark.sql import functions as F
+
     from ..association import mine_rules
     from ..schema import HOLDING_FLAGS
     a = cfg["association"]
     flags = [c for c in HOLDING_FLAGS if c in train.columns]
+    if len(flags) < 2:
+        raise _Unavailable(f"fewer than two holdings flags in the table ({flags})")
+    # one basket per training customer: the names of the products held (an array column)
+    items = F.filter(F.array(*[F.when(F.col(c) == 1, F.lit(c)) for c in flags]), lambda x: x.isNotNull())
+    baskets = train.select(items.alias("items"))
     try:
-        out = mine_rules(train.select(*flags), min_support=a["min_support"],
-                         min_confidence=a["min_confidence"], max_len=a["max_len"], engine="spark")
+        return mine_rules(baskets, min_support=a["min_support"], min_confidence=a["min_confidence"],
+                          max_len=a["max_len"], engine="spark")
     except (TypeError, ValueError) as exc:
-        if "spark" in str(exc).lower() or "engine" in str(exc).lower():
+        if "engine" in str(exc).lower():
             raise _Unavailable("association engine 'spark' is not in this build") from None
         raise
-    return out
 
 
 def _segments(sdf, cfg):
@@ -252,11 +262,14 @@ def _segments(sdf, cfg):
         from ..spark import _segment
     except ImportError:
         raise _Unavailable("the Spark segmenter is not in this build") from None
-    fit = getattr(_segment, "segment_customers", None) or getattr(_segment, "fit_segments", None)
+    fit = getattr(_segment, "segment_customers", None)
     if fit is None:
-        raise _Unavailable("the Spark segmenter is not in this build")
-    out = fit(sdf, features=cfg["segments"]["features"], n_clusters=cfg["segments"]["n_clusters"],
-              random_state=cfg["segments"]["seed"])
+        raise _Unavailable("the Spark segmenter has no segment_customers in this build")
+    seg = cfg["segments"]
+    try:
+        out = fit(sdf, features=seg["features"], n_clusters=seg["n_clusters"], random_state=seg["seed"])
+    except TypeError as exc:  # another spelling than agreed: say so rather than fail the job
+        raise _Unavailable(f"the Spark segmenter's signature differs: {exc}") from None
     return getattr(out, "n_clusters_", None) or 0
 
 

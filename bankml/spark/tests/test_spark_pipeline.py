@@ -39,7 +39,8 @@ def _cfg(tmp_path, **over):
 
 def test_the_job_on_spark(spark, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    res = run(_cfg(tmp_path), tracking_uri=uri, verbose=False)
+    assoc = {"enabled": True, "min_support": 0.05, "min_confidence": 0.3, "max_len": 2}
+    res = run(_cfg(tmp_path, association=assoc), tracking_uri=uri, verbose=False)
     df = make_customers(3000, seed=3)
     scores = pd.read_parquet(tmp_path / "scores").merge(df, on=ID)
     assert len(scores) == len(df) and scores[ID].is_unique
@@ -52,6 +53,12 @@ def test_the_job_on_spark(spark, tmp_path):
     assert res.model.tree_.n_node_samples[0] == len(df) - len(test)
     assert res.metrics["tree.test.auc"] == pytest.approx(roc_auc_score(test[LABEL], test["score"]), abs=1e-12)
     assert res.metrics["rules.fidelity_mismatches"] == 0
+    # cross-sell on Spark: the rules the local engine finds among the training customers
+    from bankml.association import mine_rules
+    from bankml.schema import HOLDING_FLAGS
+    local = mine_rules(scores.loc[~scores["in_test"], list(HOLDING_FLAGS)].astype(bool),
+                       min_support=0.05, min_confidence=0.3, max_len=2)
+    assert res.metrics["association.rules"] == len(local) > 0
     # the rules' prediction is the tree's
     np.testing.assert_array_equal(scores["prediction"].astype(int), res.model.predict(scores[feats]))
     from mlflow import MlflowClient
@@ -65,6 +72,9 @@ def test_the_job_on_spark(spark, tmp_path):
 def test_bad_sources_and_keys(spark, tmp_path):
     with pytest.raises(DataError, match="no_such_table.*does not exist"):
         run(_cfg(tmp_path, data={"table": "no_such_table"}), verbose=False,
+            tracking_uri=f"sqlite:///{tmp_path / 'm.db'}")
+    with pytest.raises(DataError, match="nowhere.parquet.*does not exist"):
+        run(_cfg(tmp_path), data=str(tmp_path / "nowhere.parquet"), verbose=False,
             tracking_uri=f"sqlite:///{tmp_path / 'm.db'}")
     df = make_customers(200, seed=1).drop(columns=["education"])
     with pytest.raises(SchemaError, match="education"):
