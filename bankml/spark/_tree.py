@@ -111,6 +111,11 @@ def _kinds(sdf, features, spec):
     return mask
 
 
+def _col(F, name):
+    """A column by its exact name: a dot or a space in it is part of the name, not a path."""
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
 def _count_below(F, col, edges, lo, hi):
     """Spark expression for ``count_below(edges, x)`` by binary search (depth log2 of the bins).
 
@@ -124,7 +129,7 @@ def _count_below(F, col, edges, lo, hi):
 
 
 def _code_expr(F, name, coder, dtype):
-    col = F.col(name)
+    col = _col(F, name)
     missing = coder.n_bins - 1
     if coder.kind == "num":
         x = col.cast("double")
@@ -146,7 +151,7 @@ def _route(F, node, splits, active, code_cols):
     if node not in splits:
         return F.lit(int(node) if node in active else -1)
     f, lut = splits[node]
-    code = F.col(code_cols[f])
+    code = _col(F, code_cols[f])
     children = {}
     for c, child in enumerate(lut):
         children.setdefault(int(child), []).append(c)
@@ -233,7 +238,7 @@ def fit_tree(sdf, features, label="wm_buyer", *, sample_fraction=None, **tree_pa
     seed = int(rng.randint(np.iinfo(np.int32).max))
 
     # -- the label: 0/1 and present, counted in one pass (Spark has no row positions to cite)
-    lab = F.col(label)
+    lab = _col(F, label)
     counts = {r[0]: r[1] for r in sdf.groupBy(lab).count().collect()}
     n_null = sum(v for k, v in counts.items() if k is None or (isinstance(k, float) and k != k))
     bad = {k: v for k, v in counts.items() if k is not None and k == k and k not in (0, 1)}
@@ -247,7 +252,7 @@ def fit_tree(sdf, features, label="wm_buyer", *, sample_fraction=None, **tree_pa
         raise DataError("fit_tree: the training table has no rows")
     if sample_fraction is not None and sample_fraction < 1:
         present = [k for k in counts]
-        sdf = sdf.sampleBy(label, {k: float(sample_fraction) for k in present}, seed=seed)
+        sdf = sdf.sampleBy(lab, {k: float(sample_fraction) for k in present}, seed=seed)
         counts = {r[0]: r[1] for r in sdf.groupBy(lab).count().collect()}
         if not counts:
             raise DataError(f"fit_tree: the sample_fraction={sample_fraction} sample is empty")
@@ -282,9 +287,9 @@ def fit_tree(sdf, features, label="wm_buyer", *, sample_fraction=None, **tree_pa
     # -- coders: infinities refused, categories from the whole table, edges from the sample
     num = [f for f, c in zip(features, is_cat) if not c]
     cat = [f for f, c in zip(features, is_cat) if c]
-    aggs = [F.sum((F.col(f).cast("double").isin(float("inf"), float("-inf"))).cast("long")).alias(f"inf{i}")
+    aggs = [F.sum((_col(F, f).cast("double").isin(float("inf"), float("-inf"))).cast("long")).alias(f"inf{i}")
             for i, f in enumerate(num)]
-    aggs += [F.approx_count_distinct(F.col(f)).alias(f"nd{i}") for i, f in enumerate(cat)]
+    aggs += [F.approx_count_distinct(_col(F, f)).alias(f"nd{i}") for i, f in enumerate(cat)]
     row = sdf.agg(*aggs).first() if aggs else None
     for i, f in enumerate(num):
         if row[f"inf{i}"]:
@@ -297,14 +302,14 @@ def fit_tree(sdf, features, label="wm_buyer", *, sample_fraction=None, **tree_pa
                             f"than max_bins={est.max_bins}; group rare values or treat it as numeric")
     coders = {}
     if cat:
-        sets = sdf.agg(*[F.collect_set(F.when(~_is_missing(F, F.col(f), sdf.schema[f].dataType), F.col(f)))
+        sets = sdf.agg(*[F.collect_set(F.when(~_is_missing(F, _col(F, f), sdf.schema[f].dataType), _col(F, f)))
                          .alias(f"s{i}") for i, f in enumerate(cat)]).first()
         for i, f in enumerate(cat):
             coders[f] = CategoricalCoder(pd.Series(list(sets[f"s{i}"]), dtype=object), f, est.max_bins)
             coders[f]._train_codes = None
     if num:
         frac = 1.0 if n_rows <= _EDGE_SAMPLE else min(1.0, 1.2 * _EDGE_SAMPLE / n_rows)
-        src = sdf.select(*[F.col(f).cast("double").alias(f) for f in num])
+        src = sdf.select(*[_col(F, f).cast("double").alias(f) for f in num])
         if frac < 1.0:
             src = src.sample(fraction=frac, seed=seed)
         sample = src.toPandas()
@@ -353,13 +358,13 @@ def _grow_on_spark(F, coded, code_cols, nb, offset, is_cat, C, est, n_rows, n_cl
     act = node_splittable(lvl_val, lvl_cnt, 0, max_depth, mss, msl, mwl)
     lvl_ids, lvl_val, lvl_cnt = lvl_ids[act], lvl_val[act], lvl_cnt[act]
     total_bins = int(nb.sum())
-    keys = F.explode(F.array(*[F.col(cc) + F.lit(int(o)) for cc, o in zip(code_cols, offset)]))
+    keys = F.explode(F.array(*[_col(F, cc) + F.lit(int(o)) for cc, o in zip(code_cols, offset)]))
     while lvl_ids.size:
         K = lvl_ids.size
         active = set(int(i) for i in lvl_ids)
         nid = _route(F, 0, splits, active, code_cols)
         cells = (coded.select(nid.alias("_n"), keys.alias("_k"), "_y", "_w")
-                 .filter(F.col("_n") >= 0)
+                 .filter(_col(F, "_n") >= 0)
                  .groupBy("_n", "_k", "_y").agg(F.sum("_w").alias("sw"), F.count(F.lit(1)).alias("n"))
                  .toPandas())
         local = np.searchsorted(lvl_ids, cells["_n"].to_numpy(np.int64))
@@ -441,7 +446,7 @@ def leaf_column(model):
         if t.is_leaf(node):
             return F.lit(int(node))
         f = int(t.feature[node])
-        col = F.col(names[f])
+        col = _col(F, names[f])
         missing = col.isNull()
         cats = t.categories[f]
         if cats is not None and cats and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cats):

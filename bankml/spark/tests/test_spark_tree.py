@@ -20,7 +20,7 @@ from bankml.tree import InfoGainTreeClassifier  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
-FEATURES = ["aum", "资产等级", "age", "flag", "branch", "band"]
+FEATURES = ["aum", "资产等级", "age", "has card.flag", "branch", "band"]  # a dot and a space: one name
 
 
 def _data(n=2500, seed=0):
@@ -29,7 +29,7 @@ def _data(n=2500, seed=0):
         "aum": rng.lognormal(10, 1, n),
         "资产等级": rng.choice(["高", "中", "低", "无"], n).astype(object),
         "age": rng.integers(18, 80, n).astype(float),
-        "flag": rng.integers(0, 2, n).astype(bool),
+        "has card.flag": rng.integers(0, 2, n).astype(bool),
         "branch": rng.integers(1, 6, n),            # integers, split multiway when named
         "band": rng.choice([1.0, 2.0, 3.0, np.nan], n),  # NaN: a value to Spark, missing here
     })
