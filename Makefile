@@ -85,8 +85,11 @@ $(STAMP_SPARK): setup.cfg pyproject.toml
 test-spark: $(STAMP_SPARK)
 	$(call pytest,$(VENV_SPARK)/bin/python,-m spark)
 
-bench: $(STAMP)
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+# bench_spark.py needs pyspark, hence the Spark venv; the others run in the main one
+bench: $(STAMP) $(STAMP_SPARK)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; \
+	  case $$b in *bench_spark.py) py=$(VENV_SPARK)/bin/python;; *) py=$(BIN)/python;; esac; \
+	  $$py $$b || exit 1; done
 
 # The real-data benchmark's data sets ship in pip packages: statsmodels, and ISLP's CSV files
 # (ISLP itself pulls in torch; its files are read without importing it, hence --no-deps).

@@ -235,6 +235,8 @@ SCHEMA = {
         # a database table or query through SQLAlchemy: {url, table | query}
         # (checked by _check_data_sql: a message must never quote the URL's password)
         "sql": _Leaf(dict, None),
+        # engine: spark -- a table in the Spark catalog (instead of synthetic or path)
+        "table": _Leaf(str, None, check=_name),
     },
     "stars": {"policy": _Leaf(str, "default", check=_name)},
     "split": {"test_size": _Leaf(float, 0.3, check=_fraction), "seed": _Leaf(int, 0),
@@ -296,6 +298,17 @@ SCHEMA = {
         "features": _Leaf(list, ["max_daily_amount", "max_daily_tx_count", "tx_count_6m"],
                           check=_str_list),
         "seed": _Leaf(int, 0),
+    },
+    # engine: spark runs the job on Spark (bankml.pipeline._spark); checked in _check_spark
+    "engine": _Leaf(str, "pandas", choices=("pandas", "spark")),
+    "spark": {
+        "master": _Leaf(str, "local[2]", check=_name),
+        "conf": _Leaf(dict, {}),
+        # train on this stratified fraction of the training customers (null: all of them)
+        "sample_fraction": _Leaf(_ANY, None),
+        # scores written back: a Parquet directory, or a table name (one of them, or neither)
+        "output_path": _Leaf(str, None, check=_name),
+        "output_table": _Leaf(str, None, check=_name),
     },
     "mlflow": {
         "experiment": _Leaf(str, "bankml-wm-propensity", check=_name),
@@ -385,6 +398,28 @@ def _check_estimator_sections(cfg: dict) -> None:
     _check_with_estimator("outliers", IsolationForestDetector, out, {"seed": "random_state"})
 
 
+def _check_spark(cfg: dict) -> None:
+    """The ``engine`` / ``spark`` keys and what the Spark job does not do (yet)."""
+    sp = cfg["spark"]
+    frac = sp["sample_fraction"]
+    if frac is not None and (isinstance(frac, bool) or not isinstance(frac, (int, float))
+                             or not 0 < frac <= 1):
+        raise ConfigError(f"config key 'spark.sample_fraction': must be a number in (0, 1] or "
+                          f"null, got {short_repr(frac)}")
+    bad = [k for k, v in sp["conf"].items() if not isinstance(k, str) or isinstance(v, (dict, list))]
+    if bad:
+        raise ConfigError(f"config key 'spark.conf.{bad[0]}': Spark settings are name: value pairs")
+    if sp["output_path"] is not None and sp["output_table"] is not None:
+        raise ConfigError("config key 'spark': give at most one of output_path and output_table")
+    if cfg["engine"] == "spark":
+        if cfg["features"]["bands"]:
+            raise ConfigError("config key 'features.bands': concept-hierarchy bands are not "
+                              "available with engine: spark; remove them (the tree finds its "
+                              "own thresholds)")
+    elif cfg["data"]["table"] is not None:
+        raise ConfigError("config key 'data.table': a Spark table needs engine: spark")
+
+
 def validate_config(data) -> dict:
     """Check a config mapping against :data:`SCHEMA` and fill in the defaults.
 
@@ -421,11 +456,12 @@ def validate_config(data) -> dict:
         raise ConfigError("missing config key 'data' (give data.synthetic: {n, seed} or data.path)")
     cfg = _validate(SCHEMA, data, "")
     _check_estimator_sections(cfg)
-    sources = [cfg["data"][k] is not None for k in ("synthetic", "path", "sql")]
+    _check_spark(cfg)
+    sources = [cfg["data"][k] is not None for k in ("synthetic", "path", "sql", "table")]
     if sum(sources) != 1:
         raise ConfigError("config key 'data': give exactly one of data.synthetic: {n, seed}, "
-                          "data.path (a CSV or Parquet file, or a folder of Parquet files) "
-                          "or data.sql: {url, table | query}")
+                          "data.path (a CSV or Parquet file, or a folder of Parquet files), "
+                          "data.sql: {url, table | query} or, with engine: spark, data.table")
     _check_data_sql(cfg["data"]["sql"])
     feats = cfg["features"]
     both = set(feats["categorical"]) & set(feats["numeric"])

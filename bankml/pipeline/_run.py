@@ -309,6 +309,9 @@ def run(config, data=None, tracking_uri=None, progress=None, verbose=True,
     """
     check_lang(lang)
     cfg = load_config(config)
+    if cfg["engine"] == "spark":  # the whole job inside Spark: bankml/pipeline/_spark.py
+        from ._spark import run_spark
+        return run_spark(cfg, data=data, tracking_uri=tracking_uri, verbose=verbose, lang=lang)
     targets = target_list(cfg)
     if len(targets) > 1:  # a bad table stops the job before the first product writes
         data = S.load_data(cfg, data)

@@ -215,6 +215,47 @@ class _Levels:
         return out
 
 
+# ---- one level's split search, shared by grow() and the Spark path (bankml.spark._tree) ----
+def node_splittable(val, cnt, depth, max_depth, min_samples_split, msl, mwl):
+    """Which nodes (class weights ``val`` (k, C), row counts ``cnt``) may still be split."""
+    return ((depth < max_depth) & (cnt >= min_samples_split) & (cnt >= 2 * msl)
+            & (val.sum(axis=1) >= 2 * mwl) & ((val > 0).sum(axis=1) > 1))
+
+
+def feature_gain(H, Hc, is_cat, val, cnt, parent_term, msl, mwl):
+    """Gain (bits, -inf if no valid split) and split information of one feature at k nodes.
+
+    ``H`` (k, n_bins, C) / ``Hc`` (k, n_bins) are the feature's weighted / row histograms at
+    the nodes, ``val`` (k, C) / ``cnt`` (k,) the node totals, ``parent_term`` the nodes'
+    sum of x log x terms. The last two outputs are the split's details: (threshold bin,
+    missing-goes-left) for a numeric feature, (majority value, non-empty values) for a
+    categorical one.
+    """
+    Wc = val.sum(axis=1)
+    if is_cat:
+        g, d1, d2, wv = _eval_categorical(H, Hc, msl, mwl)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            si = (_xlogx(Wc) - _xlogx(wv).sum(axis=1)) / Wc
+    else:
+        g, d1, d2, wl, wr = _eval_numeric(H, Hc, val, cnt, msl, mwl)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            si = (_xlogx(Wc) - _xlogx(wl) - _xlogx(wr)) / Wc
+    with np.errstate(invalid="ignore"):
+        gain = np.where(np.isfinite(g), np.maximum((g - parent_term) / Wc, 0.0), -np.inf)
+    return gain, np.where(np.isfinite(g), si, 0.0), d1, d2
+
+
+def pick_feature(G, SI, criterion, min_gain):
+    """Best feature per node from gains ``G`` (k, F) and split informations ``SI``.
+
+    Returns (feature, its gain, whether the node splits).
+    """
+    r = np.arange(G.shape[0])
+    bf = _pick_feature(G, SI, criterion)
+    bg = G[r, bf]
+    return bf, bg, np.isfinite(G)[r, bf] & (bg >= min_gain - _EPS)
+
+
 def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_samples_split,
          min_samples_leaf, min_gain, min_weight_leaf=0.0, max_leaf_nodes=None, monotonic_cst=None,
          missing="majority"):
@@ -256,8 +297,7 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
     next_id = 1
 
     def splittable(val, cnt, depth):
-        return ((depth < max_depth) & (cnt >= min_samples_split) & (cnt >= 2 * msl)
-                & (val.sum(axis=1) >= 2 * mwl) & ((val > 0).sum(axis=1) > 1))
+        return node_splittable(val, cnt, depth, max_depth, min_samples_split, msl, mwl)
 
     lvl_ids = np.array([0])
     lvl_val = root_val[None, :]
@@ -305,36 +345,32 @@ def grow(codes, n_bins, is_cat, y, w, n_classes, *, criterion, max_depth, min_sa
                 size = k * nbf * C
                 H = _hist(key, size, None if unit else w_act[ra:rb]).reshape(k, nbf, C)
                 Hc = _sum_last(H) if unit else _sum_last(_hist(key, size, None).reshape(k, nbf, C))
-                Wc = W[a:b]
-                if is_cat[f] and fractional:
-                    g, maj, nonempty, wv, si = _fractional.eval_categorical(H, Hc, lvl_val[a:b], msl, mwl)
-                    cat_info[f][0][a:b] = maj
-                    cat_info[f][1][a:b] = nonempty
-                elif fractional:
-                    g, tb, ml, wl, wr, si = _fractional.eval_numeric(H, Hc, lvl_val[a:b], lvl_cnt[a:b], msl, mwl)
-                    TB[a:b, f] = tb
-                    ML[a:b, f] = ml
-                elif is_cat[f]:
-                    g, maj, nonempty, wv = _eval_categorical(H, Hc, msl, mwl)
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        si = (_xlogx(Wc) - _xlogx(wv).sum(axis=1)) / Wc
-                    cat_info[f][0][a:b] = maj
-                    cat_info[f][1][a:b] = nonempty
+                if fractional:
+                    Wc = W[a:b]
+                    if is_cat[f]:
+                        g, maj, nonempty, wv, si = _fractional.eval_categorical(H, Hc, lvl_val[a:b], msl, mwl)
+                        cat_info[f][0][a:b] = maj
+                        cat_info[f][1][a:b] = nonempty
+                    else:
+                        g, tb, ml, wl, wr, si = _fractional.eval_numeric(H, Hc, lvl_val[a:b], lvl_cnt[a:b],
+                                                                         msl, mwl)
+                        TB[a:b, f] = tb
+                        ML[a:b, f] = ml
+                    with np.errstate(invalid="ignore"):
+                        G[a:b, f] = np.where(np.isfinite(g), np.maximum((g - parent_term[a:b]) / Wc, 0.0),
+                                             -np.inf)
+                    SI[a:b, f] = np.where(np.isfinite(g), si, 0.0)
+                    continue
+                G[a:b, f], SI[a:b, f], d1, d2 = feature_gain(H, Hc, is_cat[f], lvl_val[a:b], lvl_cnt[a:b],
+                                                              parent_term[a:b], msl, mwl)
+                if is_cat[f]:
+                    cat_info[f][0][a:b] = d1
+                    cat_info[f][1][a:b] = d2
                 else:
-                    g, tb, ml, wl, wr = _eval_numeric(H, Hc, lvl_val[a:b], lvl_cnt[a:b], msl, mwl)
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        si = (_xlogx(Wc) - _xlogx(wl) - _xlogx(wr)) / Wc
-                    TB[a:b, f] = tb
-                    ML[a:b, f] = ml
-                with np.errstate(invalid="ignore"):
-                    G[a:b, f] = np.where(np.isfinite(g), np.maximum((g - parent_term[a:b]) / Wc, 0.0), -np.inf)
-                SI[a:b, f] = np.where(np.isfinite(g), si, 0.0)
+                    TB[a:b, f] = d1
+                    ML[a:b, f] = d2
 
-        valid = np.isfinite(G)
-        r = np.arange(K)
-        bf = _pick_feature(G, SI, criterion)
-        bg = G[r, bf]
-        split = valid[r, bf] & (bg >= min_gain - _EPS)
+        bf, bg, split = pick_feature(G, SI, criterion, min_gain)
         S = np.flatnonzero(split)
         if S.size == 0:
             break
