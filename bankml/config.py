@@ -208,6 +208,26 @@ def _tree_section() -> dict:
             if name != "self" and name not in _TREE_NOT_CONFIGURABLE}
 
 
+def _scorecard_class():
+    from .scorecard import RuleScorecardClassifier
+
+    return RuleScorecardClassifier
+
+
+#: Where the main job's scorecard differs from the estimator's defaults: a fixed seed, so
+#: two runs of one config give one scorecard.
+_SCORECARD_JOB_DEFAULTS = {"random_state": 0}
+
+
+def _scorecard_section() -> dict:
+    # keys and defaults: RuleScorecardClassifier's parameters (model.kind: rule_scorecard)
+    params = inspect.signature(_scorecard_class().__init__).parameters
+    # a flag (single_feature_rules) is a YAML true/false; _ANY refuses booleans
+    return {name: _Leaf(bool if isinstance(p.default, bool) else _ANY,
+                        _SCORECARD_JOB_DEFAULTS.get(name, p.default))
+            for name, p in params.items() if name != "self"}
+
+
 def _outliers_default_contamination():
     from .outliers._config import outliers_config
 
@@ -263,6 +283,9 @@ SCHEMA = {
         "cv": _Leaf(int, 5, check=lambda v: None if v >= 2 else "must be >= 2"),
         "boosting_reference": _Leaf(bool, True),
     },
+    # keys and limits: RuleScorecardClassifier's parameters and _parameter_constraints
+    # (used when model.kind is rule_scorecard)
+    "scorecard": _scorecard_section(),
     "rules": {
         "target": _Leaf(int, 1, choices=(0, 1)),
         "sql_table": _Leaf(str, "customers", check=_name),
@@ -363,6 +386,7 @@ def _check_estimator_sections(cfg: dict) -> None:
     from .segment import CustomerSegmenter
 
     _check_with_estimator("tree", _tree_class(), cfg["tree"], {})
+    _check_with_estimator("scorecard", _scorecard_class(), cfg["scorecard"], {})
     weights = cfg["tree"]["class_weight"]
     # the constraints accept any dict; its content only fails deep inside fit
     if isinstance(weights, dict) and (set(weights) - {0, 1} or not all(
@@ -427,6 +451,11 @@ def validate_config(data) -> dict:
                           "data.path (a CSV or Parquet file, or a folder of Parquet files) "
                           "or data.sql: {url, table | query}")
     _check_data_sql(cfg["data"]["sql"])
+    if cfg["model"]["kind"] == "rule_scorecard" and cfg["model"]["select"]:
+        # InfoGainTreeCV selects a tree's subtree; a scorecard's budget is its own max_rules
+        raise ConfigError("config key 'model.select': selects the information-gain tree's "
+                          "complexity; with model.kind rule_scorecard set the rule budget with "
+                          "scorecard.max_rules (and leave model.select false)")
     feats = cfg["features"]
     both = set(feats["categorical"]) & set(feats["numeric"])
     if both:

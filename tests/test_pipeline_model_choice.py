@@ -76,3 +76,125 @@ def test_boosting_reference_can_be_switched_off(store):
 def test_bad_model_section_names_the_key(model, match):
     with pytest.raises(ConfigError, match=match):
         validate_config(_cfg(model=model))
+
+
+# --------------------------------------------------------------------------- model.kind: rule_scorecard
+def _scorecard_cfg(**patch):
+    # bands on: the scorecard is fitted on age bands, its published table reads raw ages
+    base = {"model": {"kind": "rule_scorecard"},
+            "scorecard": {"max_rules": 10, "n_estimators": 6},
+            "features": {"bands": {"age": [30, 55]}}}
+    for k, v in patch.items():
+        base[k] = {**base.get(k, {}), **v}
+    return _cfg(**base)
+
+
+def test_scorecard_main_job_end_to_end(store, tmp_path):
+    import mlflow.sklearn
+    import numpy as np
+
+    from bankml.rules import Scorecard, from_json
+    from bankml.scorecard import RuleScorecardClassifier
+
+    result = pipeline.run(_scorecard_cfg(), tracking_uri=store, verbose=False)
+    # the comparison: the scorecard's row and boosting's, never a tree row for the main model
+    assert S.SCORECARD in result.metrics.index and S.BOOSTING in result.metrics.index
+    assert S.TREE not in result.metrics.index
+    assert 0.5 < result.metrics.loc[S.SCORECARD, "auc"] <= 1
+    sc_est = result.model.named_steps["scorecard"]
+    assert isinstance(sc_est, RuleScorecardClassifier) and len(sc_est.rules_) <= 10
+    sc = result.rules.ruleset
+    assert isinstance(sc, Scorecard)
+    # the points table reads on raw columns: no band label in any condition
+    on_age = [c for r in sc.rules for c in r.conditions if c.feature == "age"]
+    assert on_age and all(c.op in ("<=", "<", ">", ">=") for c in on_age)
+    assert set(sc.feature_names) == set(S.features(result.config))
+    # the gate ran on every test customer
+    split = S.split_customers(S.load_data(result.config).frame, result.config)
+    assert result.fidelity.ok and result.fidelity.n_rows == len(split.X_test)
+    # the scorecard's files, published
+    rules_dir = tmp_path / "outputs" / "rules"
+    for name in ("scorecard_zh.txt", "scorecard_en.txt", "scorecard.md", "scorecard_zh.md",
+                 "scorecard.sql", "scorecard.csv", "scorecard_zh.csv", "scorecard_zh.html",
+                 "scorecard_en.html", "scorecard.json"):
+        assert (rules_dir / name).stat().st_size > 0, name
+    assert not (rules_dir / "rules.csv").exists()
+    assert "加" in (rules_dir / "scorecard_zh.txt").read_text(encoding="utf-8")
+    assert "CASE" in (rules_dir / "scorecard.sql").read_text(encoding="utf-8")
+    back = from_json((rules_dir / "scorecard.json").read_text(encoding="utf-8"))
+    assert (back.total_points(split.X_test) == sc.total_points(split.X_test)).all()
+    # the registered champion's probabilities are the scorecard's, row by row
+    champion = mlflow.sklearn.load_model("models:/choice@champion")
+    np.testing.assert_allclose(champion.predict_proba(split.X_test)[:, 1],
+                               sc.predict_proba(split.X_test), rtol=1e-12)
+    # the report and the card say scorecard; MLflow has its numbers, no rule coverage
+    report = (tmp_path / "outputs" / "report_en.html").read_text(encoding="utf-8")
+    assert "Scorecard (" in report and "base points" in report
+    card = (tmp_path / "models" / "wm_propensity_zh.md").read_text(encoding="utf-8")
+    assert "规则评分卡" in card and "基础分" in card
+    run = MlflowClient(store).get_run(result.run_id)
+    assert run.data.metrics["scorecard.n_rules"] == len(sc.rules)
+    assert "rules.coverage" not in run.data.metrics
+    assert run.data.metrics["rule_scorecard.test.auc"] == pytest.approx(
+        result.metrics.loc[S.SCORECARD, "auc"])
+    assert "规则评分卡" in result.summary("zh") and "rule scorecard" in result.summary("en")
+
+
+def test_scorecard_on_raw_columns_splits_non_adjacent_bands_exactly():
+    """A rule on bands {<=30, >55} becomes two raw-age rules with the same points; every
+    total (boundaries, missing ages) stays the pipeline's."""
+    import numpy as np
+    import pandas as pd
+
+    from bankml.datasets import make_customers
+    from bankml.pipeline._scorecard import fit_scorecard, scorecard_on_raw_columns
+    from bankml.rules import Condition
+
+    cfg = validate_config(_scorecard_cfg())
+    df = make_customers(1500, seed=4)
+    X = df[S.features(cfg)].astype({"age": float})  # room for a missing age below
+    model = fit_scorecard(X, df["wm_buyer"], cfg)
+    est = model[-1]
+    est.rules_ = list(est.rules_) + [(Condition("age", "in", frozenset({"<=30", ">55"})),)]
+    est.points_ = np.append(est.points_, 9)
+    est.coverage_ = np.append(est.coverage_, 0.5)
+    sc = scorecard_on_raw_columns(model)
+    ages = [r for r in sc.rules if r.points == 9 and r.features == ["age"]]
+    assert len(ages) >= 2
+    X.loc[X.index[:6], "age"] = [30, 30.0001, 55, 55.5, np.nan, 18]
+    X.loc[X.index[6], "long_term_assets"] = np.nan
+    expected = est.total_points(model[0].transform(X))
+    assert (sc.total_points(X) == expected).all()
+    assert pd.Series(expected[:6]).nunique() > 1  # the boundaries do fall on both sides
+
+
+@pytest.mark.parametrize("scorecard, match", [
+    ({"max_rule": 5}, "scorecard.max_rule"),
+    ({"max_rules": 0}, "scorecard.max_rules"),
+    ({"max_conditions": 9}, "scorecard.max_conditions"),
+    ({"pdo": -1}, "scorecard.pdo"),
+    ({"single_feature_rules": "yes"}, "scorecard.single_feature_rules"),
+])
+def test_bad_scorecard_key_names_it(scorecard, match):
+    with pytest.raises(ConfigError, match=match):
+        validate_config(_scorecard_cfg(scorecard=scorecard))
+
+
+def test_selecting_a_tree_with_the_scorecard_is_refused():
+    with pytest.raises(ConfigError, match="model.select"):
+        validate_config(_scorecard_cfg(model={"select": True}))
+
+
+def test_default_kind_still_writes_the_rule_set(tmp_path):
+    """model.kind defaults to infogain_tree: rules.*, no scorecard files, the tree row."""
+    from bankml.datasets import make_customers
+
+    cfg = validate_config(_cfg())
+    assert cfg["model"]["kind"] == "infogain_tree"
+    df = make_customers(1500, seed=3)
+    split = S.split_customers(df, cfg)
+    model = S.fit_tree(split.X_train, split.y_train, cfg)
+    res = S.extract_rules(model, split, cfg, tmp_path)
+    assert res.kind == "rules" and (tmp_path / "rules.csv").exists()
+    assert not list(tmp_path.glob("scorecard*"))
+    assert set(res.metrics()) == {"rules.n", "rules.coverage"}
