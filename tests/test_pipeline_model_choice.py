@@ -198,3 +198,56 @@ def test_default_kind_still_writes_the_rule_set(tmp_path):
     assert res.kind == "rules" and (tmp_path / "rules.csv").exists()
     assert not list(tmp_path.glob("scorecard*"))
     assert set(res.metrics()) == {"rules.n", "rules.coverage"}
+
+
+def test_scorecard_for_several_products_chinese_headers_and_next_best(store, tmp_path):
+    """Two products on a table with Chinese headers and a user-labelled extra feature, both
+    scorecards: the next-best table names, per customer, the holding rule that adds the
+    most points to the offered product (or says the scorecard has none)."""
+    import numpy as np
+    import pandas as pd
+
+    from bankml.datasets import make_customers
+    from bankml.rules import Scorecard
+    from bankml.schema import ID, LABEL
+
+    df = make_customers(1500, seed=5)
+    rng = np.random.default_rng(5)
+    df["branch_score"] = np.round(np.where(df[LABEL] == 1, rng.uniform(70, 100, len(df)),
+                                           rng.uniform(0, 85, len(df))), 1)
+    names = {"客户号": ID, "年龄": "age", "学历": "education", "短期资产": "short_term_assets",
+             "持有基金": "has_fund", "理财购买": LABEL, "客户经理评分": "branch_score"}
+    df.rename(columns={v: k for k, v in names.items()}).to_csv(tmp_path / "bank.csv",
+                                                               index=False)
+    (tmp_path / "labels.yaml").write_text("branch_score: {zh: 客户经理评分, en: RM score}\n",
+                                          encoding="utf-8")
+    cfg = _scorecard_cfg(data={"path": str(tmp_path / "bank.csv"), "columns": names},
+                         features={"categorical": ["education"],
+                                   "numeric": ["age", "short_term_assets", "has_fund",
+                                               "branch_score"]})
+    cfg.update(targets=[LABEL, "has_fund"], labels=str(tmp_path / "labels.yaml"))
+    del cfg["data"]["synthetic"]
+    result = pipeline.run(cfg, tracking_uri=store, verbose=False)
+    table = result.next_best.table
+    X = S.load_data(validate_config(cfg)).frame
+    for target, r in result.results.items():
+        assert S.SCORECARD in r.metrics.index and r.fidelity.ok
+        sc = r.rules.ruleset
+        rows = np.flatnonzero(table["product"].to_numpy(dtype=object) == target)
+        pos = table["rule_position"].to_numpy()[rows]
+        Xp = X.iloc[rows][S.features(r.config)]
+        assert pos.max() < len(sc.rules) and (pos >= 0).any()
+        for k in np.unique(pos[pos >= 0]):  # the rule named holds, and adds points
+            rule = sc.rules[k]
+            alone = Scorecard([rule], base_points=0, calibration=(1.0, 0.0))
+            assert rule.points > 0
+            assert (alone.total_points(Xp[pos == k]) == rule.points).all()
+        # and no holding rule adds more
+        for rule in sc.rules:
+            holds = Scorecard([rule], calibration=(1.0, 0.0)).total_points(Xp) == rule.points
+            best = np.array([sc.rules[k].points if k >= 0 else 0 for k in pos])
+            assert (best[holds] >= rule.points).all()
+    zh = pd.read_csv(tmp_path / "outputs" / "next_best_product_zh.csv", dtype={ID: str})
+    assert "客户经理评分" in "".join(zh["触发规则"].dropna().astype(str))
+    none = zh["规则编号"].isna() & (table["product"].to_numpy(dtype=object) != "")
+    assert none.any() and (zh.loc[none, "触发规则"] == "评分卡：无加分规则命中").all()
