@@ -409,6 +409,22 @@ def _check_estimator_sections(cfg: dict) -> None:
     _check_with_estimator("outliers", IsolationForestDetector, out, {"seed": "random_state"})
 
 
+def _check_scorecard_monotonic(cfg: dict) -> None:
+    """A constraint by name must name an unbanded numeric feature: a banded column reaches
+    the scorecard as band labels (categorical), so it cannot be constrained; found now, not
+    after the data is read."""
+    cst = cfg["scorecard"]["monotonic_cst"]
+    if cfg["model"]["kind"] != "rule_scorecard" or not isinstance(cst, dict):
+        return
+    feats = cfg["features"]
+    for name in cst:
+        if name not in feats["numeric"] or name in feats["bands"]:
+            why = ("is banded (features.bands): the scorecard sees its bands, not numbers"
+                   if name in feats["bands"] else "is not in features.numeric")
+            raise ConfigError(f"config key 'scorecard.monotonic_cst': {short_repr(name)} {why}; "
+                              "a constraint applies to an unbanded numeric feature")
+
+
 def validate_config(data) -> dict:
     """Check a config mapping against :data:`SCHEMA` and fill in the defaults.
 
@@ -457,6 +473,7 @@ def validate_config(data) -> dict:
                           "complexity; with model.kind rule_scorecard set the rule budget with "
                           "scorecard.max_rules (and leave model.select false)")
     feats = cfg["features"]
+    _check_scorecard_monotonic(cfg)
     both = set(feats["categorical"]) & set(feats["numeric"])
     if both:
         raise ConfigError(f"config key 'features': {sorted(both)} listed as both categorical and numeric")

@@ -174,6 +174,8 @@ def test_scorecard_on_raw_columns_splits_non_adjacent_bands_exactly():
     ({"max_conditions": 9}, "scorecard.max_conditions"),
     ({"pdo": -1}, "scorecard.pdo"),
     ({"single_feature_rules": "yes"}, "scorecard.single_feature_rules"),
+    ({"monotonic_cst": {"age": 1}}, r"scorecard.monotonic_cst': 'age' is banded"),
+    ({"monotonic_cst": {"gender": 1}}, r"scorecard.monotonic_cst': 'gender' is not in"),
 ])
 def test_bad_scorecard_key_names_it(scorecard, match):
     with pytest.raises(ConfigError, match=match):
@@ -251,3 +253,21 @@ def test_scorecard_for_several_products_chinese_headers_and_next_best(store, tmp
     assert "客户经理评分" in "".join(zh["触发规则"].dropna().astype(str))
     none = zh["规则编号"].isna() & (table["product"].to_numpy(dtype=object) != "")
     assert none.any() and (zh.loc[none, "触发规则"] == "评分卡：无加分规则命中").all()
+
+
+def test_scorecard_setting_wrong_for_the_features_names_the_config_key():
+    from bankml.datasets import make_customers
+    from bankml.pipeline._scorecard import fit_scorecard
+
+    cfg = validate_config(_scorecard_cfg(scorecard={"monotonic_cst": [1, 0]}))
+    df = make_customers(600, seed=1)
+    with pytest.raises(ConfigError, match=r"scorecard.monotonic_cst': must have one value per "
+                                          r"feature \(5\)"):
+        fit_scorecard(df[S.features(cfg)], df["wm_buyer"], cfg)
+    # an unbanded numeric feature by name is fine, and holds
+    cfg = validate_config(_scorecard_cfg(scorecard={"monotonic_cst": {"long_term_assets": 1},
+                                                    "n_estimators": 3}))
+    model = fit_scorecard(df[S.features(cfg)], df["wm_buyer"], cfg)
+    X = df[S.features(cfg)].head(50)
+    richer = X.assign(long_term_assets=X["long_term_assets"] * 3 + 1)
+    assert (model.predict_proba(richer)[:, 1] >= model.predict_proba(X)[:, 1]).all()

@@ -10,10 +10,12 @@ row against the pipeline's ``predict_proba``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import ConfigError, InvalidParameterError
 from ..schema import ID
 from ._stages import SCORECARD
 
@@ -38,8 +40,17 @@ def fit_scorecard(X, y, cfg: dict):
     from . import _stages as S
 
     RuleScorecardClassifier = S._require("bankml.scorecard", "RuleScorecardClassifier")
-    return Pipeline([("bands", S._binner(cfg)),
-                     ("scorecard", RuleScorecardClassifier(**cfg["scorecard"]))]).fit(X, y)
+    model = Pipeline([("bands", S._binner(cfg)),
+                      ("scorecard", RuleScorecardClassifier(**cfg["scorecard"]))])
+    try:
+        return model.fit(X, y)
+    except InvalidParameterError as exc:
+        # a setting that only fails against the features (a list of monotonic_cst of the
+        # wrong length): the config key, not the estimator's parameter, is what to fix
+        m = re.match(r"The '(\w+)' parameter (.*)", str(exc), re.S)
+        if not m:
+            raise
+        raise ConfigError(f"config key 'scorecard.{m.group(1)}': {m.group(2)[:300]}") from None
 
 
 def scorecard_on_raw_columns(model, *, label_column=None, model_version=None):
