@@ -96,7 +96,12 @@ def test_scorecard_main_job_end_to_end(store, tmp_path):
     from bankml.rules import Scorecard, from_json
     from bankml.scorecard import RuleScorecardClassifier
 
-    result = pipeline.run(_scorecard_cfg(), tracking_uri=store, verbose=False)
+    result = pipeline.run(_scorecard_cfg(output={"plots": True}), tracking_uri=store,
+                          verbose=False)
+    # the figures a scorecard has (no tree to draw; its sheet is its picture)
+    plots = tmp_path / "outputs" / "plots"
+    assert (plots / "gains_lift.png").exists() and not (plots / "tree.png").exists()
+    assert result.stages.loc["plots", "status"] == "ok"
     # the comparison: the scorecard's row and boosting's, never a tree row for the main model
     assert S.SCORECARD in result.metrics.index and S.BOOSTING in result.metrics.index
     assert S.TREE not in result.metrics.index
