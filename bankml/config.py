@@ -208,6 +208,26 @@ def _tree_section() -> dict:
             if name != "self" and name not in _TREE_NOT_CONFIGURABLE}
 
 
+def _scorecard_class():
+    from .scorecard import RuleScorecardClassifier
+
+    return RuleScorecardClassifier
+
+
+#: Where the main job's scorecard differs from the estimator's defaults: a fixed seed, so
+#: two runs of one config give one scorecard.
+_SCORECARD_JOB_DEFAULTS = {"random_state": 0}
+
+
+def _scorecard_section() -> dict:
+    # keys and defaults: RuleScorecardClassifier's parameters (model.kind: rule_scorecard)
+    params = inspect.signature(_scorecard_class().__init__).parameters
+    # a flag (single_feature_rules) is a YAML true/false; _ANY refuses booleans
+    return {name: _Leaf(bool if isinstance(p.default, bool) else _ANY,
+                        _SCORECARD_JOB_DEFAULTS.get(name, p.default))
+            for name, p in params.items() if name != "self"}
+
+
 def _outliers_default_contamination():
     from .outliers._config import outliers_config
 
@@ -265,6 +285,9 @@ SCHEMA = {
         "cv": _Leaf(int, 5, check=lambda v: None if v >= 2 else "must be >= 2"),
         "boosting_reference": _Leaf(bool, True),
     },
+    # keys and limits: RuleScorecardClassifier's parameters and _parameter_constraints
+    # (used when model.kind is rule_scorecard)
+    "scorecard": _scorecard_section(),
     "rules": {
         "target": _Leaf(int, 1, choices=(0, 1)),
         "sql_table": _Leaf(str, "customers", check=_name),
@@ -376,6 +399,7 @@ def _check_estimator_sections(cfg: dict) -> None:
     from .segment import CustomerSegmenter
 
     _check_with_estimator("tree", _tree_class(), cfg["tree"], {})
+    _check_with_estimator("scorecard", _scorecard_class(), cfg["scorecard"], {})
     weights = cfg["tree"]["class_weight"]
     # the constraints accept any dict; its content only fails deep inside fit
     if isinstance(weights, dict) and (set(weights) - {0, 1} or not all(
@@ -412,12 +436,37 @@ def _check_spark(cfg: dict) -> None:
     if sp["output_path"] is not None and sp["output_table"] is not None:
         raise ConfigError("config key 'spark': give at most one of output_path and output_table")
     if cfg["engine"] == "spark":
+        pandas_only = {"targets": cfg["targets"], "data.sql": cfg["data"]["sql"],
+                       "data.columns": cfg["data"]["columns"] or None,
+                       "model.kind": cfg["model"]["kind"] != "infogain_tree" or None,
+                       "model.select": cfg["model"]["select"] or None}
+        given = [k for k, v in pandas_only.items() if v]
+        if given:
+            raise ConfigError(f"config key {given[0]!r}: not available with engine: spark (the "
+                              "Spark job trains one information-gain tree on a table or Parquet "
+                              "directory); remove it or use engine: pandas")
         if cfg["features"]["bands"]:
             raise ConfigError("config key 'features.bands': concept-hierarchy bands are not "
                               "available with engine: spark; remove them (the tree finds its "
                               "own thresholds)")
     elif cfg["data"]["table"] is not None:
         raise ConfigError("config key 'data.table': a Spark table needs engine: spark")
+
+
+def _check_scorecard_monotonic(cfg: dict) -> None:
+    """A constraint by name must name an unbanded numeric feature: a banded column reaches
+    the scorecard as band labels (categorical), so it cannot be constrained; found now, not
+    after the data is read."""
+    cst = cfg["scorecard"]["monotonic_cst"]
+    if cfg["model"]["kind"] != "rule_scorecard" or not isinstance(cst, dict):
+        return
+    feats = cfg["features"]
+    for name in cst:
+        if name not in feats["numeric"] or name in feats["bands"]:
+            why = ("is banded (features.bands): the scorecard sees its bands, not numbers"
+                   if name in feats["bands"] else "is not in features.numeric")
+            raise ConfigError(f"config key 'scorecard.monotonic_cst': {short_repr(name)} {why}; "
+                              "a constraint applies to an unbanded numeric feature")
 
 
 def validate_config(data) -> dict:
@@ -463,7 +512,13 @@ def validate_config(data) -> dict:
                           "data.path (a CSV or Parquet file, or a folder of Parquet files), "
                           "data.sql: {url, table | query} or, with engine: spark, data.table")
     _check_data_sql(cfg["data"]["sql"])
+    if cfg["model"]["kind"] == "rule_scorecard" and cfg["model"]["select"]:
+        # InfoGainTreeCV selects a tree's subtree; a scorecard's budget is its own max_rules
+        raise ConfigError("config key 'model.select': selects the information-gain tree's "
+                          "complexity; with model.kind rule_scorecard set the rule budget with "
+                          "scorecard.max_rules (and leave model.select false)")
     feats = cfg["features"]
+    _check_scorecard_monotonic(cfg)
     both = set(feats["categorical"]) & set(feats["numeric"])
     if both:
         raise ConfigError(f"config key 'features': {sorted(both)} listed as both categorical and numeric")

@@ -325,3 +325,17 @@ def test_messages_stay_short_whatever_the_value(data):
     with pytest.raises(ConfigError) as info:
         validate_config(data)
     assert len(str(info.value)) <= 300
+
+
+@pytest.mark.parametrize("extra, key", [
+    ({"targets": ["wm_buyer", "has_fund"]}, "targets"),
+    ({"model": {"kind": "rule_scorecard"}}, "model.kind"),
+    ({"model": {"select": True}}, "model.select"),
+    ({"data": {"synthetic": None, "sql": {"url": "sqlite:///x.db", "table": "t"}}}, "data.sql"),
+])
+def test_spark_engine_refuses_what_only_the_pandas_job_does(extra, key):
+    cfg = {"engine": "spark", "data": {"synthetic": {"n": 10}}}
+    for k, v in extra.items():
+        cfg[k] = {**cfg.get(k, {}), **v} if isinstance(v, dict) else v
+    with pytest.raises(ConfigError, match=rf"config key '{key}': not available with engine: spark"):
+        validate_config(cfg)

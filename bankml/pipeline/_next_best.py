@@ -75,6 +75,22 @@ def _calibrated_scores(df: pd.DataFrame, rows: np.ndarray, pm: ProductModel) -> 
     return iso.predict(pm.model.predict_proba(X)[:, 1])
 
 
+def _is_scorecard(pm: ProductModel) -> bool:
+    from ..rules import Scorecard
+
+    return isinstance(pm.ruleset, Scorecard)
+
+
+def _fired(pm: ProductModel, X) -> np.ndarray:
+    """The position of the rule each row falls in; for a scorecard, of the holding rule
+    adding the most points (the main reason for the score), -1 for none."""
+    if _is_scorecard(pm):
+        from ._scorecard import fired_rule_positions
+
+        return fired_rule_positions(pm.ruleset, X)
+    return pm.ruleset.apply(X)
+
+
 def next_best_product(df: pd.DataFrame, products: dict) -> NextBest:
     """The next best product of every customer among ``products`` ({target: ProductModel}).
 
@@ -95,7 +111,7 @@ def next_best_product(df: pd.DataFrame, products: dict) -> NextBest:
     fired = np.empty((len(rows), len(names)), dtype=np.int64)
     for j, (name, pm) in enumerate(products.items()):
         scores[:, j] = _calibrated_scores(df, rows, pm)
-        fired[:, j] = pm.ruleset.apply(df.iloc[rows][S.features(pm.cfg)])
+        fired[:, j] = _fired(pm, df.iloc[rows][S.features(pm.cfg)])
     held = np.column_stack([df[name].to_numpy(float)[rows] == 1 for name in names])
     open_scores = np.where(held, -np.inf, scores)
     best = open_scores.argmax(axis=1)
@@ -137,7 +153,8 @@ def readable(nb: NextBest, products: dict, lang: str) -> pd.DataFrame:
             rule_texts.append("")
         elif pos < 0:  # no rule of the product's positive leaves: its default
             rule_ids.append(pd.NA)
-            rule_texts.append(text("nbp_other", lang))
+            rule_texts.append(text("nbp_scorecard_base" if _is_scorecard(products[p])
+                                   else "nbp_other", lang))
         else:
             rule_ids.append(int(frames[p]["rule_id"].iloc[pos]))
             rule_texts.append(str(frames[p]["conditions"].iloc[pos]))

@@ -34,7 +34,8 @@ def make_plots(curves: dict, df: pd.DataFrame, model, stars=None, segments=None,
         if stars is not None:
             made.append(_plot_stars(stars["contribution_star"], df[LABEL],
                                     out_dir / "star_distribution.png", lang))
-    made.append(_plot_tree(model, out_dir / "tree.png", lang, df))
+    if hasattr(model[-1], "tree_"):  # a rule scorecard has no tree: its sheet is its picture
+        made.append(_plot_tree(model, out_dir / "tree.png", lang, df))
     if segments is not None:
         made.append(_plot_segments(segments.segmenter, out_dir / "segment_profiles.png", lang))
     return Plots(tuple(made))

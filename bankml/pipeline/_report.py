@@ -142,8 +142,15 @@ def _page(ev, rules, df, stars, segments, source, model_version, top, lang,
     parts.append(_table(header, rows, numeric=range(1, len(header))))
     parts.append(f'<p><img src="{gains}" alt="{t("plot_gains_title")}"></p>')
 
-    parts.append(f"<h2>{t('report_rules', n=rules.n_rules)}</h2>")
-    parts.append(_rules_table(rules, top, lang))
+    from ._stages import SCORECARD
+
+    if getattr(rules, "kind", "rules") == SCORECARD:
+        # a points table, not rules with support and confidence: the scorecard's own sheet
+        parts.append(f"<h2>{t('report_scorecard', n=rules.n_rules)}</h2>")
+        parts.append(_scorecard_table(rules, top, lang))
+    else:
+        parts.append(f"<h2>{t('report_rules', n=rules.n_rules)}</h2>")
+        parts.append(_rules_table(rules, top, lang))
 
     if segments is not None:
         parts.append(f"<h2>{t('report_segments')}</h2>")
@@ -193,6 +200,23 @@ def _rules_table(rules, top, lang) -> str:
              _fmt(r.confidence, "{:.0%}"), _fmt(r.lift, "{:.2f}")]
             for i, r in enumerate(best.itertuples(index=False), 1)]
     return _table(header, rows, numeric=(0, 3, 4, 5))
+
+
+def _scorecard_table(rules, top, lang) -> str:
+    """The base points, then the ``top`` rules with the most points either way."""
+    from ..rules import to_frame
+
+    sc = rules.ruleset
+    frame = to_frame(sc, lang=lang, labels=getattr(rules, "labels", None))
+    order = frame["points"].abs().sort_values(ascending=False, kind="stable").index
+    best = frame.loc[order].head(top)
+    header = ["#", text("report_if", lang), text("score_points", lang),
+              text("report_scorecard_coverage", lang)]
+    rows = [["", text("score_base_points", lang), f"{sc.base_points:d}", ""]]
+    rows += [[r.rule_id, r.conditions or "–", f"{int(r.points):+d}",
+              _fmt(r.coverage, "{:.1%}")] for r in best.itertuples(index=False)]
+    return (_table(header, rows, numeric=(0, 2, 3))
+            + f"<p>{escape(text('score_total', lang))}</p>")
 
 
 def _star_table(stars: pd.Series, y, lang) -> str:

@@ -253,11 +253,12 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
         st("sklearn_tree", S.fit_sklearn_tree, split.X_train, split.y_train, cfg),
         st("star_baseline", S.fit_star_baseline, df.iloc[split.train], split.y_train, cfg),
         st("boosting", S.fit_boosting, split.X_train, split.y_train, cfg,
-           enabled=cfg["model"]["boosting_reference"]))
+           enabled=cfg["model"]["boosting_reference"]),
+        kind=S.SCORECARD if cfg["model"]["kind"] == S.SCORECARD else S.TREE)
     ev = st("evaluate", S.evaluate, models, df, split, optional=False)
     rules = st("rules", S.extract_rules, models.tree, split, cfg, staging.reports / "rules",
                model_version=f"{out['model_name']}, MLflow run {rt.run_id}", optional=False)
-    ev = ev.with_rule_precision(rules.precision)
+    ev = ev.with_rule_precision(rules.precision, models.kind)
     fidelity = st("fidelity", S.check_rules_fidelity, rules, models.tree, split, optional=False)
     _fidelity_gate(rt, fidelity)
     cross = st("association", S.mine_cross_sell, df.iloc[split.train], cfg, staging.reports,

@@ -28,6 +28,7 @@ from ..rules import check_fidelity, rules_from_pipeline
 
 TREE, SKLEARN, STARS = "infogain_tree", "sklearn_entropy_tree", "star_baseline"
 BOOSTING = "boosting_reference"
+SCORECARD = "rule_scorecard"  # the main model's row with model.kind: rule_scorecard
 _FRACTIONS = (0.1, 0.2)
 # the cross-sell and segment reports are read by people: 0.720547, not 0.720547272746418
 # (rules.csv keeps full precision: it is the rule set's own export)
@@ -364,13 +365,19 @@ def _binner(cfg):
 
 
 def fit_tree(X: pd.DataFrame, y, cfg: dict):
-    """The information-gain tree (bankml.tree) behind the concept-hierarchy binner.
+    """The information-gain tree (bankml.tree) behind the concept-hierarchy binner, or with
+    ``model.kind: rule_scorecard`` the rule scorecard (:mod:`._scorecard`).
 
     The ``tree:`` section's keys are the estimator's parameter names; the estimator's own
     constraints validate them.
     """
     from sklearn.pipeline import Pipeline
 
+    if cfg["model"]["kind"] == SCORECARD:
+        # the same stage, the other model (config key model.kind)
+        from ._scorecard import fit_scorecard
+
+        return fit_scorecard(X, y, cfg)
     InfoGainTreeClassifier = _require("bankml.tree", "InfoGainTreeClassifier")
     model = InfoGainTreeClassifier(**cfg["tree"])
     m = cfg["model"]
@@ -454,6 +461,8 @@ class FittedModels:
     sklearn: object = None
     stars: object = None
     boosting: object = None
+    #: the main model's row in the comparison table: TREE, or SCORECARD (model.kind)
+    kind: str = TREE
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -491,16 +500,16 @@ class Evaluation:
     metrics: pd.DataFrame
     curves: dict
 
-    def with_rule_precision(self, precision: float) -> "Evaluation":
-        """A copy whose tree row holds the precision of its exported rules."""
+    def with_rule_precision(self, precision: float, row: str = TREE) -> "Evaluation":
+        """A copy whose main model's row holds the precision of its exported rules."""
         metrics = self.metrics.copy()
-        metrics.loc[TREE, "rule_precision"] = precision
+        metrics.loc[row, "rule_precision"] = precision
         return Evaluation(metrics, self.curves)
 
 
 def evaluate(models: FittedModels, df: pd.DataFrame, split: Split) -> Evaluation:
     """Score every fitted model on the same test customers."""
-    fitted = {TREE: (models.tree, split.X_test)}
+    fitted = {models.kind: (models.tree, split.X_test)}
     if models.sklearn is not None:
         fitted[SKLEARN] = (models.sklearn, split.X_test)
     if models.stars is not None:
@@ -527,8 +536,14 @@ class RulesResult:
     markdown: str
     top_markdown_zh: str = ""  # the same top rules in Chinese, for the Chinese model card
     labels: object = None  # the labels the texts were written with (user labels included)
+    #: "rules" (a RuleSet) or SCORECARD (``ruleset`` is a bankml.rules.Scorecard: every
+    #: customer gets a total, so there is no rule coverage)
+    kind: str = "rules"
 
     def metrics(self) -> dict:
+        if self.kind == SCORECARD:
+            return {"scorecard.n_rules": self.n_rules,
+                    "scorecard.base_points": self.ruleset.base_points}
         return {"rules.n": self.n_rules, "rules.coverage": self.coverage}
 
 
@@ -546,7 +561,13 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     ``class_weight="balanced"`` tree's own leaf shares would overstate the buyer rate);
     ``rules_test_evaluation.csv`` holds the same measures on the test set. ``model_version``
     is printed on the HTML sheets, so a branch can tell which model its sheet came from.
+    With ``model.kind: rule_scorecard`` the scorecard's files are written instead
+    (:func:`._scorecard.extract_scorecard`).
     """
+    if cfg["model"]["kind"] == SCORECARD:
+        from ._scorecard import extract_scorecard
+
+        return extract_scorecard(model, split, cfg, out_dir, model_version=model_version)
     rc = cfg["rules"]
     lab = rule_labels(cfg)
     rules = rules_from_pipeline(model, rc["target"], label_column=target(cfg))

@@ -118,8 +118,11 @@ class PipelineResult:
                                          zip(self.stages["status"], self.stages["detail"])],
                            t("seconds"): self.stages["seconds"]}, index=self.stages.index)
         # stage names for a person; a stage without a label keeps its key, never the term key
-        st = st.rename(index=lambda k: (lambda w: k if w == f"pipeline_stage_{k}" else w)(
-            t(f"stage_{k}")))
+        # a scorecard run's "tree" and "rules" stages fit and export the scorecard
+        sc = getattr(self.rules, "kind", None) == "rule_scorecard"
+        key = {k: f"stage_{k}_scorecard" for k in ("tree", "rules")} if sc else {}
+        st = st.rename(index=lambda k: (lambda w: k if w.startswith("pipeline_stage_") else w)(
+            t(key.get(k, f"stage_{k}"))))
         st.index.name = t("stage")
         lines = []
         if self.target:
