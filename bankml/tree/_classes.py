@@ -6,6 +6,7 @@ ratio, C4.5 pessimistic pruning; grown level-wise on binned histograms in NumPy.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -325,6 +326,14 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
             pruned = prune_cost_complexity(nodes, self.ccp_alpha, pruned)
         self._coders = coders
         self.tree_ = Tree(nodes, pruned, coders, cost)
+        if (self.pruning == "pessimistic" and self.tree_.n_leaves == 1
+                and (np.asarray(nodes["feature"]) >= 0).any()):
+            # C4.5's rule, kept as published, but a model that says nothing must not pass unseen
+            warnings.warn(
+                "pessimistic pruning cut the tree to a single leaf (every customer gets the same "
+                "score): no split reduced the errors on plain counts, as happens with a rare "
+                "target; use class_weight='balanced' with pruning='pessimistic', or "
+                "InfoGainTreeCV for a ranking within a rule budget", UserWarning, stacklevel=2)
         if self.missing == "fractional":
             self.tree_ = FractionalTree(self.tree_, coders)
         return self

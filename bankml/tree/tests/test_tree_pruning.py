@@ -4,6 +4,7 @@ all pruned subtrees), the ``cost`` matrix, and pessimistic pruning with class we
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -280,3 +281,22 @@ def test_rare_target_balanced_pessimistic_pruning_neither_collapses_nor_keeps_ev
                           InfoGainTreeClassifier(pruning="pessimistic", ccp_alpha=0.001)])
 def test_sklearn_estimator_checks_with_pruning(estimator, check):
     check(estimator)
+
+
+def test_a_tree_pruned_to_one_leaf_warns_and_the_balanced_recipe_does_not_collapse():
+    # a 5% target: no leaf has a buyer majority, so C4.5's pruning keeps only the root
+    from bankml.datasets import make_customers
+
+    df, truth = make_customers(6000, seed=0, return_truth=True)
+    p = truth["propensity"].to_numpy()
+    y = (np.random.default_rng(1).random(len(p)) < p * 0.05 / p.mean()).astype(int)
+    X = df.drop(columns=["customer_id", "wm_buyer"])
+    with pytest.warns(UserWarning, match="cut the tree to a single leaf"):
+        plain = InfoGainTreeClassifier(criterion="gain_ratio", pruning="pessimistic",
+                                       min_samples_leaf=50).fit(X, y)
+    assert plain.get_n_leaves() == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: it keeps its splits
+        balanced = InfoGainTreeClassifier(criterion="gain_ratio", pruning="pessimistic",
+                                          min_samples_leaf=50, class_weight="balanced").fit(X, y)
+    assert balanced.get_n_leaves() > 1
