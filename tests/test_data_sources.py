@@ -284,3 +284,23 @@ def test_sql_config_keys(sql, word):
 def test_one_source_only():
     with pytest.raises(ConfigError, match="exactly one of"):
         validate_config({"data": {"path": "a.csv", "sql": {"url": "sqlite://", "table": "t"}}})
+
+
+def test_the_main_job_on_a_sql_table_with_chinese_headers(tmp_path, monkeypatch):
+    """Issue 14's done-when: the main job itself on a SQL source (SQLite here), mapped."""
+    from bankml import pipeline
+
+    bank = _bank_table(1500, seed=5)
+    url = _sqlite(tmp_path, bank, "客户表")
+    monkeypatch.chdir(tmp_path)
+    cfg = {"data": {"sql": {"url": url, "table": "客户表"}, "columns": THEIRS},
+           "segments": {"enabled": False}, "association": {"enabled": False},
+           "outliers": {"enabled": False}, "output": {"progress": False, "plots": False},
+           "mlflow": {"experiment": "sql", "registered_model": "sql"}}
+    result = pipeline.run(cfg, tracking_uri="sqlite:///" + str(tmp_path / "m.db"), verbose=False)
+    assert result.fidelity.ok and result.fidelity.n_rows == 450
+    assert result.metrics.loc["infogain_tree", "auc"] > 0.6
+    assert "客户表" in result.data_source["en"]
+    # the model read the mapped columns under bankml's names
+    names = result.rules.ruleset.feature_names
+    assert "age" in names and "年龄" not in names
