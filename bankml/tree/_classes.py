@@ -30,6 +30,10 @@ from ._structure import Tree
 
 __all__ = ["InfoGainTreeClassifier"]
 
+#: Parameters added after bankml 0.1, with the value that reproduces a 0.1 model.
+_ADDED_PARAMS = {"max_leaf_nodes": None, "monotonic_cst": None, "round_thresholds": None,
+                 "missing": "majority", "ccp_alpha": 0.0, "cost": None}
+
 
 class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
     """Information-gain decision tree (ID3 / C4.5) with multiway categorical splits.
@@ -235,6 +239,13 @@ class InfoGainTreeClassifier(ClassifierMixin, BaseEstimator):
         self.missing = missing
         self.ccp_alpha = ccp_alpha
         self.cost = cost
+
+    def __setstate__(self, state):
+        # a model pickled by an earlier bankml (a champion in the registry, a joblib file)
+        # lacks the parameters added since: they take the defaults it was fitted with
+        for name, default in _ADDED_PARAMS.items():
+            state.setdefault(name, default)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

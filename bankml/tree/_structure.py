@@ -141,6 +141,17 @@ class Tree:
                     self._cat_child[int(i)] = new[nodes["cat_lut"][int(keep[i])]]
         self._build_routing()
 
+    def __setstate__(self, state):
+        # a tree pickled by an earlier bankml lacks the fractional-missing and cost fields:
+        # it routes as it always did (unseen values with missing ones, no "is missing" branch)
+        self.__dict__.update(state)
+        if "unseen_child" not in state:
+            self.unseen_child = self.missing_child
+        if "explicit_missing" not in state:
+            self.explicit_missing = np.zeros(self.node_count, dtype=bool)
+        for name in ("missing_share", "source", "cost"):
+            self.__dict__.setdefault(name, None)
+
     # ---- the contract used by bankml.rules -------------------------------------------------
     def is_leaf(self, node) -> bool:
         """True when ``node`` has no children."""

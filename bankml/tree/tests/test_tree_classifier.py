@@ -531,3 +531,27 @@ def test_parameter_limits_are_enforced_by_the_constraints(param, value):
 def test_confidence_at_its_limit_is_accepted():
     X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
     InfoGainTreeClassifier(pruning="pessimistic", confidence=0.5).fit(X, [0, 0, 1, 1])
+
+
+def test_a_model_pickled_before_the_new_parameters_still_predicts():
+    """A champion saved by bankml 0.1 (no missing/ccp_alpha/cost/... attributes, no
+    fractional fields on its tree) loads and predicts exactly as before."""
+    import pickle
+
+    from bankml.datasets import make_customers
+    from bankml.rules import check_fidelity, rules_from_tree
+
+    df = make_customers(1500, seed=4)
+    X, y = df.drop(columns=["customer_id", "wm_buyer"]), df["wm_buyer"]
+    model = InfoGainTreeClassifier(max_depth=4, min_samples_leaf=20).fit(X, y)
+    want, want_p = model.predict(X), model.predict_proba(X)
+    for name in ("max_leaf_nodes", "monotonic_cst", "round_thresholds", "missing", "ccp_alpha",
+                 "cost"):
+        del model.__dict__[name]  # as 0.1 pickled it
+    for name in ("unseen_child", "explicit_missing", "missing_share", "source", "cost"):
+        del model.tree_.__dict__[name]
+    old = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(old.predict(X), want)
+    np.testing.assert_allclose(old.predict_proba(X), want_p)
+    assert old.get_params()["missing"] == "majority" and old.get_params()["ccp_alpha"] == 0.0
+    assert check_fidelity(rules_from_tree(old), old, X, engines=("predict", "python")).ok
