@@ -14,6 +14,7 @@ from ..errors import PublishError
 from ..labels import DEFAULT_LANG, LANGS, check_lang
 from ..persistence import check_output_dir, model_card, save_model
 from ..schema import LABEL, STAR_INPUTS
+from . import _scorecard
 from . import _stages as S
 from ._plots import make_plots
 from ._publish import Published, Staging
@@ -248,15 +249,19 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
     source_text = {lg: f"{data.describe(lg)}; {split.describe(lg)}" for lg in LANGS}
     # the plots and the report read the label under its schema name
     view = df if S.target(cfg) == LABEL else df.assign(**{LABEL: df[S.target(cfg)]})
+    # config key model.kind: the same stages, the other model
+    card = cfg["model"]["kind"] == S.SCORECARD
+    fit_model = _scorecard.fit_scorecard if card else S.fit_tree
+    extract = _scorecard.extract_scorecard if card else S.extract_rules
     models = S.FittedModels(
-        st("tree", S.fit_tree, split.X_train, split.y_train, cfg, optional=False),
+        st("tree", fit_model, split.X_train, split.y_train, cfg, optional=False),
         st("sklearn_tree", S.fit_sklearn_tree, split.X_train, split.y_train, cfg),
         st("star_baseline", S.fit_star_baseline, df.iloc[split.train], split.y_train, cfg),
         st("boosting", S.fit_boosting, split.X_train, split.y_train, cfg,
            enabled=cfg["model"]["boosting_reference"]),
         kind=S.SCORECARD if cfg["model"]["kind"] == S.SCORECARD else S.TREE)
     ev = st("evaluate", S.evaluate, models, df, split, optional=False)
-    rules = st("rules", S.extract_rules, models.tree, split, cfg, staging.reports / "rules",
+    rules = st("rules", extract, models.tree, split, cfg, staging.reports / "rules",
                model_version=f"{out['model_name']}, MLflow run {rt.run_id}", optional=False)
     ev = ev.with_rule_precision(rules.precision, models.kind)
     fidelity = st("fidelity", S.check_rules_fidelity, rules, models.tree, split, optional=False)

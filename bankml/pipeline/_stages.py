@@ -365,19 +365,14 @@ def _binner(cfg):
 
 
 def fit_tree(X: pd.DataFrame, y, cfg: dict):
-    """The information-gain tree (bankml.tree) behind the concept-hierarchy binner, or with
-    ``model.kind: rule_scorecard`` the rule scorecard (:mod:`._scorecard`).
+    """The information-gain tree (bankml.tree) behind the concept-hierarchy binner (with
+    ``model.kind: rule_scorecard`` the job runs :func:`._scorecard.fit_scorecard` instead).
 
     The ``tree:`` section's keys are the estimator's parameter names; the estimator's own
     constraints validate them.
     """
     from sklearn.pipeline import Pipeline
 
-    if cfg["model"]["kind"] == SCORECARD:
-        # the same stage, the other model (config key model.kind)
-        from ._scorecard import fit_scorecard
-
-        return fit_scorecard(X, y, cfg)
     InfoGainTreeClassifier = _require("bankml.tree", "InfoGainTreeClassifier")
     model = InfoGainTreeClassifier(**cfg["tree"])
     m = cfg["model"]
@@ -561,13 +556,9 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     ``class_weight="balanced"`` tree's own leaf shares would overstate the buyer rate);
     ``rules_test_evaluation.csv`` holds the same measures on the test set. ``model_version``
     is printed on the HTML sheets, so a branch can tell which model its sheet came from.
-    With ``model.kind: rule_scorecard`` the scorecard's files are written instead
-    (:func:`._scorecard.extract_scorecard`).
+    (With ``model.kind: rule_scorecard`` the job runs :func:`._scorecard.extract_scorecard`
+    instead.)
     """
-    if cfg["model"]["kind"] == SCORECARD:
-        from ._scorecard import extract_scorecard
-
-        return extract_scorecard(model, split, cfg, out_dir, model_version=model_version)
     rc = cfg["rules"]
     lab = rule_labels(cfg)
     rules = rules_from_pipeline(model, rc["target"], label_column=target(cfg))
