@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bankml-installed
 CONFIG ?= configs/wealth_propensity.yaml
 
-.PHONY: run test test-main test-pandas2 test-spark bench bench-real venv clean ui browser
+.PHONY: run test test-main test-pandas2 test-spark bench bench-deps bench-real venv clean ui browser
 
 # Run pytest with the given interpreter; pytest exits 5 when it collected no test, and
 # that must fail, not pass silently.
@@ -86,16 +86,18 @@ test-spark: $(STAMP_SPARK)
 	$(call pytest,$(VENV_SPARK)/bin/python,-m spark)
 
 # bench_spark.py needs pyspark, hence the Spark venv; the others run in the main one
-bench: $(STAMP) $(STAMP_SPARK)
+bench: $(STAMP) $(STAMP_SPARK) bench-deps
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; \
 	  case $$b in *bench_spark.py) py=$(VENV_SPARK)/bin/python;; *) py=$(BIN)/python;; esac; \
 	  $$py $$b || exit 1; done
 
 # The real-data benchmark's data sets ship in pip packages: statsmodels, and ISLP's CSV files
 # (ISLP itself pulls in torch; its files are read without importing it, hence --no-deps).
-bench-real: $(STAMP)
+bench-deps: $(STAMP)
 	$(BIN)/python -m pip install --quiet statsmodels imodels
 	$(BIN)/python -m pip install --quiet --no-deps ISLP
+
+bench-real: bench-deps
 	$(BIN)/python benchmarks/bench_real_data.py --out benchmarks/results/real_data.md
 
 ui: $(STAMP)
