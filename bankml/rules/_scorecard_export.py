@@ -8,15 +8,15 @@ from __future__ import annotations
 import datetime as _dt
 import html as _html
 import json
-import keyword
 
 import pandas as pd
 
 from ..errors import DataError
-from ._export import (_bad, _check_sql_types, _md_cell, _number, _obj, _parse_condition,
-                      _py_condition, _py_literal, _Renderer, _Sql, _condition_doc,
+from ._export import (_bad, _check_function_name, _check_sql_types, _md_cell,
+                      _number, _obj, _parse_condition, _py_condition, _py_literal,
+                      _python_row_reads, _Renderer, _Sql, _condition_doc,
                       _jsonable, _load_doc, _visible)
-from ._model import check_depth
+from ._model import NUMERIC_OPS, check_depth
 from ._scorecard_model import Scorecard, ScoreRule
 
 __all__ = ["JSON_FORMAT", "sc_text", "sc_markdown", "sc_frame", "sc_json", "sc_from_doc",
@@ -183,15 +183,11 @@ def sc_sql(sc: Scorecard, table, id_column, dialect) -> str:
 
 # -- Python ------------------------------------------------------------------------------------
 def sc_python(sc: Scorecard, function_name) -> str:
-    if not isinstance(function_name, str) or not function_name.isidentifier() or \
-            keyword.iskeyword(function_name):
-        from ..errors import InvalidParameterError
-        raise InvalidParameterError(f"to_python: function_name must be a Python identifier, "
-                                    f"got {function_name!r}")
+    _check_function_name(function_name)
     rs = sc.as_ruleset()
     feats = rs.features
-    var = {f: str(i) for i, f in enumerate(feats)}
-    numeric = {c.feature for x in sc.rules for c in x.conditions if c.op in ("<=", "<", ">", ">=")}
+    numeric = {c.feature for x in sc.rules for c in x.conditions if c.op in NUMERIC_OPS}
+    var, reads = _python_row_reads(feats, numeric)
     a, c = sc.calibration
     lines = [
         "import math",
@@ -202,30 +198,8 @@ def sc_python(sc: Scorecard, function_name) -> str:
         f'    points of each of its {len(sc.rules)} rules that holds. Missing values (None, NaN,',
         '    pd.NA) pass only "or missing" tests."""',
         "",
-        "    def _missing(v):",
-        "        if v is None:",
-        "            return True",
-        "        try:",
-        "            return bool(v != v)",
-        "        except (TypeError, ValueError):",
-        "            return True  # pd.NA refuses bool()",
-        "",
-        "    def _number(v, column):",
-        "        try:",
-        "            if not isinstance(v, (str, bytes)):",
-        "                return float(v)",
-        "        except (TypeError, ValueError):",
-        "            pass",
-        "        raise ValueError(f'column {column!r}: a rule compares it with a number, '",
-        "                         f'got {v!r}; expected a numeric value')",
-        "",
+        *reads,
     ]
-    for f in feats:
-        v = var[f]
-        lines.append(f"    v_{v} = row[{f!r}]")
-        lines.append(f"    m_{v} = _missing(v_{v})")
-        if f in numeric:
-            lines.append(f"    n_{v} = None if m_{v} else _number(v_{v}, {f!r})")
     lines.append(f"    total = {int(sc.base_points)}")
     for x in sc.rules:
         cond = " and ".join(_py_condition(cd, var[cd.feature]) for cd in x.conditions) or "True"
