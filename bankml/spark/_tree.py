@@ -460,18 +460,25 @@ def leaf_column(model):
             missing = col.isNull() | F.isnan(col)
         branches = t.branches(node)
         heavy = next(b for b in branches if b.includes_missing)
-        expr = F.when(missing, node_expr(heavy.child))
+        # the heavy branch is the "otherwise" (missing and unseen values go there), so each
+        # subtree appears once in the expression: repeating it per condition would grow the
+        # CASE exponentially with depth and push Spark out of generated code
+        expr = None
         for b in branches:
+            if b is heavy:
+                continue
             if b.op == "<=":
                 cond = col <= F.lit(float(b.value))
             elif b.op == ">":
-                cond = col > F.lit(float(b.value))
+                cond = col > F.lit(float(b.value))  # NaN > x holds in Spark: hence ~missing
             elif b.op == "in":
                 cond = col.isin(sorted(b.value, key=str))
             else:  # "not in"
                 cond = ~col.isin(sorted(b.value, key=str))
-            expr = expr.when(cond, node_expr(b.child))
-        return expr.otherwise(node_expr(heavy.child))
+            cond = ~missing & cond
+            expr = F.when(cond, node_expr(b.child)) if expr is None else expr.when(cond, node_expr(b.child))
+        last = node_expr(heavy.child)
+        return last if expr is None else expr.otherwise(last)
 
     return node_expr(0)
 

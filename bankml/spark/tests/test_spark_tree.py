@@ -211,3 +211,26 @@ def test_no_pyspark(data, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(EngineNotAvailableError, match="pyspark"):
         fit_tree(data[1], FEATURES)
+
+
+def test_scoring_a_deep_tree_equals_predict_proba_with_nan_and_null(spark, data):
+    """A NaN double (Spark orders it above every number) and NULL both take the missing
+    branch; each subtree appears once in the expression, so depth 8 stays compact."""
+    from pyspark.sql import functions as F
+
+    df, sdf = data
+    tree = fit_tree(sdf, FEATURES, max_depth=8, min_samples_leaf=5, max_bins=16)
+    assert tree.get_depth() >= 6
+    probe = df.copy()
+    nan_rows = np.arange(len(df)) % 7 == 0
+    probe["_nan"] = nan_rows
+    s = spark.createDataFrame(probe.assign(aum=probe["aum"].fillna(-1.0)))
+    # aum: NaN (not NULL) on every 7th row; NULL where pandas had NaN
+    s = s.withColumn("aum", F.when(F.col("_nan"), F.lit(float("nan")))
+                     .when(F.col("aum") == -1.0, F.lit(None).cast("double")).otherwise(F.col("aum")))
+    got = s.select(proba_column(tree).alias("p")).toPandas()["p"].to_numpy()
+    local = probe.copy()
+    local.loc[nan_rows, "aum"] = np.nan
+    np.testing.assert_array_equal(got, tree.predict_proba(local[FEATURES])[:, 1])
+    # the expression grows with the tree's nodes, not exponentially with its depth
+    assert len(str(proba_column(tree)._jc.toString())) < 400 * tree.tree_.node_count
