@@ -61,6 +61,10 @@ def test_files_written(quickstart_run):
         assert (rules_dir / name).read_text(encoding="utf-8").endswith("\n"), name
     for plot in ["gains_lift.png", "star_distribution.png", "tree.png", "segment_profiles.png"]:
         assert (work / "outputs" / "plots" / plot).stat().st_size > 1000, plot
+        # and in Chinese beside it: another picture (its words differ), as large
+        zh = work / "outputs" / "plots" / plot.replace(".png", "_zh.png")
+        assert zh.stat().st_size > 1000, zh.name
+        assert zh.read_bytes() != (work / "outputs" / "plots" / plot).read_bytes(), zh.name
     for name in ["cross_sell_rules.csv", "segments_en.csv", "segments_zh.csv"]:
         assert (work / "outputs" / name).stat().st_size > 0, name
         # a person opens these: no 17-digit floats such as 0.7205472727464180

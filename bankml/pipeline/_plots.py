@@ -23,22 +23,34 @@ class Plots:
 
 
 def make_plots(curves: dict, df: pd.DataFrame, model, stars=None, segments=None, *,
-               out_dir: Path, lang: str = "en") -> Plots:
+               out_dir: Path, lang="en") -> Plots:
     """Every figure the run can draw from what it has (a skipped stage draws nothing).
 
     ``lang="zh"`` draws the words in Chinese with the CJK font installed with bankml.
+    ``lang=("en", "zh")`` draws each figure in both: the first language's files are named
+    as for one language (``gains_lift.png``), the others' carry it (``gains_lift_zh.png``).
+    The whole tree's pages (``tree_zh.html``, ``tree_en.html``) are written once.
     """
+    langs = (lang,) if isinstance(lang, str) else tuple(lang)
     out_dir.mkdir(parents=True, exist_ok=True)
+    made = []
+    for i, lg in enumerate(langs):
+        made += _draw(curves, df, model, stars, segments, out_dir, lg,
+                      suffix="" if i == 0 else f"_{lg}", tree_pages=i == 0)
+    return Plots(tuple(made))
+
+
+def _draw(curves, df, model, stars, segments, out_dir, lang, *, suffix, tree_pages):
     with font_context(lang):
-        made = [_plot_gains(curves, out_dir / "gains_lift.png", lang)]
+        made = [_plot_gains(curves, out_dir / f"gains_lift{suffix}.png", lang)]
         if stars is not None:
             made.append(_plot_stars(stars["contribution_star"], df[LABEL],
-                                    out_dir / "star_distribution.png", lang))
+                                    out_dir / f"star_distribution{suffix}.png", lang))
     if hasattr(model[-1], "tree_"):  # a rule scorecard has no tree: its sheet is its picture
-        made.append(_plot_tree(model, out_dir / "tree.png", lang, df))
+        made.append(_plot_tree(model, out_dir / f"tree{suffix}.png", lang, df, pages=tree_pages))
     if segments is not None:
-        made.append(_plot_segments(segments.segmenter, out_dir / "segment_profiles.png", lang))
-    return Plots(tuple(made))
+        made.append(_plot_segments(segments.segmenter, out_dir / f"segment_profiles{suffix}.png", lang))
+    return made
 
 
 def _plot_gains(curves: dict, path: Path, lang: str = "en") -> Path:
@@ -84,7 +96,8 @@ def _plot_stars(stars: pd.Series, y, path: Path, lang: str = "en") -> Path:
     return path
 
 
-def _plot_tree(model, path: Path, lang: str = "en", df: pd.DataFrame | None = None) -> Path:
+def _plot_tree(model, path: Path, lang: str = "en", df: pd.DataFrame | None = None, *,
+               pages: bool = True) -> Path:
     """The top 3 levels as a PNG (a whole depth-5 multiway tree is unreadable at any size),
     and the whole tree as ``tree_zh.html`` / ``tree_en.html`` beside it (both languages,
     whatever ``lang``: the reports folder, plots included, is logged to MLflow).
@@ -112,7 +125,7 @@ def _plot_tree(model, path: Path, lang: str = "en", df: pd.DataFrame | None = No
     except AttributeError:   # a "passthrough" first step knows no names: the tree's are the raw ones
         cols = list(tree.feature_names_in_)
     rows = {} if df is None else {"X": df[cols], "y": df[LABEL]}
-    for lg in ("zh", "en"):   # the pipeline, so conditions read on band labels of raw columns
+    for lg in ("zh", "en") if pages else ():   # the pipeline, so conditions read on band labels of raw columns
         page = export_html(model, lang=lg, label_column=LABEL, **rows)
         path.with_name(f"tree_{lg}.html").write_text(page, encoding="utf-8")
     return path

@@ -273,8 +273,9 @@ def _stages_in_order(cfg, source, st: _Runner, rt, staging: Staging) -> _Tracked
               enabled=cfg["segments"]["enabled"])
     outl = st("outliers", S.flag_outliers, df, cfg, data.truth,
               enabled=cfg["outliers"]["enabled"])
+    # every figure in English (gains_lift.png) and Chinese (gains_lift_zh.png)
     plots = st("plots", make_plots, ev.curves, view, models.tree, stars, segs,
-               out_dir=staging.reports / "plots", enabled=out["plots"])
+               out_dir=staging.reports / "plots", lang=("en", "zh"), enabled=out["plots"])
     # the page for the people who decide, published and logged with the other reports
     st("report", make_reports, ev, rules, view, stars=stars, segments=segs,
        data_source=source_text, target=S.target(cfg),
