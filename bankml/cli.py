@@ -237,6 +237,10 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (Exception, KeyboardInterrupt) as exc:
+        if isinstance(exc, KeyboardInterrupt) and "bankml.tracking" in sys.modules:
+            # an interrupt can land where no RunTracker ends the run (inside MLflow's own
+            # end_run): never leave it RUNNING
+            sys.modules["bankml.tracking"].fail_active_run()
         if args.debug:
             traceback.print_exception(exc, file=sys.stderr)
         _print_error(error_message(exc))

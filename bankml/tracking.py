@@ -12,6 +12,7 @@ import dataclasses
 import os
 import re
 import socket
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -359,6 +360,21 @@ def _param_value(v) -> str:
     return text if len(text) <= _MAX_PARAM else text[: _MAX_PARAM - 3] + "..."
 
 
+def fail_active_run() -> None:
+    """End this process's active MLflow run, if any, as FAILED (best effort).
+
+    For an interrupt that arrives where no ``with RunTracker`` can end the run: while it
+    is being started, or inside MLflow's own ``end_run``."""
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None:
+        return
+    try:
+        if mlflow.active_run() is not None:
+            mlflow.end_run(status="FAILED")
+    except Exception:  # noqa: BLE001 -- the interrupt is the error to report
+        pass
+
+
 class RunTracker:
     """One MLflow run as a context manager; an exception inside marks the run FAILED.
 
@@ -403,16 +419,22 @@ class RunTracker:
         import mlflow
 
         self._mlflow = mlflow
-        with _mlflow_errors(self.tracking_uri, f"cannot start a run in {self.experiment!r}"):
-            mlflow.set_tracking_uri(self.tracking_uri)
-            exp_id = self._experiment_id(self.client)
-            self.recovered = _fail_dead_runs(self.client, exp_id)
-            if mlflow.active_run() is not None:  # a notebook left one open
-                mlflow.end_run()
-            tags = {k: str(v) for k, v in self.tags.items()}
-            tags.update(_process_tags())
-            run = mlflow.start_run(experiment_id=exp_id, run_name=self.run_name, tags=tags)
-        self.run_id = run.info.run_id
+        try:
+            with _mlflow_errors(self.tracking_uri, f"cannot start a run in {self.experiment!r}"):
+                mlflow.set_tracking_uri(self.tracking_uri)
+                exp_id = self._experiment_id(self.client)
+                self.recovered = _fail_dead_runs(self.client, exp_id)
+                if mlflow.active_run() is not None:  # a notebook left one open
+                    mlflow.end_run()
+                tags = {k: str(v) for k, v in self.tags.items()}
+                tags.update(_process_tags())
+                run = mlflow.start_run(experiment_id=exp_id, run_name=self.run_name, tags=tags)
+            self.run_id = run.info.run_id
+        except BaseException:
+            # Ctrl-C or SIGTERM while the run was being started: `with` calls no __exit__
+            # when __enter__ raises, so end a run already created here, or it stays RUNNING
+            fail_active_run()
+            raise
         self.seconds += time.perf_counter() - t0
         return self
 
@@ -439,9 +461,11 @@ class RunTracker:
         t0 = time.perf_counter()
         try:
             if exc_type is not None:
-                # the error class only: a message could quote data
-                self._mlflow.set_tag("bankml.error", exc_type.__name__)
-                self._mlflow.end_run(status="FAILED")
+                try:
+                    # the error class only: a message could quote data
+                    self._mlflow.set_tag("bankml.error", exc_type.__name__)
+                finally:  # the tag failing (or a second signal) must still end the run
+                    self._mlflow.end_run(status="FAILED")
             else:
                 self._mlflow.end_run(status="FINISHED")
         except Exception:

@@ -94,6 +94,37 @@ def _register(store, model, X, y, name="wm"):
     return cmp, register_and_promote(info.model_uri, name, cmp, run_id, tracking_uri=store)
 
 
+def test_interrupt_while_the_run_starts_leaves_it_failed_not_running(store, monkeypatch):
+    # SIGTERM (raised as KeyboardInterrupt by the CLI) right after MLflow created the run but
+    # before `with` entered its body: no __exit__ runs, so __enter__ must end the run itself
+    real_start = mlflow.start_run
+
+    def start_then_interrupted(*args, **kwargs):
+        real_start(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlflow, "start_run", start_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with RunTracker("interrupted", tracking_uri=store):
+            pytest.fail("the body must not run")
+    client = MlflowClient(store)
+    runs = client.search_runs([client.get_experiment_by_name("interrupted").experiment_id])
+    assert [r.info.status for r in runs] == ["FAILED"]
+    assert mlflow.active_run() is None
+
+
+def test_store_failing_to_tag_the_error_still_ends_the_run_failed(store, monkeypatch):
+    def broken_tag(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    with pytest.raises(ValueError, match="the stage's error"):
+        with RunTracker("tag-fails", tracking_uri=store) as rt:
+            monkeypatch.setattr(mlflow, "set_tag", broken_tag)
+            raise ValueError("the stage's error")
+    assert MlflowClient(store).get_run(rt.run_id).info.status == "FAILED"
+    assert mlflow.active_run() is None
+
+
 def test_model_logged_registered_and_pyfunc_matches(store, data):
     X, y = data
     model = _model(X, y)
