@@ -20,6 +20,7 @@ from ..tree._builder import _Levels, _xlogx, feature_gain, node_splittable, pick
 from ..tree._prune import prune_pessimistic
 from ..tree._encode import _EDGE_SAMPLE, CategoricalCoder, NumericCoder
 from ..tree._structure import Tree
+from ._checks import lookup_table
 from ._score import _check_columns, _functions
 
 __all__ = ["fit_tree"]
@@ -65,14 +66,7 @@ def _same(value, off):
 def _resolve_frame(sdf):
     """A DataFrame, or a table name looked up in the active session (one clear error if absent)."""
     if isinstance(sdf, str):
-        from pyspark.sql import SparkSession
-        session = SparkSession.getActiveSession()
-        if session is None:
-            raise DataError(f"table {sdf!r}: no active Spark session to look it up in; start one "
-                            "or pass a Spark DataFrame")
-        if not session.catalog.tableExists(sdf):
-            raise DataError(f"table {sdf!r} does not exist in the Spark catalog")
-        return session.table(sdf)
+        return lookup_table(sdf, "fit_tree")
     if not hasattr(sdf, "sparkSession") or not hasattr(sdf, "columns"):
         raise DataError(f"fit_tree needs a Spark DataFrame or a table name, got {type(sdf).__name__}")
     return sdf
