@@ -69,12 +69,9 @@ class CountedProblem(Problem):
     n_customers: int | None = None
 
     def __str__(self):
-        where = f"column {self.column!r}" if self.column is not None else "table"
-        text = f"{where}: {self.check} (expected {self.expected})"
-        if self.n_rows:
-            text += f"; {self.n_rows} row(s)"
-            if self.n_customers is not None:
-                text += f" of {self.n_customers} customer(s)"
+        text = super().__str__()  # "...; N row(s)": no positions to cite
+        if self.n_rows and self.n_customers is not None:
+            text += f" of {self.n_customers} customer(s)"
         return text
 
 
