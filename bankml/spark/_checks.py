@@ -99,7 +99,7 @@ def quote_table_name(name: str) -> str:
     backtick is taken as quoted by the caller (the way to name a table with a dot in it)."""
     if "`" in name:
         return name
-    return ".".join("`" + part.strip() + "`" for part in name.split("."))
+    return ".".join("`" + part + "`" for part in name.split("."))
 
 
 def lookup_table(name, what, spark=None):
