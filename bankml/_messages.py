@@ -32,7 +32,11 @@ def positions_text(shown, n) -> str:
     '2 row(s), positions [1, 3]'
     >>> positions_text([0, 1, 2, 3, 4], 7)
     '7 row(s), positions [0, 1, 2, 3, 4]...'
+    >>> positions_text([], 3)  # counted only (Spark rows have no position)
+    '3 row(s)'
     """
+    if not shown:
+        return f"{n} row(s)"
     more = "..." if n > len(shown) else ""
     return f"{n} row(s), positions {list(shown)}{more}"
 

@@ -51,13 +51,12 @@ class SparkRunResult:
 
 def spark_session(cfg: dict):
     """The Spark session of ``cfg['spark']`` (an active one is reused, settings applied)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise EngineNotAvailableError("engine: spark needs pyspark: pip install 'bankml[spark]'") from None
-    import shutil
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise EngineNotAvailableError("engine: spark needs a Java runtime (java on PATH or JAVA_HOME)")
+    from ..spark._checks import functions, require_java
+    functions("engine: spark")  # pyspark installed, else the extra to install
+    from pyspark.sql import SparkSession
+    # before the JVM launch: without Java, pyspark fails only after seconds, with a gateway
+    # traceback that does not say Java is missing
+    require_java("engine: spark")
     builder = SparkSession.builder.master(cfg["spark"]["master"]).appName("bankml")
     if cfg["spark"]["master"].startswith("local"):
         # local Python workers (the segmenter's pandas UDF) need this interpreter's packages,
@@ -82,9 +81,8 @@ def _source(spark, cfg, data):
             return spark.createDataFrame(data), f"pandas DataFrame ({len(data):,} rows)"
         raise ConfigError(f"engine: spark takes a Spark or pandas DataFrame as data, got {type(data).__name__}")
     if d["table"] is not None:
-        if not spark.catalog.tableExists(d["table"]):
-            raise DataError(f"data.table {d['table']!r} does not exist in the Spark catalog")
-        return spark.table(d["table"]), f"table {d['table']}"
+        from ..spark._checks import lookup_table  # quotes Chinese or odd names
+        return lookup_table(d["table"], "data.table", spark), f"table {d['table']}"
     if d["path"] is not None:
         path = d["path"]
         if not os.path.exists(path) and "://" not in path:
@@ -100,13 +98,48 @@ def _source(spark, cfg, data):
 
 
 def _check_frame(sdf, cfg, F):
+    """The customer table's columns, ids and label, in one Spark job; counted, never listed."""
     feats = list(cfg["features"]["categorical"]) + list(cfg["features"]["numeric"])
-    from ..spark._score import _check_columns
-    _check_columns(sdf, [ID, LABEL, *feats], "engine: spark")
-    # an id twice would be scored twice and could land in both train and test
-    dup = sdf.groupBy(ID).count().filter(F.col("count") > 1).count()
-    if dup:
-        raise DataError(f"column {ID!r}: {dup} customer id(s) occur more than once")
+    from pyspark.sql import types as T
+
+    from ..errors import SchemaError
+    from ..spark._checks import CountedProblem, check_columns, raise_problems
+    check_columns(sdf, [ID, LABEL, *feats], "engine: spark")
+    kind = sdf.schema[LABEL].dataType
+    if not isinstance(kind, (T.NumericType, T.BooleanType)):
+        raise_problems(SchemaError, "engine: spark: the customer table is invalid", [CountedProblem(
+            LABEL, f"wrong dtype {kind.simpleString()}", "0/1 numbers")])
+    lab = F.col(LABEL).cast("double")
+    null_lab = lab.isNull() | F.isnan(lab)
+    # per id first, then over ids: duplicates, NULL ids and the label in the same job
+    per_id = sdf.groupBy(F.col(ID).alias("_id")).agg(
+        F.count(F.lit(1)).alias("n"), F.sum(null_lab.cast("long")).alias("null_label"),
+        F.sum((~null_lab & ~lab.isin(0.0, 1.0)).cast("long")).alias("bad_label"))
+    repeated = F.col("_id").isNotNull() & (F.col("n") > 1)
+    row = per_id.agg(F.sum("n").alias("rows"),
+                     F.sum(F.when(F.col("_id").isNull(), F.col("n"))).alias("null_id"),
+                     F.sum(F.when(repeated, F.col("n"))).alias("dup_rows"),
+                     F.sum(F.when(repeated, F.lit(1))).alias("dup_ids"),
+                     F.sum("null_label").alias("null_label"),
+                     F.sum("bad_label").alias("bad_label")).first()
+    if not row["rows"]:
+        raise DataError("engine: spark: the customer table has no rows")
+    problems = []
+    if row["null_id"]:
+        problems.append(CountedProblem(ID, "missing values (NULL)", "a customer id in every row",
+                                       [], int(row["null_id"])))
+    if row["dup_rows"]:
+        # an id twice would be scored twice and could land in both train and test
+        problems.append(CountedProblem(ID, "duplicate customer ids", "each id once", [],
+                                       int(row["dup_rows"]), int(row["dup_ids"])))
+    if row["null_label"]:
+        problems.append(CountedProblem(LABEL, "missing values (NULL or NaN)", "0 or 1 in every row",
+                                       [], int(row["null_label"])))
+    if row["bad_label"]:
+        problems.append(CountedProblem(LABEL, "values other than 0 and 1", "0 or 1", [],
+                                       int(row["bad_label"])))
+    if problems:
+        raise_problems(SchemaError, "engine: spark: the customer table is invalid", problems)
     return feats
 
 

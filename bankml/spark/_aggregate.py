@@ -7,14 +7,14 @@ the same policy (codes, fee caps, discounts, window), the same checks, the same 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import DataError, EngineNotAvailableError, InvalidParameterError
+from ..errors import DataError, InvalidParameterError
 from ..schema import ID, STAR_INPUTS, Problem
 from ..stars._aggregate import BALANCE_COLUMNS, TRANSACTION_COLUMNS, window_of
 from .._dates import EXPECTED, to_dates
+from ._checks import CountedProblem, lookup_table, raise_problems
 from ._score import _functions, score_stars
 
 __all__ = ["aggregate_half_year", "rate_months"]
@@ -26,29 +26,12 @@ _SAFE_TOTAL = 1e308
 _SHOWN_CODES = 5
 
 
-@dataclass
-class _CountedProblem(Problem):
-    """A problem found in Spark: rows have no position there, so rows and customers are
-    counted (never listed: a listed id would reach logs)."""
-
-    n_customers: int | None = None
-
-    def __str__(self):
-        where = f"column {self.column!r}" if self.column is not None else "table"
-        text = f"{where}: {self.check} (expected {self.expected})"
-        if self.n_rows:
-            text += f"; {self.n_rows} row(s)"
-            if self.n_customers is not None:
-                text += f" of {self.n_customers} customer(s)"
-        return text
+# counted problems and one error listing them: shared with the rest of the Spark path
+_CountedProblem = CountedProblem
 
 
 def _raise(what, problems):
-    lines = "\n".join(f"  - {p}" for p in problems)
-    n = len(problems)
-    exc = DataError(f"{what} ({n} problem{'s' if n != 1 else ''}):\n{lines}")
-    exc.problems = list(problems)
-    raise exc
+    raise_problems(DataError, what, problems)
 
 
 def _session(*tables):
@@ -58,25 +41,15 @@ def _session(*tables):
             return s
     from pyspark.sql import SparkSession
 
-    s = SparkSession.getActiveSession()
-    if s is None:
-        raise EngineNotAvailableError(
-            "table names need a running Spark session; start one first, e.g. "
-            "SparkSession.builder.master('local[2]').getOrCreate()")
-    return s
+    # None when no session runs: _table then says what it was given, or that a table
+    # name needs a session to be looked up in
+    return SparkSession.getActiveSession()
 
 
 def _table(obj, what, spark):
     """A Spark DataFrame from a DataFrame or a table name (resolved with ``spark.table``)."""
     if isinstance(obj, str):
-        from pyspark.errors import AnalysisException
-
-        try:
-            return spark.table(obj)
-        except AnalysisException as exc:
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-            raise DataError(f"{what}: the table {obj!r} does not exist or cannot be read "
-                            f"({first})") from None
+        return lookup_table(obj, what, spark)
     if hasattr(obj, "sparkSession") and hasattr(obj, "schema"):
         return obj
     raise DataError(f"{what} must be a Spark DataFrame or a table name, got "
@@ -373,9 +346,10 @@ def aggregate_half_year(balances, transactions, as_of, policy=None, *, unknown_c
         or codes, NULL/NaN, infinite or negative balances or amounts, discounts outside
         [0, 1], unknown codes, dates outside the window, repeated balance days: naming the
         table and column and COUNTING the offending rows and customers (Spark rows have no
-        position, and ids are never listed).
+        position, and ids are never listed); a table name given without a running Spark
+        session.
     EngineNotAvailableError
-        pyspark not installed, or table names given without a running Spark session.
+        pyspark not installed.
 
     Examples
     --------

@@ -12,10 +12,9 @@ import math
 import numpy as np
 
 from ..errors import DataError, EngineNotAvailableError, ResourceLimitError
+from ._checks import PIP, require_java
 
 __all__ = ["SparkBaskets", "check_available", "is_spark_frame", "spark_baskets", "mine_spark"]
-
-_PIP = "pip install 'bankml[spark]'"
 
 
 def check_available():
@@ -24,7 +23,7 @@ def check_available():
         import pyspark.ml.fpm  # noqa: F401
     except ImportError:
         raise EngineNotAvailableError(
-            f"engine='spark' needs pyspark (and Java 17+), which is not installed: {_PIP}; "
+            f"engine='spark' needs pyspark (and Java 17+), which is not installed: {PIP}; "
             "or use engine='fpgrowth' (mlxtend, same results)") from None
 
 
@@ -96,8 +95,13 @@ def spark_baskets(sdf, what) -> SparkBaskets:
 def _session():
     from pyspark.sql import SparkSession
 
-    # engine="spark" asks for Spark: use the running session, or start a local one.
-    return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+    # engine="spark" asks for Spark: use the running session, or start a local one (after
+    # checking there is a Java to start it with).
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    require_java("engine='spark'")
+    return SparkSession.builder.getOrCreate()
 
 
 def _bound(frequent_sizes_hist, f, min_count, max_len):

@@ -9,48 +9,47 @@ from __future__ import annotations
 
 import itertools
 
-from ..errors import EngineNotAvailableError, SchemaError
-from ..schema import ID, STAR_INPUTS, Problem
+from ..errors import SchemaError
+from ..schema import ID, STAR_INPUTS
+from ._checks import CountedProblem, check_columns, functions, lookup_table, raise_problems
 
 __all__ = ["score_stars", "predict_rules"]
 
 _view_ids = itertools.count()
-_MAX_SHOWN = 5
+
+# the names the rest of the Spark path (and the `engine: spark` job) imports from here
+_functions = functions
+_check_columns = check_columns
 
 
-def _functions():
-    try:
-        from pyspark.sql import functions as F
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise EngineNotAvailableError(
-            "the Spark path needs pyspark: pip install 'bankml[spark]'") from None
-    return F
-
-
-def _check_columns(sdf, required, what):
-    missing = [c for c in required if c not in sdf.columns]
-    if missing:
-        problems = [Problem(c, "missing column", f"a column named {c!r}") for c in missing]
-        raise SchemaError(f"{what}: the Spark DataFrame lacks column(s) {missing}; it has "
-                          f"{sdf.columns}", problems=problems)
+def _frame(sdf, what):
+    """A Spark DataFrame, or a table name looked up in the active session."""
+    return lookup_table(sdf, what) if isinstance(sdf, str) else sdf
 
 
 def _check_inputs(sdf, F):
-    """One aggregation pass counting NULL, NaN and negative values per star input."""
-    bad = {c: F.col(c).isNull() | F.isnan(F.col(c)) | (F.col(c) < 0) for c in STAR_INPUTS}
-    row = sdf.agg(*[F.sum(m.cast("long")).alias(c) for c, m in bad.items()]).first()
-    problems = []
+    """One aggregation pass counting, per star input, the rows with NULL/NaN, infinite and
+    negative values. Counted only: the table is one row per customer, so citing a row would
+    cite a customer."""
+    from pyspark.sql import types as T
+
+    # text would fail the cast below (ANSI mode) with a Java traceback naming no column
+    types = {f.name: f.dataType for f in sdf.schema.fields}
+    wrong = [CountedProblem(c, f"wrong dtype {types[c].simpleString()}", "numbers")
+             for c in STAR_INPUTS if not isinstance(types[c], T.NumericType)]
+    if wrong:
+        raise_problems(SchemaError, "score_stars: star inputs are not numbers", wrong)
+    checks = []
     for c in STAR_INPUTS:
-        n_bad = int(row[c] or 0)
-        if n_bad:
-            first = []
-            if ID in sdf.columns:  # name the first offenders, as validate_customers does
-                first = [r[0] for r in sdf.filter(bad[c]).select(ID).limit(_MAX_SHOWN).collect()]
-            problems.append(Problem(c, "NULL, NaN or negative values",
-                                    "a finite amount >= 0 in yuan", first, n_bad))
+        v = F.col(c).cast("double")
+        checks += [(c, "missing values (NULL or NaN)", v.isNull() | F.isnan(v)),
+                   (c, "infinite values", v.isin(float("inf"), float("-inf"))),
+                   (c, "negative values", v < F.lit(0.0))]
+    row = sdf.agg(*[F.sum(m.cast("long")).alias(f"c{i}") for i, (*_, m) in enumerate(checks)]).first()
+    problems = [CountedProblem(c, check, "a finite amount >= 0 in yuan", [], int(row[f"c{i}"]))
+                for i, (c, check, _) in enumerate(checks) if row[f"c{i}"]]
     if problems:
-        raise SchemaError("star inputs are invalid:\n  " + "\n  ".join(map(str, problems)),
-                          problems=problems)
+        raise_problems(SchemaError, "score_stars: star inputs are invalid", problems)
 
 
 def score_stars(sdf, policy=None, *, service=True, validate=True):
@@ -66,8 +65,8 @@ def score_stars(sdf, policy=None, *, service=True, validate=True):
 
     Parameters
     ----------
-    sdf : pyspark.sql.DataFrame
-        Customer table with the eight star inputs (:data:`bankml.schema.STAR_INPUTS`) and,
+    sdf : pyspark.sql.DataFrame or str
+        Customer table (or the name of one, looked up in the active session) with the eight star inputs (:data:`bankml.schema.STAR_INPUTS`) and,
         for ``service=True``, every holdings flag the policy's upgrades name.
     policy : StarPolicy, optional
         Defaults to the published policy, ``StarPolicy.default()``.
@@ -75,8 +74,9 @@ def score_stars(sdf, policy=None, *, service=True, validate=True):
         Also add ``service_star``.
     validate : bool
         Run one aggregation pass first and raise :class:`~bankml.errors.SchemaError`
-        naming every input column with NULL, NaN or negative values (Spark would otherwise
-        propagate NULL points silently). Turn off only for data already validated.
+        counting, per input column, the rows with NULL, NaN, infinite or negative values
+        (Spark would otherwise propagate NULL points silently); rows are counted, never
+        listed. Turn off only for data already validated.
 
     Returns
     -------
@@ -88,9 +88,11 @@ def score_stars(sdf, policy=None, *, service=True, validate=True):
     from ..stars._policy import NOT_RATED, QUASI_STAR
 
     policy = StarPolicy.default() if policy is None else policy
-    _check_columns(sdf, STAR_INPUTS, "score_stars")
-    if service:
-        _check_columns(sdf, list(policy.upgrades), "score_stars(service=True)")
+    sdf = _frame(sdf, "score_stars")
+    # every missing column in one error: the star inputs, and the upgrades' holdings flags
+    # when the service star is asked for
+    _check_columns(sdf, [*STAR_INPUTS, *(policy.upgrades if service else ())],
+                   "score_stars(service=True)" if service else "score_stars")
     if validate:
         _check_inputs(sdf, F)
 
@@ -121,6 +123,8 @@ def predict_rules(sdf, ruleset, id_column=ID):
     temporary view, so what a branch reads, what a database runs and what Spark runs are one
     and the same CASE expression.
 
+    ``sdf`` may also be a table name, looked up in the active session.
+
     Returns
     -------
     pyspark.sql.DataFrame
@@ -129,6 +133,7 @@ def predict_rules(sdf, ruleset, id_column=ID):
     from ..rules import to_sql
 
     _functions()
+    sdf = _frame(sdf, "predict_rules")
     needed = sorted({cond.feature for rule in ruleset.rules for cond in rule.conditions})
     _check_columns(sdf, [id_column, *needed], "predict_rules")
     view = f"bankml_rules_input_{next(_view_ids)}"

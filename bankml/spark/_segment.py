@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, InvalidParameterError
+from ._checks import lookup_table
 from ._score import _functions
 
 __all__ = ["fit_segments", "assign_segments"]
@@ -99,8 +100,9 @@ def fit_segments(sdf, features=None, *, max_iter=20, **params):
 
     Parameters
     ----------
-    sdf : pyspark.sql.DataFrame
-        One row per customer with the feature columns (numeric, no NULL/NaN) and, when
+    sdf : pyspark.sql.DataFrame or str
+        One row per customer (or the name of such a table, looked up in the active session)
+        with the feature columns (numeric, no NULL/NaN) and, when
         present, ``star_points`` for the value shares.
     features : list of str, optional
         As for :class:`~bankml.segment.CustomerSegmenter`.
@@ -145,6 +147,8 @@ def fit_segments(sdf, features=None, *, max_iter=20, **params):
                                     f"k-means), got {seg.method!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise InvalidParameterError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    if isinstance(sdf, str):
+        sdf = lookup_table(sdf, "fit_segments")
     features, n = _check(sdf, seg, F)
     if n == 0:
         raise DataError("fit_segments: the table has no rows")
@@ -228,8 +232,9 @@ def assign_segments(sdf, model, column=_SEGMENT):
 
     Parameters
     ----------
-    sdf : pyspark.sql.DataFrame
-        Rows with the model's feature columns.
+    sdf : pyspark.sql.DataFrame or str
+        Rows with the model's feature columns (or a table name, looked up in the active
+        session).
     model : CustomerSegmenter
         From :func:`fit_segments` (or any fitted k-means ``CustomerSegmenter``).
     column : str, default "segment"
@@ -252,10 +257,13 @@ def assign_segments(sdf, model, column=_SEGMENT):
     if model.categorical_features_:
         raise InvalidParameterError("assign_segments: a k-prototypes segmenter cannot run on "
                                     "Spark; use method='kmeans'")
+    if isinstance(sdf, str):
+        sdf = lookup_table(sdf, "assign_segments")
     features = list(model.features_)
     missing = [c for c in features if c not in sdf.columns]
     if missing:
-        raise DataError(f"assign_segments: the Spark DataFrame lacks feature column(s) {missing}")
+        raise DataError(f"assign_segments: the Spark DataFrame lacks feature column(s) {missing}; "
+                        f"the model reads {features}")
     if column in sdf.columns:
         raise DataError(f"assign_segments: the Spark DataFrame already has a column {column!r}; "
                         "pass column= another name")

@@ -20,6 +20,7 @@ from ..tree._builder import _Levels, _xlogx, feature_gain, node_splittable, pick
 from ..tree._prune import prune_pessimistic
 from ..tree._encode import _EDGE_SAMPLE, CategoricalCoder, NumericCoder
 from ..tree._structure import Tree
+from ._checks import lookup_table
 from ._score import _check_columns, _functions
 
 __all__ = ["fit_tree"]
@@ -65,14 +66,7 @@ def _same(value, off):
 def _resolve_frame(sdf):
     """A DataFrame, or a table name looked up in the active session (one clear error if absent)."""
     if isinstance(sdf, str):
-        from pyspark.sql import SparkSession
-        session = SparkSession.getActiveSession()
-        if session is None:
-            raise DataError(f"table {sdf!r}: no active Spark session to look it up in; start one "
-                            "or pass a Spark DataFrame")
-        if not session.catalog.tableExists(sdf):
-            raise DataError(f"table {sdf!r} does not exist in the Spark catalog")
-        return session.table(sdf)
+        return lookup_table(sdf, "fit_tree")
     if not hasattr(sdf, "sparkSession") or not hasattr(sdf, "columns"):
         raise DataError(f"fit_tree needs a Spark DataFrame or a table name, got {type(sdf).__name__}")
     return sdf
@@ -240,15 +234,29 @@ def fit_tree(sdf, features, label="wm_buyer", *, sample_fraction=None, **tree_pa
 
     # -- the label: 0/1 and present, counted in one pass (Spark has no row positions to cite)
     lab = _col(F, label)
-    counts = {r[0]: r[1] for r in sdf.groupBy(lab).count().collect()}
-    n_null = sum(v for k, v in counts.items() if k is None or (isinstance(k, float) and k != k))
-    bad = {k: v for k, v in counts.items() if k is not None and k == k and k not in (0, 1)}
+    from pyspark.sql import types as T
+    ltype = sdf.schema[label].dataType
+    if not isinstance(ltype, (T.NumericType, T.BooleanType)):
+        raise DataError(f"label {label!r} has Spark type {ltype.simpleString()}; it must hold 0/1 "
+                        "numbers")
+    num = lab.cast("double")
+    missing = num.isNull() | F.isnan(num)
+    # every value other than 0/1 falls in one group: a label that is the wrong column (ids,
+    # amounts) neither sends millions of groups to the driver nor shows its values
+    key = (F.when(missing, F.lit("missing")).when(num.isin(0.0, 1.0), num.cast("string"))
+           .otherwise(F.lit("other")))
+    groups = sdf.groupBy(key.alias("_k")).agg(F.count(F.lit(1)).alias("n"),
+                                               F.first(lab).alias("v")).collect()
+    n_null = sum(r["n"] for r in groups if r["_k"] == "missing")
+    n_bad = sum(r["n"] for r in groups if r["_k"] == "other")
     if n_null:
         raise DataError(f"label {label!r} is NULL/NaN in {n_null} row(s); drop or fill them first")
-    if bad:
-        shown = sorted(bad, key=str)[:5]
-        raise DataError(f"label {label!r} must be 0/1; {sum(bad.values())} row(s) hold other values "
-                        f"(e.g. {shown})")
+    if n_bad:
+        raise DataError(f"label {label!r} must be 0/1; {n_bad} row(s) hold other values (counted, "
+                        "not shown)")
+    counts = {}
+    for r in groups:  # the label's own values (0 or 0.0 or False...), as sampleBy needs them
+        counts[r["v"]] = counts.get(r["v"], 0) + r["n"]
     if not counts:
         raise DataError("fit_tree: the training table has no rows")
     if sample_fraction is not None and sample_fraction < 1:

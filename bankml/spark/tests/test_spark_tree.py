@@ -150,7 +150,7 @@ def test_missing_column(data):
 
 
 @pytest.mark.parametrize("label, match", [
-    ([0, 1, 2, 1] * 25, r"0/1; 25 row.*\[2\]"),
+    ([0, 1, 2, 1] * 25, r"0/1; 25 row\(s\) hold other values \(counted, not shown\)$"),
     ([0, 1, None, 1] * 25, "NULL/NaN in 25 row"),
     ([0.0, 1.0, float("nan"), 1.0] * 25, "NULL/NaN in 25 row"),
 ])
