@@ -220,7 +220,6 @@ def _stage_runner(records):
 
 def _tracked(spark, cfg, data, rt, stage, records, staging) -> dict:
     """The stages inside the MLflow run; files go to ``staging`` only, the scores last."""
-    from ..rules import rules_from_tree, simplify
     from ..spark import fit_tree, predict_rules, proba_column, score_stars
     from ..spark._score import _functions
 
@@ -244,8 +243,7 @@ def _tracked(spark, cfg, data, rt, stage, records, staging) -> dict:
                   sample_fraction=cfg["spark"]["sample_fraction"], **tree_params)
     version = f"{cfg['output']['model_name']}, MLflow run {rt.run_id}"
     # the pandas job's rule set (and `bankml score`'s): the target's leaves, simplified
-    rules = stage("rules", lambda: simplify(rules_from_tree(
-        model, cfg["rules"]["target"], label_column=LABEL, model_version=version)))
+    rules = stage("rules", _rules, model, cfg, version)
     score = proba_column(model)
     pred = F.when(score >= F.lit(0.5), F.lit(int(model.classes_[-1]))).otherwise(F.lit(int(model.classes_[0])))
     scored_test = test.select(ID, LABEL, score.alias("score"), pred.alias("predicted")).cache()
@@ -306,6 +304,15 @@ def _evaluate(F, scored, test, rules, predict_rules):
             "tree.test.precision": (agg["tp"] / agg["pp"]) if agg["pp"] else float("nan"),
             "tree.test.recall": (agg["tp"] / agg["p"]) if agg["p"] else float("nan"),
             "data.test_customers": float(n), "rules.fidelity_mismatches": float(differ)}
+
+
+def _rules(model, cfg, model_version):
+    """The tree's rules for ``rules.target`` (the other class is the default), simplified:
+    the rule set the pandas job publishes and ``bankml score`` reads back."""
+    from ..rules import rules_from_tree, simplify
+
+    return simplify(rules_from_tree(model, cfg["rules"]["target"], label_column=LABEL,
+                                    model_version=model_version))
 
 
 def _rule_files(sdf, rules, cfg, out_dir, model_version, predict_rules):
