@@ -3,6 +3,7 @@
 Each run writes into ``<dir>/.staging-<run_id>/`` (with an ``owner.json`` naming its process)
 beside ``output.reports_dir`` and ``output.models_dir``; only a run that finished, registered
 and became ``@champion`` swaps its files in. A later run removes staging left by a dead process.
+The Spark job (no model file: its model is in MLflow) stages and publishes the reports only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Staging", "Published", "remove_stale_staging", "REPORT_ENTRIES"]
+__all__ = ["Staging", "Published", "remove_stale_staging", "output_dirs", "REPORT_ENTRIES"]
 
 PREFIX = ".staging-"
 OWNER = "owner.json"
@@ -100,6 +101,25 @@ def _lock(path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def output_dirs(folders):
+    """The output folders, checked usable before any work, and those that did not exist.
+
+    A refused folder leaves nothing behind: a folder the check created is removed again.
+    """
+    from ..errors import PublishError
+    from ..persistence import check_output_dir
+
+    wanted = [Path(p) for p in folders]
+    fresh = tuple(p.absolute() for p in wanted if not p.exists())
+    try:
+        return [check_output_dir(p) for p in wanted], fresh
+    except PublishError:
+        for folder in sorted(fresh, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
 def _move_model(model_file: Path, folder: Path) -> Path:
     from ..persistence import move_model
 
@@ -120,9 +140,9 @@ class Staging:
 
     run_id: str
     reports_dir: Path
-    models_dir: Path
+    models_dir: Path | None  # None: a run without a model file (the Spark job)
     reports: Path
-    models: Path
+    models: Path | None
     created: tuple  # output folders this run created (removed again if left empty)
 
     @classmethod
@@ -130,25 +150,28 @@ class Staging:
         """Remove stale staging, then create this run's (folders must pass check_output_dir).
 
         ``created``: the output folders this run made (default: those missing now); they
-        are removed again by :meth:`discard` if the run leaves them empty.
+        are removed again by :meth:`discard` if the run leaves them empty. ``models_dir``
+        None: reports only.
         """
-        reports_dir, models_dir = Path(reports_dir), Path(models_dir)
+        reports_dir = Path(reports_dir)
+        models_dir = None if models_dir is None else Path(models_dir)
+        folders = [p for p in dict.fromkeys((reports_dir, models_dir)) if p is not None]
         if created is None:
-            created = [p for p in dict.fromkeys((reports_dir, models_dir)) if not p.exists()]
+            created = [p for p in folders if not p.exists()]
         created = tuple(dict.fromkeys(Path(p) for p in created))
-        for p in (reports_dir, models_dir):
+        for p in folders:
             p.mkdir(parents=True, exist_ok=True)
             remove_stale_staging(p)
-        same = reports_dir.resolve() == models_dir.resolve()
+        same = models_dir is not None and reports_dir.resolve() == models_dir.resolve()
         return cls(run_id, reports_dir, models_dir,
                    _make_staging(reports_dir, f"{run_id}-reports" if same else run_id),
-                   _make_staging(models_dir, run_id), created)
+                   None if models_dir is None else _make_staging(models_dir, run_id), created)
 
     def report_entries(self) -> list[Path]:
         """The staged report files and folders (owner.json excluded)."""
         return [self.reports / n for n in REPORT_ENTRIES if (self.reports / n).exists()]
 
-    def publish(self, model_file: Path, still_champion=None) -> Published:
+    def publish(self, model_file: Path | None, still_champion=None) -> Published:
         """Swap the staged reports and model into the output folders, then drop staging.
 
         A folder (``rules``, ``plots``) is swapped whole by two renames, so a reader sees the
@@ -162,7 +185,7 @@ class Staging:
             if still_champion is not None and not still_champion():
                 return Published(None, None)
             self._swap_reports()
-            model_path = _move_model(model_file, self.models_dir)
+            model_path = None if model_file is None else _move_model(model_file, self.models_dir)
         self.discard()
         return Published(self.reports_dir, model_path)
 
@@ -190,7 +213,8 @@ class Staging:
     def discard(self) -> None:
         """Remove the staging folders (and output folders this run created, if empty)."""
         for folder in (self.reports, self.models):
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
         for folder in self.created:
             try:
                 folder.rmdir()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 from dataclasses import dataclass
@@ -10,14 +9,13 @@ from pathlib import Path
 
 from .. import tracking
 from ..config import load_config, target_list
-from ..errors import PublishError
 from ..labels import DEFAULT_LANG, LANGS, check_lang
-from ..persistence import check_output_dir, model_card, save_model
+from ..persistence import model_card, save_model
 from ..schema import LABEL, STAR_INPUTS
 from . import _scorecard
 from . import _stages as S
 from ._plots import make_plots
-from ._publish import Published, Staging
+from ._publish import Published, Staging, output_dirs
 from ._report import make_reports
 from ._summary import (PipelineResult, StageRecord, StageStatus, TargetsResult, card_metrics,
                        stage_table)
@@ -186,22 +184,6 @@ class _Tracked:
     source_text: dict = None  # the data and the split, per language
 
 
-def _output_dirs(out: dict):
-    """Both output folders, checked usable before any work, and those that did not exist.
-
-    A refused folder leaves nothing behind: a folder the check created is removed again.
-    """
-    wanted = [Path(out["reports_dir"]), Path(out["models_dir"])]
-    fresh = tuple(p.absolute() for p in wanted if not p.exists())
-    try:
-        return [check_output_dir(p) for p in wanted], fresh
-    except PublishError:
-        for folder in sorted(fresh, key=lambda p: len(p.parts), reverse=True):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
-
-
 @dataclass(frozen=True)
 class _StillChampion:
     """Asked just before publishing: is this run's version still ``@champion``?"""
@@ -349,7 +331,7 @@ def _next_best(cfg, data, results) -> TargetsResult:
 def _run_target(cfg, data, tracking_uri, progress) -> PipelineResult:
     """One product's run (see :func:`run`): stages, registration, publication."""
     out, mc = cfg["output"], cfg["mlflow"]
-    dirs, fresh = _output_dirs(out)
+    dirs, fresh = output_dirs([out["reports_dir"], out["models_dir"]])
     source = (data if isinstance(data, (S.DataSource, S.DataResult))
               else S.DataSource.from_config(cfg, data))
     st = _Runner(out["progress"] if progress is None else progress, len(STAGE_NAMES))

@@ -1,21 +1,26 @@
 """`engine: spark`: the main job on a Spark table -- stars, tree, rules, evaluation, scores.
 
 Every step that touches all customers runs inside Spark (bankml.spark); only the tree's
-histograms, the rules and the metrics' few aggregated numbers reach the driver. Tracked in
-MLflow as the pandas job is, with no customer id in MLflow.
+histograms, the rules, counts per rule / itemset / segment and the metrics' few aggregated
+numbers reach the driver. The branch files are the pandas job's, written by its own functions
+(``_stages.write_rules``, ``write_cross_sell``, ``write_segments``) into a staging folder and
+published as the pandas job publishes them (``_publish.Staging``). Tracked in MLflow as the
+pandas job is, with no customer id in MLflow or in any file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .. import tracking
-from ..errors import ConfigError, DataError, EngineNotAvailableError
+from ..errors import ConfigError, DataError
 from ..schema import ID, LABEL, STAR_INPUTS
 from ._summary import StageRecord, StageStatus
 
@@ -37,6 +42,10 @@ class SparkRunResult:
     rules: object
     scores_written_to: str | None
     stages: list = field(default_factory=list)
+    #: where the branch files were published (``output.reports_dir``)
+    reports_dir: Path | None = None
+    cross_sell: object = None  # _stages.CrossSell, when association ran
+    segments: object = None  # _stages.Segments, when segments ran
 
     def summary(self, lang="en") -> str:
         head = "Spark 作业" if lang == "zh" else "Spark job"
@@ -46,6 +55,8 @@ class SparkRunResult:
                   f"({r.seconds:.1f}s) {r.detail}".rstrip() for r in self.stages]
         if self.scores_written_to:
             lines.append(("  评分写入 " if lang == "zh" else "  scores -> ") + self.scores_written_to)
+        if self.reports_dir is not None:
+            lines.append(("  报告发布到 " if lang == "zh" else "  reports -> ") + str(self.reports_dir))
         return "\n".join(lines)
 
 
@@ -162,26 +173,69 @@ def run_spark(cfg, data=None, tracking_uri=None, verbose=True, lang="en") -> Spa
     Stages: data (table / Parquet / synthetic), stars (``bankml.spark.score_stars``, when the
     star inputs are present), split (test customers by a hash of the id and ``split.seed``),
     tree (``bankml.spark.fit_tree`` on all training customers or ``spark.sample_fraction``
-    of each class), rules (``rules_from_tree``; ``predict_rules`` must agree with the tree on
-    every test customer), evaluate (AUC, accuracy, precision, recall on the test customers),
-    association and segments (the Spark engines, where this build has them), scores (every
-    customer's score, prediction and rule written to ``spark.output_path`` /
-    ``spark.output_table``). Metrics, the config and the model go to MLflow.
+    of each class), rules (``rules_from_tree`` for ``rules.target``, simplified, as the
+    pandas job's), evaluate (AUC, accuracy, precision, recall on the test customers; the
+    fidelity gate: ``predict_rules`` must agree with the tree on every test customer),
+    rule_files (each rule's evidence counted in Spark: GROUP BY rule, label), association
+    (MLlib FPGrowth, rules whose consequent is ``association.target``) and segments
+    (``bankml.spark.fit_segments``), then scores: every customer's score, prediction, rule
+    id (of the published rules; NULL for "otherwise"), ``in_test`` and, with segments,
+    ``segment``, written to ``spark.output_path`` / ``spark.output_table`` only after every
+    other stage passed. Metrics, the config, the staged files and the model go to MLflow.
+
+    Files, the pandas job's names and contents (its own writers), in ``output.reports_dir``:
+    ``rules/`` (``rules_zh.txt``, ``rules_en.txt``, ``rules.md``, ``rules_zh.md``,
+    ``rules.csv``, ``rules_zh.csv``, ``rules.sql``, ``rules_zh.html``, ``rules_en.html``,
+    ``rules_test_evaluation.csv``), ``cross_sell_rules.csv``, ``cross_sell_rules_zh.csv``,
+    ``cross_sell_rules_en.csv``, ``segments_en.csv``, ``segments_zh.csv``: aggregates, no
+    customer id. They are written into a staging folder and published only after the MLflow
+    run FINISHED; any failure leaves ``output.reports_dir`` as it was and the run FAILED.
+    The published set replaces the folder's whole set (``_publish.REPORT_ENTRIES``): the
+    pandas job's plots and report pages, which this job does not make, are removed.
 
     Examples
     --------
     >>> from bankml.pipeline import run
     >>> run({"engine": "spark", "data": {"table": "customers"}})  # doctest: +SKIP
     """
-    from ..rules import rules_from_tree
-    from ..spark import fit_tree, predict_rules, proba_column, score_stars
-    from ..spark._score import _functions
+    from ._publish import Published, Staging, output_dirs
 
-    F = _functions()
-    spark = spark_session(cfg)
+    (reports_dir,), fresh = output_dirs([cfg["output"]["reports_dir"]])
     records: list[StageRecord] = []
-    metrics: dict = {}
+    staging = None
+    try:
+        spark = spark_session(cfg)
+        stage = _stage_runner(records)
+        mc = cfg["mlflow"]
+        with tracking.RunTracker(mc["experiment"], tracking_uri=tracking_uri,
+                                 run_name=cfg["output"]["model_name"],
+                                 tags={"bankml.pipeline": "wm_propensity", "bankml.engine": "spark"}) as rt:
+            staging = Staging.open(reports_dir, None, rt.run_id, created=fresh)
+            try:
+                done = _tracked(spark, cfg, data, rt, stage, records, staging)
+            except BaseException:
+                with contextlib.suppress(Exception):  # the stage's own error is the one to report
+                    rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in records})
+                raise
+        # only a run that FINISHED publishes its files
+        published = stage("publish", staging.publish, None) or Published(None, None)
+    finally:
+        if staging is not None:
+            staging.discard()
+        else:  # failed before staging: an output folder this run created goes again
+            for folder in fresh:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+    result = SparkRunResult(cfg, done["metrics"], rt.run_id, rt.tracking_uri, done["model"],
+                            done["rules"].ruleset, done["scores"], records,
+                            published.reports_dir, done["cross_sell"], done["segments"])
+    if verbose:
+        print(result.summary(lang))
+    return result
 
+
+def _stage_runner(records):
+    """``stage(name, fn, *args)``: run ``fn`` as a stage, recording its status and time."""
     def stage(name, fn, *args, **kwargs):
         t0 = time.perf_counter()
         try:
@@ -194,56 +248,69 @@ def run_spark(cfg, data=None, tracking_uri=None, verbose=True, lang="en") -> Spa
             raise
         records.append(StageRecord(name, StageStatus.OK, time.perf_counter() - t0))
         return out
+    return stage
 
-    mc = cfg["mlflow"]
-    with tracking.RunTracker(mc["experiment"], tracking_uri=tracking_uri,
-                             run_name=cfg["output"]["model_name"],
-                             tags={"bankml.pipeline": "wm_propensity", "bankml.engine": "spark"}) as rt:
-        rt.log_config(cfg)
-        sdf, described = stage("data", _source, spark, cfg, data)
-        feats = stage("check", _check_frame, sdf, cfg, F)
-        if all(c in sdf.columns for c in STAR_INPUTS):
-            sdf = stage("stars", score_stars, sdf, service=False)
-        seed = int(cfg["split"]["seed"])
-        bucket = F.abs(F.xxhash64(F.col(ID).cast("string"), F.lit(seed))) % F.lit(_HASH_BUCKETS)
-        sdf = sdf.withColumn("_bankml_test", bucket < F.lit(int(cfg["split"]["test_size"] * _HASH_BUCKETS)))
-        train = sdf.filter(~F.col("_bankml_test"))
-        test = sdf.filter(F.col("_bankml_test"))
-        tree_params = {k: v for k, v in cfg["tree"].items()}
-        tree_params["categorical_features"] = list(cfg["features"]["categorical"])
-        if tree_params.get("random_state") is None:  # the sample and the bin edges: reproducible
-            tree_params["random_state"] = seed
-        model = stage("tree", fit_tree, train, feats, LABEL,
-                      sample_fraction=cfg["spark"]["sample_fraction"], **tree_params)
-        rules = stage("rules", rules_from_tree, model, model_version=f"{cfg['output']['model_name']}, "
-                      f"MLflow run {rt.run_id}")
-        score = proba_column(model)
-        pred = F.when(score >= F.lit(0.5), F.lit(int(model.classes_[-1]))).otherwise(F.lit(int(model.classes_[0])))
-        scored_test = test.select(ID, LABEL, score.alias("score"), pred.alias("predicted")).cache()
-        try:
-            metrics.update(stage("evaluate", _evaluate, F, scored_test, test, rules, predict_rules))
-        finally:
-            scored_test.unpersist()
-        cross = stage("association", _cross_sell, train, cfg) if cfg["association"]["enabled"] else None
-        segs = stage("segments", _segments, sdf, cfg) if cfg["segments"]["enabled"] else None
-        if cross is not None:
-            metrics["association.rules"] = float(len(cross))
-        if segs is not None:
-            metrics["segments.n"] = float(segs)
-        where = stage("scores", _write_scores, sdf, model, rules, cfg, F, proba_column, predict_rules)
-        n_rows = sdf.count()
-        metrics.update({"data.customers": float(n_rows)})
-        rt.log_metrics(metrics)
-        rt.set_tags({"bankml.data_source": described.split(" (")[0][:250],
-                     **{f"bankml.stage.{r.stage}": r.tag[:250] for r in records}})
-        rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in records})
-        # the example is made-up rows from column statistics: no customer reaches MLflow
-        example = train.select(*feats).limit(1000).toPandas()
-        rt.log_model(model, example)
-    result = SparkRunResult(cfg, metrics, rt.run_id, rt.tracking_uri, model, rules, where, records)
-    if verbose:
-        print(result.summary(lang))
-    return result
+
+def _tracked(spark, cfg, data, rt, stage, records, staging) -> dict:
+    """The stages inside the MLflow run; files go to ``staging`` only, the scores last."""
+    from ..spark import fit_tree, predict_rules, proba_column, score_stars
+    from ..spark._score import _functions
+
+    F = _functions()
+    metrics: dict = {}
+    rt.log_config(cfg)
+    sdf, described = stage("data", _source, spark, cfg, data)
+    feats = stage("check", _check_frame, sdf, cfg, F)
+    if all(c in sdf.columns for c in STAR_INPUTS):
+        sdf = stage("stars", score_stars, sdf, service=False)
+    seed = int(cfg["split"]["seed"])
+    bucket = F.abs(F.xxhash64(F.col(ID).cast("string"), F.lit(seed))) % F.lit(_HASH_BUCKETS)
+    sdf = sdf.withColumn("_bankml_test", bucket < F.lit(int(cfg["split"]["test_size"] * _HASH_BUCKETS)))
+    train = sdf.filter(~F.col("_bankml_test"))
+    test = sdf.filter(F.col("_bankml_test"))
+    tree_params = {k: v for k, v in cfg["tree"].items()}
+    tree_params["categorical_features"] = list(cfg["features"]["categorical"])
+    if tree_params.get("random_state") is None:  # the sample and the bin edges: reproducible
+        tree_params["random_state"] = seed
+    model = stage("tree", fit_tree, train, feats, LABEL,
+                  sample_fraction=cfg["spark"]["sample_fraction"], **tree_params)
+    version = f"{cfg['output']['model_name']}, MLflow run {rt.run_id}"
+    # the pandas job's rule set (and `bankml score`'s): the target's leaves, simplified
+    rules = stage("rules", _rules, model, cfg, version)
+    score = proba_column(model)
+    pred = F.when(score >= F.lit(0.5), F.lit(int(model.classes_[-1]))).otherwise(F.lit(int(model.classes_[0])))
+    scored_test = test.select(ID, LABEL, score.alias("score"), pred.alias("predicted")).cache()
+    try:
+        metrics.update(stage("evaluate", _evaluate, F, scored_test, test, rules, predict_rules))
+    finally:
+        scored_test.unpersist()
+    rules_out, n_rows = stage("rule_files", _rule_files, sdf, rules, cfg, staging.reports / "rules",
+                              version, predict_rules)
+    metrics.update(rules_out.metrics())
+    metrics["tree.test.rule_precision"] = rules_out.precision
+    cross = stage("association", _cross_sell, train, cfg, staging.reports) \
+        if cfg["association"]["enabled"] else None
+    segs = stage("segments", _segments, sdf, cfg, staging.reports) \
+        if cfg["segments"]["enabled"] else None
+    for part in (cross, segs):
+        if part is not None:
+            metrics.update(part.metrics())
+    metrics["data.customers"] = float(n_rows)
+    rt.log_metrics(metrics)
+    rt.set_tags({"bankml.data_source": described.split(" (")[0][:250]})
+    for entry in staging.report_entries():  # aggregates only: the same files as published
+        (rt.log_artifacts if entry.is_dir() else rt.log_artifact)(
+            entry, "reports/" + entry.name if entry.is_dir() else "reports")
+    # the example is made-up rows from column statistics: no customer reaches MLflow
+    example = train.select(*feats).limit(1000).toPandas()
+    rt.log_model(model, example)
+    # last: a scores table is never written for a run whose other stages did not all pass
+    where = stage("scores", _write_scores, sdf, model, rules, cfg, F, proba_column, predict_rules,
+                  None if segs is None else segs.segmenter)
+    rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in records})
+    rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in records})
+    return {"metrics": metrics, "model": model, "rules": rules_out, "scores": where,
+            "cross_sell": cross, "segments": segs}
 
 
 class _Unavailable(Exception):
@@ -272,47 +339,97 @@ def _evaluate(F, scored, test, rules, predict_rules):
             "data.test_customers": float(n), "rules.fidelity_mismatches": float(differ)}
 
 
-def _cross_sell(train, cfg):
-    """Cross-sell rules among the holdings flags, on Spark MLlib's FPGrowth (engine="spark")."""
+def _rules(model, cfg, model_version):
+    """The tree's rules for ``rules.target`` (the other class is the default), simplified:
+    the rule set the pandas job publishes and ``bankml score`` reads back."""
+    from ..rules import rules_from_tree, simplify
+
+    return simplify(rules_from_tree(model, cfg["rules"]["target"], label_column=LABEL,
+                                    model_version=model_version))
+
+
+def _rule_files(sdf, rules, cfg, out_dir, model_version, predict_rules):
+    """The pandas job's rule files, each rule's evidence counted inside Spark.
+
+    One job: every customer's deciding rule (the rules' own Spark SQL) grouped by side
+    (train / test), rule and label; only those counts reach the driver. Tree rules are
+    disjoint, so a rule's rows are the rows it decides (``bankml.rules.evaluate_counts``).
+    Returns the ``RulesResult`` and the number of customers.
+    """
+    from ..rules import evaluate_counts, with_evaluation
+    from . import _stages as S
+
+    sides = sdf.select(ID, LABEL, "_bankml_test")
+    rows = (predict_rules(sdf, rules).join(sides, ID)
+            .groupBy("_bankml_test", "rule_id", LABEL).count().collect())
+    counts: dict = {True: {}, False: {}}
+    for r in rows:
+        counts[bool(r["_bankml_test"])][(r["rule_id"], r[LABEL])] = int(r["count"])
+    train_ev, test_ev = evaluate_counts(rules, counts[False]), evaluate_counts(rules, counts[True])
+    # support and confidence of the training customers, unweighted (as the pandas job's)
+    rules = with_evaluation(rules, train_ev)
+    target = cfg["rules"]["target"]
+    hit = test_ev[test_ev["prediction"] == target]  # the default is the other class
+    fired, n_test = int(hit["fired"].sum()), test_ev.attrs["n_rows"]
+    precision = float(hit["n_correct"].sum() / fired) if fired else float("nan")
+    coverage = fired / n_test if n_test else float("nan")
+    out = S.write_rules(rules, test_ev, cfg, out_dir, model_version=model_version,
+                        evidence_rows=train_ev.attrs["n_rows"], precision=precision,
+                        coverage=coverage)
+    return out, train_ev.attrs["n_rows"] + n_test
+
+
+def _cross_sell(train, cfg, out_dir):
+    """Cross-sell rules among the holdings flags on Spark MLlib's FPGrowth (engine="spark"),
+    written as the pandas job writes them (``_stages.write_cross_sell``)."""
     from pyspark.sql import functions as F
 
     from ..association import mine_rules
-    from ..schema import HOLDING_FLAGS
+    from . import _stages as S
+
     a = cfg["association"]
-    flags = [c for c in HOLDING_FLAGS if c in train.columns]
+    flags = S.cross_sell_items(train.columns, cfg)
     if len(flags) < 2:
         raise _Unavailable(f"fewer than two holdings flags in the table ({flags})")
     # one basket per training customer: the names of the products held (an array column)
     items = F.filter(F.array(*[F.when(F.col(c) == 1, F.lit(c)) for c in flags]), lambda x: x.isNotNull())
     baskets = train.select(items.alias("items"))
     try:
-        return mine_rules(baskets, min_support=a["min_support"], min_confidence=a["min_confidence"],
-                          max_len=a["max_len"], engine="spark")
+        rules = mine_rules(baskets, min_support=a["min_support"], min_confidence=a["min_confidence"],
+                           consequents=[a["target"]], max_len=a["max_len"], engine="spark")
     except (TypeError, ValueError) as exc:
         if "engine" in str(exc).lower():
             raise _Unavailable("association engine 'spark' is not in this build") from None
         raise
+    return S.write_cross_sell(rules, cfg, out_dir)
 
 
-def _segments(sdf, cfg):
+def _segments(sdf, cfg, out_dir):
     """Segments on Spark (:func:`bankml.spark.fit_segments`: the segmenter's scaling and k on a
-    driver sample, MLlib k-means over every row); the number of segments."""
+    driver sample, MLlib k-means over every row); profiles written as the pandas job writes
+    them (``_stages.write_segments``; value shares from the ``star_points`` column)."""
     from ..spark import fit_segments
+    from . import _stages as S
 
     seg = cfg["segments"]
     model = fit_segments(sdf, list(seg["features"]), n_clusters=seg["n_clusters"],
                          method=seg["method"], sample_size=seg["sample_size"],
                          random_state=seg["seed"])
-    return int(model.n_clusters_)
+    return S.write_segments(model, None, out_dir)
 
 
-def _write_scores(sdf, model, rules, cfg, F, proba_column, predict_rules):
-    """Every customer's score, predicted class, rule id and ``in_test`` (held out from training),
-    as a Parquet directory or a table."""
+def _write_scores(sdf, model, rules, cfg, F, proba_column, predict_rules, segmenter=None):
+    """Every customer's score, predicted class, rule id (of the published rules), segment
+    (with segments) and ``in_test`` (held out from training), as a Parquet directory or a
+    table."""
     sp = cfg["spark"]
     if sp["output_path"] is None and sp["output_table"] is None:
         return None
+    if segmenter is not None:
+        from ..spark import assign_segments
+        sdf = assign_segments(sdf, segmenter)
     keep = [c for c in (ID, "star_points", "contribution_star") if c in sdf.columns] + ["in_test"]
+    keep += ["segment"] if segmenter is not None else []
     scored = sdf.withColumnRenamed("_bankml_test", "in_test") \
         .select(*keep, *[str(c) for c in model.feature_names_in_]) \
         .withColumn("score", proba_column(model))

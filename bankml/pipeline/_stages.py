@@ -560,13 +560,29 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     instead.)
     """
     rc = cfg["rules"]
-    lab = rule_labels(cfg)
     rules = rules_from_pipeline(model, rc["target"], label_column=target(cfg))
     rules = simplify(rules)  # lossless: merges conditions on one feature
     rules = with_evidence(rules, split.X_train, split.y_train)
     fired = np.asarray(rules.predict(split.X_test)) == rc["target"]
     y = np.asarray(split.y_test)
     precision = float((y[fired] == rc["target"]).mean()) if fired.any() else float("nan")
+    return write_rules(rules, evaluate_rules(rules, split.X_test, split.y_test), cfg, out_dir,
+                       model_version=model_version, evidence_rows=len(split.X_train),
+                       precision=precision, coverage=float(fired.mean()))
+
+
+def write_rules(rules, test_evaluation: pd.DataFrame, cfg: dict, out_dir: Path, *,
+                model_version, evidence_rows: int, precision: float,
+                coverage: float) -> RulesResult:
+    """The rule files a branch reads, from rules that carry their training evidence.
+
+    ``test_evaluation`` is :func:`bankml.rules.evaluate`'s table on the test customers (or
+    :func:`bankml.rules.evaluate_counts`' from counts made in Spark); ``precision`` and
+    ``coverage`` the rules' on the test customers. Shared by the pandas and Spark jobs, so
+    both write the same files under the same names.
+    """
+    rc = cfg["rules"]
+    lab = rule_labels(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     titles = _rules_titles(cfg, lab)
     files = {
@@ -576,16 +592,15 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
         "rules_zh.md": to_markdown(rules, lang="zh", labels=lab),
         "rules.sql": to_sql(rules, rc["sql_table"], ID),
         "rules_zh.html": to_html(rules, title=titles["zh"], lang="zh", labels=lab,
-                                 model_version=model_version, evidence_rows=len(split.X_train)),
+                                 model_version=model_version, evidence_rows=evidence_rows),
         "rules_en.html": to_html(rules, title=titles["en"], lang="en", labels=lab,
-                                 model_version=model_version, evidence_rows=len(split.X_train)),
+                                 model_version=model_version, evidence_rows=evidence_rows),
     }
     for name, text in files.items():
         _write_text(out_dir / name, text)
     to_csv(rules, out_dir / "rules.csv", lang="en", labels=lab)
     to_csv(rules, out_dir / "rules_zh.csv", lang="zh", labels=lab)
-    evaluate_rules(rules, split.X_test, split.y_test).to_csv(
-        out_dir / "rules_test_evaluation.csv", index=False)
+    test_evaluation.to_csv(out_dir / "rules_test_evaluation.csv", index=False)
     frame = to_frame(rules, lang="en", labels=lab)
     top = frame.sort_values(["confidence", "support"], ascending=False).head(rc["top"])
     top_md = "\n".join(f"{i}. IF {r.conditions} THEN {r.prediction_label} (support {r.support}, "
@@ -595,7 +610,7 @@ def extract_rules(model, split: Split, cfg: dict, out_dir: Path, *,
     top_zh = "\n".join(f"{i}. 如果 {r.conditions} 则 {r.prediction_label}（支持 {r.support} 人，"
                        f"置信度 {r.confidence:.0%}，提升度 {r.lift:.2f}）"
                        for i, r in enumerate(zh.itertuples(index=False), 1))
-    return RulesResult(rules, precision, float(fired.mean()), len(frame), top_md,
+    return RulesResult(rules, precision, coverage, len(frame), top_md,
                        str(files["rules_en.txt"]), str(files["rules_zh.txt"]),
                        str(files["rules.md"]), top_zh, lab)
 
@@ -657,13 +672,26 @@ def mine_cross_sell(df_train: pd.DataFrame, cfg: dict, out_dir: Path) -> CrossSe
     """Association rules whose consequent is the configured target product."""
     to_transactions, mine_rules = _require("bankml.association", "to_transactions", "mine_rules")
     ac = cfg["association"]
-    items = [c for c in HOLDING_FLAGS if c in df_train.columns]
-    if ac["target"] not in items:
-        raise DataError(f"association.target {ac['target']!r} is not a holding flag column "
-                        f"of the data ({', '.join(items)})")
-    tx = to_transactions(df_train, items=items)
+    tx = to_transactions(df_train, items=cross_sell_items(df_train.columns, cfg))
     rules = mine_rules(tx, min_support=ac["min_support"], min_confidence=ac["min_confidence"],
                        consequents=[ac["target"]], max_len=ac["max_len"], engine=ac["engine"])
+    return write_cross_sell(rules, cfg, out_dir)
+
+
+def cross_sell_items(columns, cfg: dict) -> list:
+    """The holdings flags among ``columns``; ``association.target`` must be one of them."""
+    items = [c for c in HOLDING_FLAGS if c in columns]
+    target_item = cfg["association"]["target"]
+    if target_item not in items:
+        raise DataError(f"association.target {target_item!r} is not a holding flag column "
+                        f"of the data ({', '.join(items)})")
+    return items
+
+
+def write_cross_sell(rules: pd.DataFrame, cfg: dict, out_dir: Path) -> CrossSell:
+    """The cross-sell files from :func:`bankml.association.mine_rules`' table (any engine,
+    Spark's included): the ``association.top`` rules by lift, for code and for people."""
+    ac = cfg["association"]
     top = rules.sort_values(["lift", "confidence"], ascending=False).head(ac["top"]).copy()
     for col in ("antecedents", "consequents"):
         top[col] = top[col].map(lambda s: " & ".join(sorted(map(str, s))))
@@ -720,7 +748,14 @@ def segment_customers(df: pd.DataFrame, cfg: dict, star_points, out_dir: Path) -
                             features=list(sc["features"]), sample_size=sc["sample_size"],
                             random_state=sc["seed"])
     seg.fit(df[list(sc["features"])])
-    value = None if star_points is None else np.asarray(star_points, float)
+    return write_segments(seg, None if star_points is None else np.asarray(star_points, float),
+                          out_dir)
+
+
+def write_segments(seg, value, out_dir: Path) -> Segments:
+    """The bilingual segment profiles of a fitted segmenter (pandas, or
+    :func:`bankml.spark.fit_segments`' whose counts were made in Spark); ``value``: star
+    points per training customer, or None for the segmenter's own (its ``star_points``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     profiles = {}
     for lang in ("en", "zh"):

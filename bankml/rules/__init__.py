@@ -11,7 +11,8 @@ free function here, one spelling per operation:
   :func:`rules_from_association`;
 - :func:`check_fidelity`: the exports (SQL, Python, JSON) against the model, row by row;
 - :func:`simplify` (lossless), :func:`generalize` (lossy, reported), :func:`evaluate`,
-  :func:`with_evidence`;
+  :func:`with_evidence` (and :func:`evaluate_counts` / :func:`with_evaluation` from rows
+  counted elsewhere, e.g. in Spark);
 - :class:`Scorecard` / :func:`scorecard_from_model`: a RuleScorecardClassifier as plain
   data (base points + "IF ... add N points"); every exporter below and
   :func:`check_fidelity` accept it too;
@@ -19,7 +20,7 @@ free function here, one spelling per operation:
   :func:`to_json` / :func:`from_json`, :func:`to_sql`, :func:`to_python`, :func:`to_html`.
 """
 
-from ._evaluate import evaluate, with_evidence
+from ._evaluate import evaluate, evaluate_counts, with_evaluation, with_evidence
 from ._export import format_number
 from ._extract import rules_from_association
 from ._fidelity import FidelityReport
@@ -32,6 +33,7 @@ from ._simplify import generalize, simplify
 
 __all__ = ["Condition", "Rule", "RuleSet", "rules_from_tree", "rules_from_pipeline",
            "rules_from_association", "check_fidelity", "FidelityReport",
-           "simplify", "generalize", "evaluate", "with_evidence", "to_text", "to_markdown",
+           "simplify", "generalize", "evaluate", "evaluate_counts", "with_evidence",
+           "with_evaluation", "to_text", "to_markdown",
            "to_frame", "to_csv", "to_json", "from_json", "to_sql", "to_python", "to_html",
            "format_number", "Scorecard", "ScoreRule", "scorecard_from_model"]

@@ -11,7 +11,7 @@ from ..errors import DataError
 from ._apply import iter_rule_masks
 from ._model import RuleSet, check_ruleset
 
-__all__ = ["evaluate", "with_evidence"]
+__all__ = ["evaluate", "evaluate_counts", "with_evidence", "with_evaluation"]
 
 
 def _check_y(y, n, ruleset=None):
@@ -66,19 +66,76 @@ def evaluate(ruleset: RuleSet, X, y) -> pd.DataFrame:
         if rule.prediction not in by_class:
             by_class[rule.prediction] = y == rule.prediction
         is_pred = by_class[rule.prediction]
-        correct = int((m & is_pred).sum())
         base = is_pred.mean() if n else np.nan
-        conf = correct / support if support else np.nan
-        rows.append({"rule_id": rule.rule_id, "prediction": rule.prediction,
-                     "support": support, "n_correct": correct, "confidence": conf,
-                     "lift": conf / base if base else np.nan,
-                     "coverage": support / n if n else np.nan,
-                     "fired": int(fired.sum())})
-    cols = ["rule_id", "prediction", "support", "n_correct", "confidence", "lift",
+        rows.append(_row(rule, support, int((m & is_pred).sum()), base, n, int(fired.sum())))
+    return _frame(rows, n)
+
+
+_COLUMNS = ["rule_id", "prediction", "support", "n_correct", "confidence", "lift",
             "coverage", "fired"]
-    out = pd.DataFrame(rows, columns=cols)
+
+
+def _row(rule, support: int, correct: int, base: float, n: int, fired: int) -> dict:
+    """One rule's measures from its counts (``base``: share of its class among all rows)."""
+    conf = correct / support if support else np.nan
+    return {"rule_id": rule.rule_id, "prediction": rule.prediction,
+            "support": support, "n_correct": correct, "confidence": conf,
+            "lift": conf / base if base else np.nan,
+            "coverage": support / n if n else np.nan, "fired": fired}
+
+
+def _frame(rows, n) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=_COLUMNS)
     out.attrs["n_rows"] = n
     return out
+
+
+def evaluate_counts(ruleset: RuleSet, counts) -> pd.DataFrame:
+    """:func:`evaluate`'s table from counted rows instead of the rows themselves.
+
+    ``counts`` maps ``(rule_id, label)`` to the number of rows that rule decides (the first
+    that holds; ``rule_id`` None where the default applies) with that label: what a
+    ``GROUP BY rule_id, label`` over the rules' SQL gives (e.g. inside Spark, where the
+    customers stay). ``support`` and ``fired`` are then both the rows a rule decides, which
+    is :func:`evaluate`'s support for disjoint rules -- one rule per leaf of a tree; a
+    decision list whose rules overlap needs :func:`evaluate` on the rows.
+
+    Examples
+    --------
+    >>> from bankml.rules import Condition, Rule, RuleSet
+    >>> rs = RuleSet([Rule([Condition("age", ">", 55)], 1)], default=0)
+    >>> ev = evaluate_counts(rs, {(1, 1): 1, (1, 0): 1, (None, 1): 1, (None, 0): 1})
+    >>> ev[["support", "confidence", "lift", "coverage"]].iloc[0].tolist()
+    [2.0, 0.5, 1.0, 0.5]
+    """
+    check_ruleset(ruleset, "evaluate_counts")
+    # the default's rows: rule_id None (SQL NULL), or NaN once pandas has grouped them
+    raw, counts = dict(counts), {}
+    for (rid, lab), k in raw.items():
+        key = (None if rid is None or rid != rid else rid, lab)
+        counts[key] = counts.get(key, 0) + int(k)
+    if any(k < 0 for k in counts.values()):
+        raise DataError("evaluate_counts: a count is negative; counts are numbers of rows")
+    missing = sum(k for (_, lab), k in counts.items() if lab is None or lab != lab)
+    if missing:  # as evaluate: a missing label would count as a wrong prediction
+        raise DataError(f"evaluate_counts: {missing} row(s) have a missing label")
+    known = {r.rule_id for r in ruleset.rules}
+    odd = sorted({rid for rid, _ in counts if rid is not None and rid not in known}, key=str)
+    if odd:
+        raise DataError(f"evaluate_counts: counts name rule id(s) {odd[:5]} that the rule set "
+                        "does not have; count the rows with this rule set's own SQL")
+    n = sum(counts.values())
+    by_label: dict = {}
+    for (_, lab), k in counts.items():
+        by_label[lab] = by_label.get(lab, 0) + k
+    rows = []
+    for rule in ruleset.rules:
+        mine = {lab: k for (rid, lab), k in counts.items() if rid == rule.rule_id}
+        support = sum(mine.values())
+        correct = sum(k for lab, k in mine.items() if lab == rule.prediction)
+        in_class = sum(k for lab, k in by_label.items() if lab == rule.prediction)
+        rows.append(_row(rule, support, correct, in_class / n if n else np.nan, n, support))
+    return _frame(rows, n)
 
 
 def with_evidence(ruleset: RuleSet, X, y) -> RuleSet:
@@ -95,7 +152,17 @@ def with_evidence(ruleset: RuleSet, X, y) -> RuleSet:
     (2, 0.5, False)
     """
     check_ruleset(ruleset, "with_evidence")
-    ev = evaluate(ruleset, X, y)
+    return with_evaluation(ruleset, evaluate(ruleset, X, y))
+
+
+def with_evaluation(ruleset: RuleSet, evaluation: pd.DataFrame) -> RuleSet:
+    """:func:`with_evidence` from a table :func:`evaluate` or :func:`evaluate_counts` gave
+    for this rule set (one row per rule, in order)."""
+    check_ruleset(ruleset, "with_evaluation")
+    ev = evaluation
+    if list(ev["rule_id"]) != [r.rule_id for r in ruleset.rules] or "n_rows" not in ev.attrs:
+        raise DataError("with_evaluation: the table is not this rule set's evaluation (one row "
+                        "per rule, in order, from evaluate or evaluate_counts)")
     rules = []
     for rule, row in zip(ruleset.rules, ev.itertuples(index=False)):
         def _f(v):

@@ -11,10 +11,10 @@ from sklearn.tree import DecisionTreeClassifier
 from bankml.errors import (DataError, InvalidParameterError, NotFittedError, RuleExportError,
                            SchemaError)
 from bankml.labels import Labels
-from bankml.rules import (Condition, Rule, RuleSet, evaluate, from_json, generalize,
+from bankml.rules import (Condition, Rule, RuleSet, evaluate, evaluate_counts, from_json, generalize,
                           rules_from_association, rules_from_tree, simplify, to_csv, to_frame,
                           to_html, to_json, to_markdown, to_python, to_sql, to_text,
-                          with_evidence)
+                          with_evaluation, with_evidence)
 
 NAN = np.nan
 
@@ -179,6 +179,27 @@ def test_evaluate_measures_support_confidence_lift_coverage():
     bools = evaluate(rs, X, y.astype(bool))  # True == 1: the same labels
     np.testing.assert_array_equal(bools["confidence"], ev["confidence"])
 
+
+
+def test_evaluate_counts_of_tree_rules_is_evaluate_of_the_rows():
+    # what the Spark job counts with GROUP BY rule_id, label: tree rules are disjoint
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"age": rng.integers(18, 80, 600), "deposit": rng.exponential(900, 600)})
+    y = ((X["age"] > 50) ^ (rng.random(600) < 0.2)).astype(int).to_numpy()
+    rs = simplify(rules_from_tree(DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y), 1))
+    first = rs.apply(X)
+    ids = [None if i < 0 else rs.rules[i].rule_id for i in first]
+    counts = pd.Series(1, index=pd.MultiIndex.from_arrays([ids, y])).groupby(level=[0, 1],
+                                                                              dropna=False).sum()
+    ev = evaluate_counts(rs, counts.to_dict())
+    pd.testing.assert_frame_equal(ev, evaluate(rs, X, y), check_dtype=False)
+    assert with_evaluation(rs, ev) == with_evidence(rs, X, y)
+    with pytest.raises(DataError, match=r"rule id\(s\) \[99\]"):
+        evaluate_counts(rs, {(99, 1): 3})
+    with pytest.raises(DataError, match=r"2 row\(s\) have a missing label"):
+        evaluate_counts(rs, {(None, None): 2, (None, 1): 1})
+    with pytest.raises(DataError, match="not this rule set's evaluation"):
+        with_evaluation(rs, ev.iloc[1:])
 
 
 @pytest.mark.parametrize("how", ["class_weight", "sample_weight"])
