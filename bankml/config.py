@@ -435,6 +435,13 @@ def _check_spark(cfg: dict) -> None:
         raise ConfigError(f"config key 'spark.conf.{bad[0]}': Spark settings are name: value pairs")
     if sp["output_path"] is not None and sp["output_table"] is not None:
         raise ConfigError("config key 'spark': give at most one of output_path and output_table")
+    for out_key, in_key in (("output_table", "table"), ("output_path", "path")):
+        given = cfg["data"].get(in_key)
+        if given is not None and sp[out_key] is not None and \
+                str(sp[out_key]).strip().rstrip("/") == str(given).strip().rstrip("/"):
+            # the scores would replace the customer table they are computed from
+            raise ConfigError(f"config key 'spark.{out_key}': the same as data.{in_key} "
+                              f"({short_repr(given)}); write the scores elsewhere")
     if cfg["engine"] == "spark":
         pandas_only = {"targets": cfg["targets"], "data.sql": cfg["data"]["sql"],
                        "data.columns": cfg["data"]["columns"] or None,

@@ -306,7 +306,7 @@ def _tracked(spark, cfg, data, rt, stage, records, staging) -> dict:
     rt.log_model(model, example)
     # last: a scores table is never written for a run whose other stages did not all pass
     where = stage("scores", _write_scores, sdf, model, rules, cfg, F, proba_column, predict_rules,
-                  None if segs is None else segs.segmenter)
+                  None if segs is None else segs.segmenter, run_id=rt.run_id)
     rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in records})
     rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in records})
     return {"metrics": metrics, "model": model, "rules": rules_out, "scores": where,
@@ -418,7 +418,8 @@ def _segments(sdf, cfg, out_dir):
     return S.write_segments(model, None, out_dir)
 
 
-def _write_scores(sdf, model, rules, cfg, F, proba_column, predict_rules, segmenter=None):
+def _write_scores(sdf, model, rules, cfg, F, proba_column, predict_rules, segmenter=None,
+                  run_id="run"):
     """Every customer's score, predicted class, rule id (of the published rules), segment
     (with segments) and ``in_test`` (held out from training), as a Parquet directory or a
     table."""
@@ -436,7 +437,54 @@ def _write_scores(sdf, model, rules, cfg, F, proba_column, predict_rules, segmen
     by_rules = predict_rules(scored, rules)
     out = scored.select(*keep, "score").join(by_rules, ID)
     if sp["output_table"] is not None:
-        out.write.mode("overwrite").saveAsTable(sp["output_table"])
+        _replace_table(out, sp["output_table"], run_id)
         return f"table {sp['output_table']}"
-    out.write.mode("overwrite").parquet(sp["output_path"])
+    _replace_path(out, sp["output_path"], run_id)
     return sp["output_path"]
+
+
+# Scores are written whole beside the old ones, then swapped in: a write that fails (or a
+# killed job) leaves yesterday's scores as they were, never a half-deleted directory, which
+# is what Spark's mode("overwrite") leaves when it fails after deleting.
+def _replace_table(out, name, run_id):
+    from ..spark._checks import quote_table_name
+
+    spark = out.sparkSession
+    target = quote_table_name(name)
+    parts = name.rsplit(".", 1)
+    tmp_name = (parts[0] + "." if len(parts) == 2 else "") + f"__bankml_tmp_{run_id}"
+    tmp = quote_table_name(tmp_name)
+    spark.sql(f"DROP TABLE IF EXISTS {tmp}")
+    try:
+        out.write.mode("errorifexists").saveAsTable(tmp)
+    except BaseException:
+        spark.sql(f"DROP TABLE IF EXISTS {tmp}")
+        raise
+    spark.sql(f"DROP TABLE IF EXISTS {target}")
+    spark.sql(f"ALTER TABLE {tmp} RENAME TO {target}")
+
+
+def _replace_path(out, path, run_id):
+    spark = out.sparkSession
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    final = jvm.org.apache.hadoop.fs.Path(path)
+    fs = final.getFileSystem(conf)
+    tmp = jvm.org.apache.hadoop.fs.Path(f"{path}.tmp-{run_id}")
+    old = jvm.org.apache.hadoop.fs.Path(f"{path}.old-{run_id}")
+    try:
+        out.write.mode("overwrite").parquet(tmp.toString())
+    except BaseException:
+        fs.delete(tmp, True)
+        raise
+    had_old = fs.exists(final)
+    if had_old and not fs.rename(final, old):
+        fs.delete(tmp, True)
+        raise OSError(f"spark.output_path {path!r}: cannot move the old scores aside")
+    if not fs.rename(tmp, final):
+        if had_old:
+            fs.rename(old, final)
+        raise OSError(f"spark.output_path {path!r}: cannot move the new scores in "
+                      f"(they are in {tmp.toString()!r})")
+    if had_old:
+        fs.delete(old, True)

@@ -199,6 +199,9 @@ def test_bad_sources_and_keys(spark, tmp_path):
     ({"spark": {"output_path": "a", "output_table": "b"}}, "output_path and output_table"),
     ({"spark": {"conf": {"spark.x": {"nested": 1}}}}, "spark.conf.spark.x"),
     ({"features": {"numeric": ["age"], "bands": {"age": [30, 55]}}}, "features.bands"),
+    ({"data": {"table": "crm.customers"}, "spark": {"output_path": None,
+                                                    "output_table": "crm.customers"}},
+     "spark.output_table"),
 ])
 def test_config_errors_name_the_key(tmp_path, over, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
@@ -208,3 +211,35 @@ def test_config_errors_name_the_key(tmp_path, over, key):
 def test_a_table_needs_the_spark_engine(tmp_path):
     with pytest.raises(ConfigError, match="data.table"):
         load_config({"data": {"table": "customers"}})
+
+
+def _scores(spark, n, fail=False):
+    from pyspark.sql import functions as F
+    sdf = spark.range(n).withColumn("score", F.col("id") / F.lit(n))
+    # a job that fails inside Spark, after the write began (as a lost executor would)
+    return sdf.withColumn("score", F.raise_error(F.lit("executor lost"))) if fail else sdf
+
+
+def test_scores_are_swapped_in_whole_or_not_at_all(spark, tmp_path):
+    from bankml.pipeline._spark import _replace_path, _replace_table
+
+    path = str(tmp_path / "scores")
+    _replace_path(_scores(spark, 10), path, "r1")
+    _replace_path(_scores(spark, 20), path, "r2")       # replaces, leaves nothing beside it
+    assert spark.read.parquet(path).count() == 20
+    with pytest.raises(Exception, match="executor lost"):
+        _replace_path(_scores(spark, 30, fail=True), path, "r3")
+    # mode("overwrite") would have deleted the old scores before failing: they are whole
+    assert spark.read.parquet(path).count() == 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores"]
+
+    # a table in a database (Spark's own catalog takes only letters, digits and _ there)
+    spark.sql("CREATE DATABASE IF NOT EXISTS branch_db")
+    name = "branch_db.wm_scores"
+    _replace_table(_scores(spark, 10), name, "r1")
+    _replace_table(_scores(spark, 20), name, "r2")
+    assert spark.table(name).count() == 20
+    with pytest.raises(Exception, match="executor lost"):
+        _replace_table(_scores(spark, 30, fail=True), name, "r3")
+    assert spark.table(name).count() == 20
+    assert [t.name for t in spark.catalog.listTables("branch_db")] == ["wm_scores"]
