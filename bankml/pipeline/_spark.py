@@ -71,8 +71,13 @@ def spark_session(cfg: dict):
     builder = SparkSession.builder.master(cfg["spark"]["master"]).appName("bankml")
     if cfg["spark"]["master"].startswith("local"):
         # local Python workers (the segmenter's pandas UDF) need this interpreter's packages,
-        # not whatever `python3` is first on PATH; spark.conf may still say otherwise
-        builder = builder.config("spark.pyspark.python", sys.executable)
+        # not whatever `python3` is first on PATH (`make run` calls .venv/bin/bankml without
+        # the venv on PATH). PySpark takes the workers' interpreter from PYSPARK_PYTHON, not
+        # from the conf; spark.conf, then a PYSPARK_PYTHON already set, still have the say.
+        exe = (cfg["spark"]["conf"].get("spark.pyspark.python")
+               or os.environ.get("PYSPARK_PYTHON") or sys.executable)
+        os.environ["PYSPARK_PYTHON"] = str(exe)
+        builder = builder.config("spark.pyspark.python", str(exe))
     for k, v in cfg["spark"]["conf"].items():
         builder = builder.config(k, str(v))
     return builder.getOrCreate()

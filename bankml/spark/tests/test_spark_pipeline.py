@@ -243,3 +243,29 @@ def test_scores_are_swapped_in_whole_or_not_at_all(spark, tmp_path):
         _replace_table(_scores(spark, 30, fail=True), name, "r3")
     assert spark.table(name).count() == 20
     assert [t.name for t in spark.catalog.listTables("branch_db")] == ["wm_scores"]
+
+
+def test_bankml_run_from_a_shell_without_the_venv_on_path(tmp_path):
+    # hostile: the test session sets PYSPARK_PYTHON, which hid that the job's Python workers
+    # (the segmenter's UDF) started `python3` from PATH, without bankml (`make run` calls
+    # .venv/bin/bankml with the venv not on PATH): ModuleNotFoundError inside Spark
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    cfg = _full_cfg(tmp_path)
+    cfg["data"] = {"synthetic": {"n": 1500, "seed": 5}}
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    venv_bin = os.path.dirname(sys.executable)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if os.path.abspath(p) != os.path.abspath(venv_bin))
+    done = subprocess.run([sys.executable, "-m", "bankml", "run", "job.yaml", "--tracking-uri",
+                           f"sqlite:///{tmp_path / 'cli.db'}"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    scores = pd.read_parquet(tmp_path / "scores")
+    assert len(scores) == 1500 and scores["segment"].notna().all()
+    assert (tmp_path / "outputs" / "segments_zh.csv").stat().st_size > 0
