@@ -418,10 +418,29 @@ def check_target(df: pd.DataFrame, target: str) -> None:
         bad = np.ones(len(s), bool)
     if bad.any():
         rows, n = _first_positions(bad)
-        example = s.iloc[rows[0]]
-        example = example.item() if isinstance(example, np.generic) else example
         raise DataError(f"target column {target!r} must hold 0/1 in every row; "
-                        f"{_positions_text(rows, n)} hold something else (e.g. {str(example)[:20]!r})")
+                        f"{_positions_text(rows, n)} hold something else ({_what_else(s, bad)})")
+
+
+# a label column has a handful of values; one with more is another column (an id, an amount)
+# named by mistake, whose values are not shown
+_LABEL_VALUES_SHOWN = 20
+
+
+def _what_else(s: pd.Series, bad: np.ndarray) -> str:
+    """What a non-0/1 target holds: its few distinct values, or only how many there are."""
+    distinct = s.nunique(dropna=True)
+    if distinct > _LABEL_VALUES_SHOWN:
+        return f"{distinct:,} distinct values of type {s.dtype}: is it the right column?"
+    wrong = pd.unique(s[bad].dropna())
+    parts = [", ".join(repr(str(v.item() if isinstance(v, np.generic) else v)[:20])
+                       for v in wrong[:3])] if len(wrong) else []
+    if s[bad].isna().any():
+        parts.append("missing values")
+    text = "" if pd.api.types.is_bool_dtype(s.dtype) or _is_numeric(s) else "text, not numbers: "
+    if parts == ["missing values"]:
+        return parts[0]
+    return text + "e.g. " + ", ".join(parts)
 
 
 def check_extra_features(df: pd.DataFrame, numeric=(), categorical=()) -> None:

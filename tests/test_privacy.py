@@ -110,3 +110,18 @@ def test_params_and_tags_hold_no_data_values(private_run):
     for value in df["short_term_assets"].to_numpy()[:200]:
         assert f"{value}" not in text or value == 0
     assert np.isfinite(run_.data.metrics["infogain_tree.test.auc"])
+
+
+def test_a_customer_id_named_as_the_target_is_not_shown():
+    # hostile: `target: customer_id` by mistake; the 0/1 check once quoted the first value
+    import pandas as pd
+
+    from bankml.errors import DataError
+    from bankml.schema import check_target
+
+    ids = pd.Series([f"C{10**12 + i}" for i in range(500)])
+    with pytest.raises(DataError, match="500 distinct values.*right column") as err:
+        check_target(pd.DataFrame({"customer_id": ids}), "customer_id")
+    assert not any(i in str(err.value) for i in ids)
+    with pytest.raises(DataError, match=r"e\.g\. '2'"):  # a label's stray value is still shown
+        check_target(pd.DataFrame({"wm_buyer": [0, 2, 1]}), "wm_buyer")
