@@ -16,6 +16,8 @@ import threading
 import traceback
 
 from ._version import __version__
+from ._stop import Terminated, request_stop
+from ._stop import reset as reset_stop
 from .errors import BankmlError, ConfigError
 
 #: Exit status of every failure (argparse's own for a bad command line).
@@ -185,18 +187,9 @@ def _print_error(message: str) -> None:
     print(f"bankml: error: {message}", file=sys.stderr, flush=True)
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the run is, so its cleanup runs as for Ctrl-C (the MLflow run
-    marked FAILED, staging removed); Python's default SIGTERM ends the process without it."""
-
-
-def _raise_terminated(signum, frame):
-    raise _Terminated()
-
-
 def error_message(exc: BaseException) -> str:
     """The one-line message for ``exc``: the user's words for errors a user can cause."""
-    if isinstance(exc, _Terminated):
+    if isinstance(exc, Terminated):
         return "terminated (SIGTERM)"
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
@@ -228,7 +221,8 @@ def main(argv=None) -> int:
         return EXIT_ERROR
     old_term = None
     if threading.current_thread() is threading.main_thread():
-        old_term = signal.signal(signal.SIGTERM, _raise_terminated)
+        reset_stop()
+        old_term = signal.signal(signal.SIGTERM, request_stop)
     try:
         return args.func(args)
     except BrokenPipeError:
@@ -248,6 +242,7 @@ def main(argv=None) -> int:
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+            reset_stop()
 
 
 if __name__ == "__main__":  # pragma: no cover

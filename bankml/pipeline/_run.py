@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import tracking
+from .._stop import check_stop
 from ..config import load_config, target_list
 from ..labels import DEFAULT_LANG, LANGS, check_lang
 from ..persistence import model_card, save_model
@@ -41,6 +42,7 @@ class _Runner:
         self._bar.set_description(f"bankml: {name}")
         t0, out, status, detail = time.perf_counter(), None, StageStatus.OK, ""
         try:
+            check_stop()  # a SIGTERM whose exception Python dropped stops the job here
             if enabled:
                 out = fn(*args, **kwargs)
             else:

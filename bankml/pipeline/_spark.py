@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import tracking
+from .._stop import check_stop
 from ..errors import ConfigError, DataError
 from ..schema import ID, LABEL, STAR_INPUTS
 from ._summary import StageRecord, StageStatus
@@ -244,6 +245,7 @@ def _stage_runner(records):
     def stage(name, fn, *args, **kwargs):
         t0 = time.perf_counter()
         try:
+            check_stop()  # a SIGTERM whose exception Python dropped stops the job here
             out = fn(*args, **kwargs)
         except _Unavailable as exc:
             records.append(StageRecord(name, StageStatus.UNAVAILABLE, time.perf_counter() - t0, str(exc)))
