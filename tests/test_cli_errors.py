@@ -169,7 +169,7 @@ def test_a_sigterm_python_dropped_still_stops_the_job_at_the_next_stage():
     import signal
 
     from bankml import _stop
-    from bankml.pipeline._run import _Runner
+    from bankml.pipeline._runner import _Runner
 
     class Finalized:
         def __del__(self):

@@ -13,17 +13,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import tracking
-from .._stop import check_stop
 from ..errors import ConfigError, DataError
 from ..schema import ID, LABEL, STAR_INPUTS
-from ._summary import StageRecord, StageStatus
 
 __all__ = ["run_spark", "SparkRunResult"]
 
@@ -205,27 +202,30 @@ def run_spark(cfg, data=None, tracking_uri=None, verbose=True, lang="en") -> Spa
     >>> run({"engine": "spark", "data": {"table": "customers"}})  # doctest: +SKIP
     """
     from ._publish import Published, Staging, output_dirs
+    from ._runner import _Runner, _tag_stages  # the pandas job's stage runner and stage tags
 
     (reports_dir,), fresh = output_dirs([cfg["output"]["reports_dir"]])
-    records: list[StageRecord] = []
+    st = _Runner(progress=False, total=0)
     staging = None
     try:
         spark = spark_session(cfg)
-        stage = _stage_runner(records)
         mc = cfg["mlflow"]
         with tracking.RunTracker(mc["experiment"], tracking_uri=tracking_uri,
                                  run_name=cfg["output"]["model_name"],
                                  tags={"bankml.pipeline": "wm_propensity", "bankml.engine": "spark"}) as rt:
             staging = Staging.open(reports_dir, None, rt.run_id, created=fresh)
             try:
-                done = _tracked(spark, cfg, data, rt, stage, records, staging)
+                done = _tracked(spark, cfg, data, rt, st, staging)
+                _tag_stages(rt, st)
+                rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in st.records})
             except BaseException:
                 with contextlib.suppress(Exception):  # the stage's own error is the one to report
-                    rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in records})
+                    _tag_stages(rt, st)
                 raise
         # only a run that FINISHED publishes its files
-        published = stage("publish", staging.publish, None) or Published(None, None)
+        published = st("publish", staging.publish, None) or Published(None, None)
     finally:
+        st.close()
         if staging is not None:
             staging.discard()
         else:  # failed before staging: an output folder this run created goes again
@@ -233,37 +233,19 @@ def run_spark(cfg, data=None, tracking_uri=None, verbose=True, lang="en") -> Spa
                 with contextlib.suppress(OSError):
                     folder.rmdir()
     result = SparkRunResult(cfg, done["metrics"], rt.run_id, rt.tracking_uri, done["model"],
-                            done["rules"].ruleset, done["scores"], records,
+                            done["rules"].ruleset, done["scores"], st.records,
                             published.reports_dir, done["cross_sell"], done["segments"])
     if verbose:
         print(result.summary(lang))
     return result
 
 
-def _stage_runner(records):
-    """``stage(name, fn, *args)``: run ``fn`` as a stage, recording its status and time."""
-    def stage(name, fn, *args, **kwargs):
-        t0 = time.perf_counter()
-        try:
-            check_stop()  # a SIGTERM whose exception Python dropped stops the job here
-            out = fn(*args, **kwargs)
-        except _Unavailable as exc:
-            records.append(StageRecord(name, StageStatus.UNAVAILABLE, time.perf_counter() - t0, str(exc)))
-            return None
-        except BaseException as exc:
-            records.append(StageRecord(name, StageStatus.FAILED, time.perf_counter() - t0, type(exc).__name__))
-            raise
-        records.append(StageRecord(name, StageStatus.OK, time.perf_counter() - t0))
-        return out
-    return stage
-
-
-def _tracked(spark, cfg, data, rt, stage, records, staging) -> dict:
+def _tracked(spark, cfg, data, rt, stage, staging) -> dict:
     """The stages inside the MLflow run; files go to ``staging`` only, the scores last."""
     from ..spark import fit_tree, predict_rules, proba_column, score_stars
-    from ..spark._score import _functions
+    from ..spark._checks import functions
 
-    F = _functions()
+    F = functions()
     metrics: dict = {}
     rt.log_config(cfg)
     sdf, described = stage("data", _source, spark, cfg, data)
@@ -314,14 +296,8 @@ def _tracked(spark, cfg, data, rt, stage, records, staging) -> dict:
     # last: a scores table is never written for a run whose other stages did not all pass
     where = stage("scores", _write_scores, sdf, model, rules, cfg, F, proba_column, predict_rules,
                   None if segs is None else segs.segmenter, run_id=rt.run_id)
-    rt.set_tags({f"bankml.stage.{r.stage}": r.tag[:250] for r in records})
-    rt.log_metrics({f"time.{r.stage}_s": r.seconds for r in records})
     return {"metrics": metrics, "model": model, "rules": rules_out, "scores": where,
             "cross_sell": cross, "segments": segs}
-
-
-class _Unavailable(Exception):
-    """A stage this build cannot run (its Spark engine is not installed)."""
 
 
 def _evaluate(F, scored, test, rules, predict_rules):
@@ -397,7 +373,7 @@ def _cross_sell(train, cfg, out_dir):
     a = cfg["association"]
     flags = S.cross_sell_items(train.columns, cfg)
     if len(flags) < 2:
-        raise _Unavailable(f"fewer than two holdings flags in the table ({flags})")
+        raise S.StageUnavailable(f"fewer than two holdings flags in the table ({flags})")
     # one basket per training customer: the names of the products held (an array column)
     items = F.filter(F.array(*[F.when(F.col(c) == 1, F.lit(c)) for c in flags]), lambda x: x.isNotNull())
     baskets = train.select(items.alias("items"))
@@ -406,7 +382,7 @@ def _cross_sell(train, cfg, out_dir):
                            consequents=[a["target"]], max_len=a["max_len"], engine="spark")
     except (TypeError, ValueError) as exc:
         if "engine" in str(exc).lower():
-            raise _Unavailable("association engine 'spark' is not in this build") from None
+            raise S.StageUnavailable("association engine 'spark' is not in this build") from None
         raise
     return S.write_cross_sell(rules, cfg, out_dir)
 
@@ -425,8 +401,8 @@ def _segments(sdf, cfg, out_dir):
     return S.write_segments(model, None, out_dir)
 
 
-def _write_scores(sdf, model, rules, cfg, F, proba_column, predict_rules, segmenter=None,
-                  run_id="run"):
+def _write_scores(sdf, model, rules, cfg, F, proba_column, predict_rules, segmenter, *,
+                  run_id):
     """Every customer's score, predicted class, rule id (of the published rules), segment
     (with segments) and ``in_test`` (held out from training), as a Parquet directory or a
     table."""
