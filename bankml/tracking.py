@@ -419,6 +419,7 @@ class RunTracker:
         import mlflow
 
         self._mlflow = mlflow
+        starting = False
         try:
             with _mlflow_errors(self.tracking_uri, f"cannot start a run in {self.experiment!r}"):
                 mlflow.set_tracking_uri(self.tracking_uri)
@@ -428,12 +429,15 @@ class RunTracker:
                     mlflow.end_run()
                 tags = {k: str(v) for k, v in self.tags.items()}
                 tags.update(_process_tags())
+                starting = True
                 run = mlflow.start_run(experiment_id=exp_id, run_name=self.run_name, tags=tags)
             self.run_id = run.info.run_id
         except BaseException:
             # Ctrl-C or SIGTERM while the run was being started: `with` calls no __exit__
             # when __enter__ raises, so end a run already created here, or it stays RUNNING
-            fail_active_run()
+            # (before start_run, an active run is a notebook's own: not ours to fail)
+            if starting:
+                fail_active_run()
             raise
         self.seconds += time.perf_counter() - t0
         return self
