@@ -52,3 +52,21 @@ def row_positions(mask) -> str:
     '7 row(s), positions [0, 1, 2, 3, 4]...'
     """
     return positions_text(*first_positions(mask))
+
+
+def raise_problems(error, what, problems):
+    """Raise one ``error`` listing every problem, one per line; ``problems`` kept on it.
+
+    Examples
+    --------
+    >>> raise_problems(ValueError, "star inputs are not usable", ["column 'age': text"])
+    Traceback (most recent call last):
+    ...
+    ValueError: star inputs are not usable (1 problem):
+      - column 'age': text
+    """
+    n = len(problems)
+    lines = "\n".join(f"  - {p}" for p in problems)
+    exc = error(f"{what} ({n} problem{'s' if n != 1 else ''}):\n{lines}")
+    exc.problems = list(problems)
+    raise exc

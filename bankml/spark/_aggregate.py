@@ -14,8 +14,8 @@ from ..errors import DataError, InvalidParameterError
 from ..schema import ID, STAR_INPUTS, Problem
 from ..stars._aggregate import BALANCE_COLUMNS, TRANSACTION_COLUMNS, window_of
 from .._dates import EXPECTED, to_dates
-from ._checks import CountedProblem, lookup_table, raise_problems
-from ._score import _functions, score_stars
+from ._checks import CountedProblem, functions, lookup_table, raise_problems
+from ._score import score_stars
 
 __all__ = ["aggregate_half_year", "rate_months"]
 
@@ -24,14 +24,6 @@ _K = len(STAR_INPUTS)
 # (the largest double is 1.797e308): the cheap test that spares a second pass.
 _SAFE_TOTAL = 1e308
 _SHOWN_CODES = 5
-
-
-# counted problems and one error listing them: shared with the rest of the Spark path
-_CountedProblem = CountedProblem
-
-
-def _raise(what, problems):
-    raise_problems(DataError, what, problems)
 
 
 def _session(*tables):
@@ -74,7 +66,7 @@ class _Raw:
         if len(set(names)) != len(names):
             problems.append(Problem(None, "duplicate column names", "each column once"))
         if problems:
-            _raise(f"{what} table is not usable", problems)
+            raise_problems(DataError, f"{what} table is not usable", problems)
         self.what, self.F, self.sdf = what, F, sdf
         types = {f.name: f.dataType for f in sdf.schema.fields}
         self.id_type = types[ID]
@@ -97,7 +89,7 @@ class _Raw:
                                     "dates or text such as 2024-06-30"))
             day = F.lit(None).cast("date")
         if problems:
-            _raise(f"{what} table is not usable", problems)
+            raise_problems(DataError, f"{what} table is not usable", problems)
 
         code = F.col(code_col).cast("string")
         pairs = []
@@ -168,7 +160,7 @@ class _Raw:
                                 f"{sorted(self.code_map)[:3]}); add them to "
                                 "configs/star_policy.yaml or pass unknown_codes='warn' to drop "
                                 "these rows")
-                problems.append(_CountedProblem(col, check, expected, [], n,
+                problems.append(CountedProblem(col, check, expected, [], n,
                                                 int(distinct[f"d{i}"] or 0)))
         n_unknown = int(row[f"{p}unknown"] or 0)
         if n_unknown and self.unknown_codes == "warn":
@@ -227,7 +219,7 @@ class _Prepared:
         if unknown_codes not in ("raise", "warn"):
             raise InvalidParameterError(
                 f"unknown_codes must be 'raise' or 'warn', got {unknown_codes!r}")
-        F = _functions()
+        F = functions()
         from pyspark.sql import types as T
 
         spark = _session(balances, transactions)
@@ -248,11 +240,12 @@ class _Prepared:
         bal_problems, n_bal, max_bal = bal.problems(row)
         tx_problems, n_tx, max_tx = tx.problems(row)
         if bal_problems:
-            _raise("balances table has bad values", bal_problems)
+            raise_problems(DataError, "balances table has bad values", bal_problems)
         if tx_problems or id_problems:
-            _raise("transactions table has bad values", tx_problems + id_problems)
+            raise_problems(DataError, "transactions table has bad values",
+                           tx_problems + id_problems)
         if row["dup_rows"]:
-            _raise("balances table has bad values", [_CountedProblem(
+            raise_problems(DataError, "balances table has bad values", [CountedProblem(
                 f"{ID}, product, date",
                 "more than one balance row for a customer, product and day",
                 "one row per customer, product and day", [], int(row["dup_rows"]),
@@ -304,7 +297,7 @@ def _check_overflow(out, F):
     n = out.where(bad).agg(F.countDistinct(ID).alias("n")).first()["n"]
     if n:
         # counted per customer: the overflow is in a customer's sum, not in one row
-        _raise("star inputs would be infinite", [Problem(
+        raise_problems(DataError, "star inputs would be infinite", [Problem(
             "balance, amount", f"sums beyond 1.8e308 (overflow) for {int(n)} customer(s)",
             "amounts in yuan; check the unit of these rows")])
 

@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass
 
 from ..errors import DataError, EngineNotAvailableError, SchemaError
+from .._messages import raise_problems
 from ..schema import Problem
 
 __all__ = ["PIP", "functions", "java_problem", "require_java", "CountedProblem",
@@ -73,15 +74,6 @@ class CountedProblem(Problem):
         if self.n_rows and self.n_customers is not None:
             text += f" of {self.n_customers} customer(s)"
         return text
-
-
-def raise_problems(error, what, problems):
-    """One error listing every problem, one per line; ``problems`` kept on the error."""
-    n = len(problems)
-    lines = "\n".join(f"  - {p}" for p in problems)
-    exc = error(f"{what} ({n} problem{'s' if n != 1 else ''}):\n{lines}")
-    exc.problems = list(problems)
-    raise exc
 
 
 def check_columns(sdf, required, what):

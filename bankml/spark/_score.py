@@ -17,11 +17,6 @@ __all__ = ["score_stars", "predict_rules"]
 
 _view_ids = itertools.count()
 
-# the names the rest of the Spark path (and the `engine: spark` job) imports from here
-_functions = functions
-_check_columns = check_columns
-
-
 def _frame(sdf, what):
     """A Spark DataFrame, or a table name looked up in the active session."""
     return lookup_table(sdf, what) if isinstance(sdf, str) else sdf
@@ -83,7 +78,7 @@ def score_stars(sdf, policy=None, *, service=True, validate=True):
     pyspark.sql.DataFrame
         ``sdf`` with the new columns (lazy; nothing is computed until an action).
     """
-    F = _functions()
+    F = functions()
     from ..stars import StarPolicy
     from ..stars._policy import NOT_RATED, QUASI_STAR
 
@@ -91,7 +86,7 @@ def score_stars(sdf, policy=None, *, service=True, validate=True):
     sdf = _frame(sdf, "score_stars")
     # every missing column in one error: the star inputs, and the upgrades' holdings flags
     # when the service star is asked for
-    _check_columns(sdf, [*STAR_INPUTS, *(policy.upgrades if service else ())],
+    check_columns(sdf, [*STAR_INPUTS, *(policy.upgrades if service else ())],
                    "score_stars(service=True)" if service else "score_stars")
     if validate:
         _check_inputs(sdf, F)
@@ -132,10 +127,10 @@ def predict_rules(sdf, ruleset, id_column=ID):
     """
     from ..rules import to_sql
 
-    _functions()
+    functions()
     sdf = _frame(sdf, "predict_rules")
     needed = sorted({cond.feature for rule in ruleset.rules for cond in rule.conditions})
-    _check_columns(sdf, [id_column, *needed], "predict_rules")
+    check_columns(sdf, [id_column, *needed], "predict_rules")
     view = f"bankml_rules_input_{next(_view_ids)}"
     sdf.createOrReplaceTempView(view)
     try:

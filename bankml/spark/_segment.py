@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import DataError, InvalidParameterError
 from ._checks import lookup_table
-from ._score import _functions
+from ._checks import functions
 
 __all__ = ["fit_segments", "assign_segments"]
 
@@ -134,7 +134,7 @@ def fit_segments(sdf, features=None, *, max_iter=20, **params):
     >>> seg.profile(lang="zh")                                  # doctest: +SKIP
     >>> assign_segments(sdf, seg).groupBy("segment").count()    # doctest: +SKIP
     """
-    F = _functions()
+    F = functions()
     from pyspark.mllib.clustering import KMeans, KMeansModel
 
     from ..segment import CustomerSegmenter
@@ -250,7 +250,7 @@ def assign_segments(sdf, model, column=_SEGMENT):
     --------
     >>> assign_segments(sdf, seg).select("customer_id", "segment").show(3)  # doctest: +SKIP
     """
-    F = _functions()
+    F = functions()
     from ..errors import check_is_fitted
 
     check_is_fitted(model, "labels_")

@@ -20,8 +20,7 @@ from ..tree._builder import _Levels, _xlogx, feature_gain, node_splittable, pick
 from ..tree._prune import prune_pessimistic
 from ..tree._encode import _EDGE_SAMPLE, CategoricalCoder, NumericCoder
 from ..tree._structure import Tree
-from ._checks import lookup_table
-from ._score import _check_columns, _functions
+from ._checks import check_columns, functions, lookup_table
 
 __all__ = ["fit_tree"]
 
@@ -213,7 +212,7 @@ def fit_tree(sdf, features, label="wm_buyer", *, sample_fraction=None, **tree_pa
     >>> tree = fit_tree(spark.table("customers"), ["aum", "segment"], max_depth=3)  # doctest: +SKIP
     >>> rules_from_tree(tree)  # doctest: +SKIP
     """
-    F = _functions()
+    F = functions()
     est = _estimator(tree_params)
     if sample_fraction is not None and (not isinstance(sample_fraction, Real) or isinstance(sample_fraction, bool)
                                         or not 0 < sample_fraction <= 1):
@@ -227,7 +226,7 @@ def fit_tree(sdf, features, label="wm_buyer", *, sample_fraction=None, **tree_pa
         raise InvalidParameterError(f"fit_tree: features {features} repeat a column or include the "
                                     f"label {label!r}")
     sdf = _resolve_frame(sdf)
-    _check_columns(sdf, [*features, label], "fit_tree")
+    check_columns(sdf, [*features, label], "fit_tree")
     is_cat = _kinds(sdf, features, est.categorical_features)
     rng = check_random_state(est.random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -450,7 +449,7 @@ def leaf_column(model):
     --------
     >>> sdf.withColumn("leaf", leaf_column(tree))  # doctest: +SKIP
     """
-    F = _functions()
+    F = functions()
     t = model.tree_
     names = [str(c) for c in model.feature_names_in_]
 
@@ -498,7 +497,7 @@ def proba_column(model, class_index=-1):
     --------
     >>> sdf.withColumn("score", proba_column(tree))  # doctest: +SKIP
     """
-    F = _functions()
+    F = functions()
     v = model.tree_.value
     p = (v + 1.0) / (v.sum(axis=1, keepdims=True) + model.n_classes_)
     probs = F.array(*[F.lit(float(x)) for x in p[:, class_index]])

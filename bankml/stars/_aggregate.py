@@ -16,7 +16,8 @@ from ..errors import DataError, InvalidParameterError
 from ..schema import ID, STAR_INPUTS, Problem
 from ._policy import StarPolicy
 from .._messages import first_positions as _first_positions
-from ._scorer import StarScorer, _raise
+from .._messages import raise_problems as _raise
+from ._scorer import StarScorer
 
 __all__ = ["aggregate_half_year", "rate_months", "BALANCE_COLUMNS", "TRANSACTION_COLUMNS",
            "window_of"]

@@ -14,6 +14,7 @@ import pandas as pd
 from .._dates import EXPECTED, parse_dates
 from .._messages import first_positions as _first_positions
 from .._messages import positions_text as _positions_text
+from .._messages import raise_problems as _raise
 from ..errors import DataError, InvalidParameterError, SchemaError
 from ..labels import check_lang, column_label, term, value_label
 from ..schema import COLUMNS, ID, STAR_INPUTS, Problem, _check_column
@@ -29,14 +30,6 @@ AUDIT_COLUMNS = (ID, "from_level", "to_level", "source", "rule", "reason", "who"
 # Rows per block: 8 inputs x 32k rows x 8 bytes = 2 MB, which stays in cache between the
 # copy and the product and keeps peak memory near the size of the output.
 _BLOCK = 1 << 15
-
-
-def _raise(cls, what, problems):
-    lines = "\n".join(f"  - {p}" for p in problems)
-    n = len(problems)
-    exc = cls(f"{what} ({n} problem{'s' if n != 1 else ''}):\n{lines}")
-    exc.problems = list(problems)
-    raise exc
 
 
 def _bin(edges, points, out):
