@@ -24,6 +24,9 @@ from ..schema import ID, LABEL, STAR_INPUTS
 
 __all__ = ["run_spark", "SparkRunResult"]
 
+# the charsets Spark 4's CSV reader takes without spark.sql.legacy.javaCharsets
+_SPARK_CHARSETS = {"iso-8859-1", "us-ascii", "utf-16", "utf-16be", "utf-16le", "utf-32", "utf-8"}
+
 # test customers are chosen by a hash of the id, so the split does not depend on partitioning
 _HASH_BUCKETS = 1_000_000
 
@@ -101,10 +104,22 @@ def _source(spark, cfg, data):
         path = d["path"]
         if not os.path.exists(path) and "://" not in path:
             raise DataError(f"data.path {path!r} does not exist")
-        if path.lower().endswith(".csv"):
-            return (spark.read.option("header", True).option("inferSchema", True)
-                    .option("encoding", d["encoding"]).csv(path)), f"CSV {path}"
-        return spark.read.parquet(path), f"Parquet {path}"
+        kind = "CSV" if path.lower().endswith(".csv") else "Parquet"
+        try:
+            if kind == "CSV":
+                if d["encoding"].lower().replace("_", "-") not in _SPARK_CHARSETS:
+                    # a bank's GBK / GB18030 export: Spark 4 reads Java's other charsets
+                    # only with this on (else "charset ... is invalid")
+                    spark.conf.set("spark.sql.legacy.javaCharsets", "true")
+                return (spark.read.option("header", True).option("inferSchema", True)
+                        .option("encoding", d["encoding"]).csv(path)), f"CSV {path}"
+            return spark.read.parquet(path), f"Parquet {path}"
+        except Exception as exc:  # noqa: BLE001 -- Spark's Java errors: one line, naming the file
+            # py4j's first line only names the Java call; the cause is the next one
+            lines = [ln.strip(" :") for ln in str(exc).splitlines()
+                     if ln.strip(" :") and not ln.startswith("An error occurred while calling")]
+            first = lines[0][:300] if lines else type(exc).__name__
+            raise DataError(f"data.path {path!r} cannot be read as {kind}: {first}") from None
     from ..datasets import make_customers
     syn = d["synthetic"]
     return spark.createDataFrame(make_customers(syn["n"], seed=syn["seed"])), \

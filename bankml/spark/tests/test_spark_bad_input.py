@@ -151,3 +151,37 @@ def test_no_java_is_refused_before_a_jvm_is_launched(tmp_path):
     assert out[-1] == "JVM False" and len(out) == 5, out
     assert all(line.startswith("REFUSED") and "needs a Java runtime" in line for line in out[:4]), out
     assert "no `java` on PATH" in out[0] and "'/nonexistent/jdk' but it has no bin/java" in out[2]
+
+
+def test_the_job_reads_a_gbk_csv_and_names_a_corrupt_parquet(spark, tmp_path):
+    # hostile: a bank's GBK export (Spark 4 refused the charset with its own error), and a
+    # Parquet folder holding a broken file (a py4j traceback naming no file)
+    from bankml.datasets import make_customers
+    from bankml.errors import DataError
+    from bankml.pipeline import run
+
+    df = make_customers(600, seed=8)
+    df["education"] = df["education"].map(lambda v: f"{v}（学历）")  # characters GBK encodes
+    df.to_csv(tmp_path / "gbk.csv", index=False, encoding="gbk")
+    cfg = {"engine": "spark", "data": {"path": str(tmp_path / "gbk.csv"), "encoding": "gbk"},
+           "spark": {"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": 2}},
+           "output": {"reports_dir": str(tmp_path / "out"), "model_name": "gbk"},
+           "features": {"categorical": ["education"], "numeric": ["age"], "bands": {}},
+           "tree": {"max_depth": 2, "min_samples_leaf": 20, "max_bins": 16},
+           "association": {"enabled": False}, "segments": {"enabled": False},
+           "outliers": {"enabled": False}, "mlflow": {"experiment": "gbk", "register": False}}
+    res = run(cfg, tracking_uri=f"sqlite:///{tmp_path / 'm.db'}", verbose=False)
+    assert res.metrics["data.customers"] == 600
+    # decoded as written, not as mojibake that would still train
+    from bankml.config import load_config
+    from bankml.pipeline._spark import _source
+    sdf, _ = _source(spark, load_config(cfg), None)
+    got = sorted(r[0] for r in sdf.select("education").distinct().collect())
+    assert got == sorted(df["education"].unique())
+
+    broken = tmp_path / "broken.parquet"
+    broken.mkdir()
+    (broken / "part-0.parquet").write_bytes(b"not parquet")
+    cfg["data"] = {"path": str(broken)}
+    with pytest.raises(DataError, match=r"broken\.parquet' cannot be read as Parquet: .*Parquet"):
+        run(cfg, tracking_uri=f"sqlite:///{tmp_path / 'm.db'}", verbose=False)
